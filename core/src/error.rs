@@ -1,0 +1,175 @@
+//! The one error type of memacct. Every binding maps it exactly once.
+
+use thiserror::Error;
+
+/// Result alias used throughout the core.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong in memacct-core.
+///
+/// Each variant is a distinct, stable condition; bindings map [`Error::code`]
+/// to their own error vocabulary (an Erlang atom, a Python exception class,
+/// a C status) and [`std::fmt::Display`] to the human message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input ended before the term did.
+    #[error("truncated ETF: needed {needed} more byte(s) at offset {offset}")]
+    Truncated {
+        /// Byte offset where more input was needed.
+        offset: usize,
+        /// How many more bytes were needed.
+        needed: usize,
+    },
+    /// The first byte is not the ETF version 131.
+    #[error("not ETF: version byte is {found}, expected 131")]
+    BadVersion {
+        /// The byte found instead.
+        found: u8,
+    },
+    /// The input is empty.
+    #[error("empty input: ETF needs at least a version byte and a tag")]
+    Empty,
+    /// A tag byte that no term encoding uses.
+    #[error("unknown ETF tag {tag} at offset {offset}")]
+    UnknownTag {
+        /// The tag byte.
+        tag: u8,
+        /// Where it was found.
+        offset: usize,
+    },
+    /// A declared length (element count, byte count) exceeds what the input can hold.
+    #[error("declared length {declared} at offset {offset} exceeds the {available} byte(s) left")]
+    LengthTooLarge {
+        /// Where the length was read.
+        offset: usize,
+        /// The declared length.
+        declared: u64,
+        /// Bytes remaining after the length field.
+        available: usize,
+    },
+    /// Nesting deeper than the configured limit.
+    #[error("term nesting exceeds the limit of {limit} levels")]
+    TooDeep {
+        /// The configured limit.
+        limit: u32,
+    },
+    /// A compressed term inflates beyond the configured limit (or its declared size).
+    #[error("compressed term inflates beyond {limit} bytes")]
+    InflateLimit {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The zlib stream of a compressed term is corrupt or does not match its declared size.
+    #[error("corrupt compressed term: {reason}")]
+    BadCompression {
+        /// What zlib or the size check said.
+        reason: String,
+    },
+    /// ATOM_CACHE_REF is only meaningful inside a distribution header.
+    #[error("ATOM_CACHE_REF at offset {offset} outside a distribution header")]
+    AtomCacheRef {
+        /// Where it was found.
+        offset: usize,
+    },
+    /// A field holds a value the VM rejects (bad atom text, bit count, float, pid number, ...).
+    #[error("invalid {what} at offset {offset}")]
+    InvalidValue {
+        /// What was invalid.
+        what: &'static str,
+        /// Where.
+        offset: usize,
+    },
+    /// A map holds the same key twice; `binary_to_term` rejects such input.
+    #[error("map at offset {offset} has a duplicate key")]
+    DuplicateMapKey {
+        /// Offset of the map's tag.
+        offset: usize,
+    },
+    /// The layout of a map with more than 32 keys depends on VM state that the
+    /// caller did not supply (an atom's table index, a pid's table slot, a node pointer).
+    #[error(
+        "the size of a map with more than 32 keys depends on this VM's {needs}; \
+             size it inside the VM (memacct:etf_flat_size/1) or pass an atom table"
+    )]
+    NeedsVm {
+        /// What VM state is needed, e.g. "index of atom 'foo'".
+        needs: String,
+    },
+    /// A compact-state blob is malformed.
+    #[error("corrupt memacct blob: {reason}")]
+    BadBlob {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A blob written by a newer (or unknown) format version.
+    #[error("memacct blob format version {found} is not supported (this build reads 1)")]
+    BlobVersion {
+        /// The version byte found.
+        found: u8,
+    },
+    /// The blob was made with a dictionary and none was given.
+    #[error("this blob needs dictionary {id:#010x}; load it and pass it to decompress")]
+    DictionaryRequired {
+        /// The dictionary id the blob names.
+        id: u32,
+    },
+    /// The blob was made with another dictionary than the one given.
+    #[error("this blob was made with dictionary {blob:#010x}, not {given:#010x}")]
+    DictionaryMismatch {
+        /// Id in the blob.
+        blob: u32,
+        /// Id of the dictionary given.
+        given: u32,
+    },
+    /// The decoded term does not match the blob's checksum or length.
+    #[error("memacct blob checksum mismatch: the data is corrupt")]
+    ChecksumMismatch,
+    /// The entropy stage (zstd) failed.
+    #[error("compression stage failed: {reason}")]
+    Codec {
+        /// What zstd said.
+        reason: String,
+    },
+    /// A serialized dictionary is malformed.
+    #[error("corrupt memacct dictionary: {reason}")]
+    BadDictionary {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A valid term shape that this version cannot size exactly.
+    #[error("unsupported: {what}")]
+    Unsupported {
+        /// What is unsupported.
+        what: &'static str,
+    },
+}
+
+impl Error {
+    /// A short, stable, snake_case code naming the variant (used as the Erlang
+    /// error reason, the Python exception attribute and in C messages).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Truncated { .. } => "truncated",
+            Error::BadVersion { .. } => "bad_version",
+            Error::Empty => "empty",
+            Error::UnknownTag { .. } => "unknown_tag",
+            Error::LengthTooLarge { .. } => "length_too_large",
+            Error::TooDeep { .. } => "too_deep",
+            Error::InflateLimit { .. } => "inflate_limit",
+            Error::BadCompression { .. } => "bad_compression",
+            Error::AtomCacheRef { .. } => "atom_cache_ref",
+            Error::InvalidValue { .. } => "invalid_value",
+            Error::DuplicateMapKey { .. } => "duplicate_map_key",
+            Error::NeedsVm { .. } => "needs_vm",
+            Error::Unsupported { .. } => "unsupported",
+            Error::BadBlob { .. } => "bad_blob",
+            Error::BlobVersion { .. } => "blob_version",
+            Error::DictionaryRequired { .. } => "dictionary_required",
+            Error::DictionaryMismatch { .. } => "dictionary_mismatch",
+            Error::ChecksumMismatch => "checksum_mismatch",
+            Error::Codec { .. } => "codec",
+            Error::BadDictionary { .. } => "bad_dictionary",
+        }
+    }
+}

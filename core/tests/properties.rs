@@ -1,0 +1,367 @@
+//! Property tests over a model of Erlang terms:
+//! - the live-term walker and the ETF walker agree on every term;
+//! - alternative encodings of one term (strings as STRING_EXT or LIST_EXT,
+//!   atoms in four encodings, compressed or not) give the same size;
+//! - per-kind words add up to the total, per-field words to the fields' share;
+//! - arbitrary bytes never panic.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use memacct_core::hash::internal_hash;
+use memacct_core::vm::OTP25_64;
+use memacct_core::{live_term_size, term_size, LiveTerm, Result, Shape, SizeOptions};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum T {
+    Int(i64),
+    Big(bool, Vec<u8>),
+    Float(f64),
+    Atom(String),
+    Nil,
+    Tuple(Vec<T>),
+    List(Vec<T>, Box<T>),
+    Bin(Vec<u8>),
+    Bits(Vec<u8>, u8),
+    Map(Vec<(T, T)>),
+}
+
+/// How to encode the parts that have several encodings.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    strings: bool,
+    atom_tag: u8,
+}
+
+fn atom_bytes(out: &mut Vec<u8>, name: &str, tag: u8) {
+    let b = name.as_bytes();
+    let latin1 = name.chars().all(|c| (c as u32) < 256);
+    match tag {
+        100 if latin1 => {
+            out.push(100);
+            out.extend_from_slice(&(name.chars().count() as u16).to_be_bytes());
+            out.extend(name.chars().map(|c| c as u8));
+        }
+        115 if latin1 => {
+            out.push(115);
+            out.push(name.chars().count() as u8);
+            out.extend(name.chars().map(|c| c as u8));
+        }
+        118 => {
+            out.push(118);
+            out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+        _ => {
+            out.push(119);
+            out.push(b.len() as u8);
+            out.extend_from_slice(b);
+        }
+    }
+}
+
+fn encode(t: &T, s: Style, out: &mut Vec<u8>) {
+    match t {
+        T::Int(v) if (0..256).contains(v) => out.extend_from_slice(&[97, *v as u8]),
+        T::Int(v) if i32::try_from(*v).is_ok() => {
+            out.push(98);
+            out.extend_from_slice(&(*v as i32).to_be_bytes());
+        }
+        T::Int(v) => {
+            let m = v.unsigned_abs().to_le_bytes();
+            let n = 8 - m.iter().rev().take_while(|&&b| b == 0).count();
+            out.extend_from_slice(&[110, n as u8, u8::from(*v < 0)]);
+            out.extend_from_slice(&m[..n]);
+        }
+        T::Big(neg, mag) => {
+            out.extend_from_slice(&[110, mag.len() as u8, u8::from(*neg)]);
+            out.extend_from_slice(mag);
+        }
+        T::Float(f) => {
+            out.push(70);
+            out.extend_from_slice(&f.to_bits().to_be_bytes());
+        }
+        T::Atom(a) => atom_bytes(out, a, s.atom_tag),
+        T::Nil => out.push(106),
+        T::Tuple(es) => {
+            if es.len() < 256 {
+                out.extend_from_slice(&[104, es.len() as u8]);
+            } else {
+                out.push(105);
+                out.extend_from_slice(&(es.len() as u32).to_be_bytes());
+            }
+            for e in es {
+                encode(e, s, out);
+            }
+        }
+        T::List(es, tail) if es.is_empty() => encode(tail, s, out),
+        T::List(es, tail) => {
+            let bytes: Option<Vec<u8>> = es
+                .iter()
+                .map(|e| {
+                    if let T::Int(v @ 0..=255) = e {
+                        Some(*v as u8)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            match (bytes, tail.as_ref()) {
+                (Some(b), T::Nil) if s.strings && b.len() < 65536 => {
+                    out.extend_from_slice(&[107]);
+                    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+                    out.extend_from_slice(&b);
+                }
+                _ => {
+                    out.push(108);
+                    out.extend_from_slice(&(es.len() as u32).to_be_bytes());
+                    for e in es {
+                        encode(e, s, out);
+                    }
+                    encode(tail, s, out);
+                }
+            }
+        }
+        T::Bin(b) => {
+            out.push(109);
+            out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+            out.extend_from_slice(b);
+        }
+        T::Bits(b, bits) => {
+            out.push(77);
+            out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+            out.push(*bits);
+            out.extend_from_slice(b);
+        }
+        T::Map(kvs) => {
+            out.push(116);
+            out.extend_from_slice(&(kvs.len() as u32).to_be_bytes());
+            for (k, v) in kvs {
+                encode(k, s, out);
+                encode(v, s, out);
+            }
+        }
+    }
+}
+
+fn nil() -> T {
+    T::Nil
+}
+
+fn etf(t: &T, s: Style) -> Vec<u8> {
+    let mut out = vec![131];
+    encode(t, s, &mut out);
+    out
+}
+
+const PLAIN: Style = Style {
+    strings: true,
+    atom_tag: 119,
+};
+
+fn opts_for(t: &T) -> SizeOptions {
+    let mut atoms = HashMap::new();
+    collect_atoms(t, &mut atoms);
+    SizeOptions {
+        atom_words: atoms,
+        ..SizeOptions::default()
+    }
+}
+
+fn collect_atoms(t: &T, atoms: &mut HashMap<String, u64>) {
+    match t {
+        T::Atom(a) => {
+            let n = atoms.len() as u64;
+            atoms.entry(a.clone()).or_insert(((n + 500) << 6) | 0xB);
+        }
+        T::Tuple(es) => es.iter().for_each(|e| collect_atoms(e, atoms)),
+        T::List(es, tail) => {
+            es.iter().for_each(|e| collect_atoms(e, atoms));
+            collect_atoms(tail, atoms);
+        }
+        T::Map(kvs) => kvs.iter().for_each(|(k, v)| {
+            collect_atoms(k, atoms);
+            collect_atoms(v, atoms);
+        }),
+        _ => {}
+    }
+}
+
+/// A live view of a model term, as a binding would expose a VM term.
+#[derive(Clone, Copy)]
+struct Live<'a> {
+    t: &'a T,
+    opts: &'a SizeOptions,
+}
+
+impl LiveTerm for Live<'_> {
+    fn expand(&self, children: &mut Vec<Self>) -> Result<Shape> {
+        let opts = self.opts;
+        Ok(match self.t {
+            T::Int(v) if OTP25_64.is_small(i128::from(*v)) => Shape::Immediate,
+            T::Nil => Shape::Nil,
+            T::Atom(_) => Shape::Immediate,
+            T::Float(_) => Shape::Float,
+            T::Tuple(es) => {
+                children.extend(es.iter().map(|t| Live { t, opts }));
+                Shape::Tuple(es.len())
+            }
+            T::List(es, tail) if es.is_empty() => return Live { t: tail, opts }.expand(children),
+            T::List(es, tail) => {
+                // A cons cell: head and the rest of the list.
+                children.push(Live { t: &es[0], opts });
+                let rest: &'static T = Box::leak(Box::new(T::List(es[1..].to_vec(), tail.clone())));
+                children.push(Live { t: rest, opts });
+                Shape::Cons
+            }
+            T::Bin(b) => Shape::Binary(b.len()),
+            T::Map(kvs) => {
+                for (k, v) in kvs {
+                    children.push(Live { t: k, opts });
+                    children.push(Live { t: v, opts });
+                }
+                Shape::Map(kvs.len())
+            }
+            other => Shape::Etf(etf(other, PLAIN)),
+        })
+    }
+
+    fn internal_hash(&self, salt: u32) -> u32 {
+        let body = etf(self.t, PLAIN);
+        internal_hash(&body[1..], salt, self.opts, &OTP25_64).expect("hashable")
+    }
+
+    fn label(&self) -> String {
+        match self.t {
+            T::Atom(a) => a.clone(),
+            _ => "?".into(),
+        }
+    }
+}
+
+fn leaf() -> impl Strategy<Value = T> {
+    prop_oneof![
+        any::<i64>().prop_map(T::Int),
+        (0i64..300).prop_map(T::Int),
+        (any::<bool>(), prop::collection::vec(any::<u8>(), 9..30)).prop_map(|(n, mut m)| {
+            *m.last_mut().unwrap() |= 1;
+            T::Big(n, m)
+        }),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(T::Float),
+        prop::sample::select(vec!["ok", "error", "k1", "héllo", "日本", "a b"])
+            .prop_map(|a| T::Atom(a.into())),
+        Just(T::Nil),
+        prop::collection::vec(any::<u8>(), 0..100).prop_map(T::Bin),
+        (prop::collection::vec(any::<u8>(), 1..80), 1u8..8).prop_map(|(b, n)| T::Bits(b, n)),
+    ]
+}
+
+fn term() -> impl Strategy<Value = T> {
+    leaf().prop_recursive(4, 200, 40, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(T::Tuple),
+            prop::collection::vec(inner.clone(), 0..6).prop_map(|es| T::List(es, Box::new(nil()))),
+            (prop::collection::vec(inner.clone(), 1..4), inner.clone())
+                .prop_map(|(es, t)| T::List(es, Box::new(t))),
+            prop::collection::vec(0i64..256, 1..20)
+                .prop_map(|b| T::List(b.into_iter().map(T::Int).collect(), Box::new(nil()))),
+            (
+                prop::collection::vec((inner.clone(), inner.clone()), 0..8),
+                0usize..60
+            )
+                .prop_map(|(kvs, extra)| {
+                    // Distinct keys: small maps from the generated pairs, larger ones padded with int/binary keys.
+                    let mut seen = std::collections::HashSet::new();
+                    let mut out: Vec<(T, T)> = kvs
+                        .into_iter()
+                        .filter(|(k, _)| seen.insert(etf(&norm(k), PLAIN)))
+                        .collect();
+                    for i in 0..extra {
+                        let k = if i % 2 == 0 {
+                            T::Int(i as i64 * 7919)
+                        } else {
+                            T::Bin(i.to_be_bytes().to_vec())
+                        };
+                        if seen.insert(etf(&norm(&k), PLAIN)) {
+                            out.push((k, T::Atom("ok".into())));
+                        }
+                    }
+                    T::Map(out)
+                }),
+        ]
+    })
+}
+
+/// The form in which equal terms are identical: map entries sorted, -0.0 as 0.0
+/// (the VM's `=:=` on OTP 25), so generated map keys can be made distinct.
+fn norm(t: &T) -> T {
+    match t {
+        T::Float(f) if *f == 0.0 => T::Float(0.0),
+        T::Tuple(es) => T::Tuple(es.iter().map(norm).collect()),
+        T::List(es, tail) => T::List(es.iter().map(norm).collect(), Box::new(norm(tail))),
+        T::Map(kvs) => {
+            let mut kvs: Vec<(T, T)> = kvs.iter().map(|(k, v)| (norm(k), norm(v))).collect();
+            kvs.sort_by_key(|(k, _)| etf(k, PLAIN));
+            T::Map(kvs)
+        }
+        other => other.clone(),
+    }
+}
+
+fn compressed(etf: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(&etf[1..]).unwrap();
+    let mut out = vec![131, 80];
+    out.extend_from_slice(&((etf.len() - 1) as u32).to_be_bytes());
+    out.extend(z.finish().unwrap());
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn live_and_etf_walkers_agree(t in term()) {
+        let opts = opts_for(&t);
+        let from_etf = term_size(&etf(&t, PLAIN), &opts).unwrap();
+        let live = live_term_size(Live { t: &t, opts: &opts }, &opts, &opts).unwrap();
+        prop_assert_eq!(live.words, from_etf.words);
+        prop_assert_eq!(live.by_kind, from_etf.by_kind);
+        prop_assert_eq!(live.off_heap_bytes, from_etf.off_heap_bytes);
+        prop_assert_eq!(live.nodes, from_etf.nodes);
+        let words = |v: &[memacct_core::FieldSize]| v.iter().map(|f| (f.key_words, f.value_words)).collect::<Vec<_>>();
+        prop_assert_eq!(words(&live.fields), words(&from_etf.fields));
+    }
+
+    #[test]
+    fn encodings_of_one_term_size_alike(t in term(), tag in prop::sample::select(vec![100u8, 115, 118, 119])) {
+        let opts = opts_for(&t);
+        let base = term_size(&etf(&t, PLAIN), &opts).unwrap();
+        let other = term_size(&etf(&t, Style { strings: false, atom_tag: tag }), &opts).unwrap();
+        prop_assert_eq!(base.words, other.words);
+        let z = term_size(&compressed(&etf(&t, PLAIN)), &opts).unwrap();
+        prop_assert_eq!(base.words, z.words);
+    }
+
+    #[test]
+    fn breakdowns_add_up(t in term()) {
+        let opts = opts_for(&t);
+        let s = term_size(&etf(&t, PLAIN), &opts).unwrap();
+        prop_assert_eq!(s.by_kind.total(), s.words);
+        let field_words: u64 = s.fields.iter().map(|f| f.key_words + f.value_words).sum();
+        prop_assert!(field_words <= s.words);
+        if let T::Tuple(es) = &t {
+            prop_assert_eq!(s.fields.len(), es.len());
+            prop_assert_eq!(field_words + OTP25_64.tuple(es.len() as u64), s.words);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(mut bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        bytes.insert(0, 131);
+        let _ = term_size(&bytes, &SizeOptions::default());
+    }
+}
