@@ -1,0 +1,687 @@
+//! Python bindings of memacct (`memacct._memacct`, re-exported by the `memacct` package).
+//!
+//! Every algorithm lives in `memacct-core`; this crate only converts types
+//! (Python buffers and options in, [`TermSize`] out) and maps
+//! [`memacct_core::Error`] to Python exceptions in exactly one place
+//! ([`to_py_err`]). Sizing runs with the GIL released.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use memacct_core::vm::OTP25_64;
+use memacct_core::{Error, FieldSize, Kind, KindWords, LocalNode, SizeOptions, TermSize};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple, PyType};
+
+// ---------------------------------------------------------------------------
+// Exceptions: one base class, one subclass per `Error::code()`.
+// ---------------------------------------------------------------------------
+
+create_exception!(
+    memacct,
+    MemacctError,
+    PyValueError,
+    "Base class of every memacct error (a ValueError).\n\n\
+     ``code`` is the stable snake_case code of the core error (e.g. ``'truncated'``);\n\
+     the message is the core's description."
+);
+
+/// Declares one exception class per core error code, the code -> class lookup
+/// used by [`to_py_err`], and their registration in the module.
+macro_rules! error_classes {
+    ($($class:ident => $code:literal, $doc:literal;)*) => {
+        $(create_exception!(memacct, $class, MemacctError, $doc);)*
+
+        /// Every core error code this binding has a class for.
+        #[cfg(test)]
+        const ERROR_CODES: &[&str] = &[$($code),*];
+
+        /// The exception class of a core error code (the base class for codes
+        /// added to the core after this binding was written).
+        fn error_class<'py>(py: Python<'py>, code: &str) -> Bound<'py, PyType> {
+            match code {
+                $($code => py.get_type::<$class>(),)*
+                _ => py.get_type::<MemacctError>(),
+            }
+        }
+
+        /// Adds the exception classes to the module, each with its `code`.
+        fn add_error_classes(m: &Bound<'_, PyModule>) -> PyResult<()> {
+            let py = m.py();
+            m.add("MemacctError", py.get_type::<MemacctError>())?;
+            $(
+                let class = py.get_type::<$class>();
+                class.setattr(intern!(py, "code"), $code)?;
+                m.add(stringify!($class), class)?;
+            )*
+            Ok(())
+        }
+    };
+}
+
+error_classes! {
+    TruncatedError => "truncated", "The input ended before the term did.";
+    BadVersionError => "bad_version", "The first byte is not the ETF version byte 131.";
+    EmptyInputError => "empty", "The input is empty.";
+    UnknownTagError => "unknown_tag", "A tag byte that no term encoding uses.";
+    LengthTooLargeError => "length_too_large",
+        "A declared length exceeds what the input can hold.";
+    TooDeepError => "too_deep", "The term nests deeper than ``max_depth``.";
+    InflateLimitError => "inflate_limit",
+        "A compressed term inflates beyond ``inflate_limit`` (or its declared size).";
+    BadCompressionError => "bad_compression", "The zlib stream of a compressed term is corrupt.";
+    AtomCacheRefError => "atom_cache_ref",
+        "ATOM_CACHE_REF outside a distribution header.";
+    InvalidValueError => "invalid_value",
+        "A field holds a value the VM rejects (bad atom text, bit count, float, ...).";
+    DuplicateMapKeyError => "duplicate_map_key",
+        "A map holds the same key twice (binary_to_term rejects it).";
+    NeedsVmError => "needs_vm",
+        "The size of a map with more than 32 keys depends on VM state not supplied \
+         (pass ``atom_words``, or size inside the VM with memacct:etf_flat_size/1).";
+    UnsupportedError => "unsupported", "A valid term shape that this version cannot size exactly.";
+}
+
+/// The one mapping from a core error to a Python exception: the class of its
+/// code, the core's message, and `.code` set on the instance.
+fn to_py_err(py: Python<'_>, err: &Error) -> PyErr {
+    let py_err = PyErr::from_type(error_class(py, err.code()), err.to_string());
+    // Setting an attribute on a fresh exception instance cannot fail in practice;
+    // if it ever did, the class attribute `code` still answers for known codes.
+    let _ = py_err.value(py).setattr(intern!(py, "code"), err.code());
+    py_err
+}
+
+// ---------------------------------------------------------------------------
+// Results.
+// ---------------------------------------------------------------------------
+
+/// Size of one field of a root tuple or map.
+///
+/// ``label`` is the 1-based tuple position (as ``element/2`` counts) or the
+/// map key in Erlang syntax; ``key_words`` and ``value_words`` are heap words.
+#[pyclass(module = "memacct", name = "FieldSize", frozen, eq)]
+#[derive(Clone, PartialEq, Eq)]
+struct PyFieldSize(FieldSize);
+
+#[pymethods]
+impl PyFieldSize {
+    #[new]
+    #[pyo3(signature = (label, key_words, value_words))]
+    fn new(label: String, key_words: u64, value_words: u64) -> Self {
+        PyFieldSize(FieldSize {
+            label,
+            key_words,
+            value_words,
+        })
+    }
+
+    /// The field: tuple position (``'1'``, ``'2'``, ...) or map key in Erlang syntax.
+    #[getter]
+    fn label(&self) -> &str {
+        &self.0.label
+    }
+
+    /// Heap words of the key (0 for tuple positions and immediate keys).
+    #[getter]
+    fn key_words(&self) -> u64 {
+        self.0.key_words
+    }
+
+    /// Heap words of the value.
+    #[getter]
+    fn value_words(&self) -> u64 {
+        self.0.value_words
+    }
+
+    /// ``{'label': ..., 'key_words': ..., 'value_words': ...}``.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        field_dict(py, &self.0)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        field_repr(py, &self.0)
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        hash_field(&self.0, &mut h);
+        h.finish()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let f = &slf.get().0;
+        let args = (f.label.as_str(), f.key_words, f.value_words);
+        (slf.get_type(), args).into_pyobject(slf.py())
+    }
+}
+
+/// The full size report of one term (immutable; compares and hashes by value).
+///
+/// ``words`` is what ``erts_debug:flat_size/1`` reports for the term on the
+/// target VM; ``bytes`` is ``words`` times the word size (8); ``by_kind`` maps
+/// every name of ``memacct.KINDS`` to its words (they sum to ``words``);
+/// ``fields`` holds per-field sizes when the root is a tuple or a map.
+#[pyclass(module = "memacct", name = "TermSize", frozen, eq)]
+#[derive(Clone, PartialEq, Eq)]
+struct PyTermSize(TermSize);
+
+#[pymethods]
+impl PyTermSize {
+    /// Builds a report from its parts (used by pickle; ``memacct.term_size``
+    /// is the usual way to get one). ``by_kind`` may omit kinds that are zero
+    /// and must sum to ``words``.
+    #[new]
+    #[pyo3(signature = (words, off_heap_bytes, refc_binaries, nodes, max_depth, by_kind, fields=None))]
+    fn new(
+        words: u64,
+        off_heap_bytes: u64,
+        refc_binaries: u64,
+        nodes: u64,
+        max_depth: u32,
+        by_kind: &Bound<'_, PyAny>,
+        fields: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut kinds = KindWords::default();
+        for (name, n) in mapping_items::<String, u64>(by_kind, "by_kind")? {
+            let kind = Kind::ALL
+                .iter()
+                .find(|k| k.name() == name)
+                .ok_or_else(|| PyValueError::new_err(format!("unknown kind {name:?}")))?;
+            kinds.add(*kind, n);
+        }
+        if kinds.total() != words {
+            return Err(PyValueError::new_err(format!(
+                "by_kind sums to {} words, not {words}",
+                kinds.total()
+            )));
+        }
+        let fields = match fields {
+            None => Vec::new(),
+            Some(fields) => fields
+                .try_iter()?
+                .map(|f| Ok(f?.cast::<PyFieldSize>()?.get().0.clone()))
+                .collect::<PyResult<_>>()?,
+        };
+        Ok(PyTermSize(TermSize {
+            words,
+            bytes: words * OTP25_64.word_bytes,
+            off_heap_bytes,
+            refc_binaries,
+            by_kind: kinds,
+            nodes,
+            max_depth,
+            fields,
+        }))
+    }
+
+    /// Heap words, as ``erts_debug:flat_size/1`` reports.
+    #[getter]
+    fn words(&self) -> u64 {
+        self.0.words
+    }
+
+    /// Heap bytes (``words`` times the word size).
+    #[getter]
+    fn bytes(&self) -> u64 {
+        self.0.bytes
+    }
+
+    /// Bytes of refc-binary payloads the term references (off the process heap).
+    #[getter]
+    fn off_heap_bytes(&self) -> u64 {
+        self.0.off_heap_bytes
+    }
+
+    /// Number of refc binaries referenced.
+    #[getter]
+    fn refc_binaries(&self) -> u64 {
+        self.0.refc_binaries
+    }
+
+    /// Number of terms, every list element and nested term included.
+    #[getter]
+    fn nodes(&self) -> u64 {
+        self.0.nodes
+    }
+
+    /// Deepest nesting (a lone atom is 1, ``{a}`` is 2).
+    #[getter]
+    fn max_depth(&self) -> u32 {
+        self.0.max_depth
+    }
+
+    /// Words per kind of heap object: a new dict with every kind of
+    /// ``memacct.KINDS``, in that order, zeros included.
+    #[getter]
+    fn by_kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        kind_dict(py, &self.0.by_kind, true)
+    }
+
+    /// Per-field sizes when the root is a tuple or a map (a new list; empty
+    /// otherwise, or when sized with ``fields=False``).
+    #[getter]
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        field_list(py, &self.0.fields)
+    }
+
+    /// A plain dict of every attribute (``by_kind`` a dict, ``fields`` a list
+    /// of dicts), ready for ``json.dumps``.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = &self.0;
+        let d = PyDict::new(py);
+        d.set_item(intern!(py, "words"), t.words)?;
+        d.set_item(intern!(py, "bytes"), t.bytes)?;
+        d.set_item(intern!(py, "off_heap_bytes"), t.off_heap_bytes)?;
+        d.set_item(intern!(py, "refc_binaries"), t.refc_binaries)?;
+        d.set_item(intern!(py, "nodes"), t.nodes)?;
+        d.set_item(intern!(py, "max_depth"), t.max_depth)?;
+        d.set_item(intern!(py, "by_kind"), kind_dict(py, &t.by_kind, true)?)?;
+        let fields = PyList::empty(py);
+        for f in &t.fields {
+            fields.append(field_dict(py, f)?)?;
+        }
+        d.set_item(intern!(py, "fields"), fields)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let t = &self.0;
+        let kinds = kind_dict(py, &t.by_kind, false)?.repr()?;
+        let fields = t
+            .fields
+            .iter()
+            .map(|f| field_repr(py, f))
+            .collect::<PyResult<Vec<_>>>()?
+            .join(", ");
+        Ok(format!(
+            "TermSize(words={}, bytes={}, off_heap_bytes={}, refc_binaries={}, nodes={}, \
+             max_depth={}, by_kind={kinds}, fields=[{fields}])",
+            t.words, t.bytes, t.off_heap_bytes, t.refc_binaries, t.nodes, t.max_depth
+        ))
+    }
+
+    fn __hash__(&self) -> u64 {
+        let t = &self.0;
+        let mut h = DefaultHasher::new();
+        (
+            t.words,
+            t.off_heap_bytes,
+            t.refc_binaries,
+            t.nodes,
+            t.max_depth,
+        )
+            .hash(&mut h);
+        t.by_kind.iter().for_each(|(_, n)| n.hash(&mut h));
+        t.fields.iter().for_each(|f| hash_field(f, &mut h));
+        h.finish()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let t = &slf.get().0;
+        let args = (
+            t.words,
+            t.off_heap_bytes,
+            t.refc_binaries,
+            t.nodes,
+            t.max_depth,
+            kind_dict(py, &t.by_kind, false)?,
+            field_list(py, &t.fields)?,
+        );
+        (slf.get_type(), args).into_pyobject(py)
+    }
+}
+
+fn kind_dict<'py>(py: Python<'py>, kinds: &KindWords, zeros: bool) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (kind, n) in kinds.iter() {
+        if zeros || n != 0 {
+            d.set_item(kind.name(), n)?;
+        }
+    }
+    Ok(d)
+}
+
+fn field_list<'py>(py: Python<'py>, fields: &[FieldSize]) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, fields.iter().map(|f| PyFieldSize(f.clone())))
+}
+
+fn field_dict<'py>(py: Python<'py>, f: &FieldSize) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(intern!(py, "label"), &f.label)?;
+    d.set_item(intern!(py, "key_words"), f.key_words)?;
+    d.set_item(intern!(py, "value_words"), f.value_words)?;
+    Ok(d)
+}
+
+fn field_repr(py: Python<'_>, f: &FieldSize) -> PyResult<String> {
+    let label = PyString::new(py, &f.label).repr()?;
+    Ok(format!(
+        "FieldSize(label={label}, key_words={}, value_words={})",
+        f.key_words, f.value_words
+    ))
+}
+
+fn hash_field(f: &FieldSize, h: &mut impl Hasher) {
+    (&f.label, f.key_words, f.value_words).hash(h);
+}
+
+// ---------------------------------------------------------------------------
+// Inputs.
+// ---------------------------------------------------------------------------
+
+/// The ETF bytes of a bytes-like object: `bytes` (and subclasses) are borrowed
+/// as they are (immutable, so safe to read with the GIL released); any other
+/// buffer (bytearray, memoryview, array, mmap, ...) is copied once, because
+/// another thread could change it while the GIL is released.
+fn etf_bytes<'py>(etf: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    if let Ok(bytes) = etf.cast::<PyBytes>() {
+        return Ok(bytes.clone());
+    }
+    let type_error = || {
+        let name = etf
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".to_owned(), |n| n.to_string());
+        PyTypeError::new_err(format!(
+            "etf must be a bytes-like object (bytes, bytearray, memoryview), not '{name}'"
+        ))
+    };
+    if etf.is_instance_of::<PyString>() {
+        return Err(type_error());
+    }
+    let view = PyMemoryView::from(etf).map_err(|_| type_error())?;
+    Ok(view
+        .call_method0(intern!(etf.py(), "tobytes"))?
+        .cast_into::<PyBytes>()?)
+}
+
+/// `(key, value)` pairs of a dict or any other mapping (anything with `items()`).
+fn mapping_items<'py, K, V>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<(K, V)>>
+where
+    K: FromPyObjectOwned<'py>,
+    V: FromPyObjectOwned<'py>,
+{
+    let py = obj.py();
+    if !obj.hasattr(intern!(py, "items"))? {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a mapping, not '{}'",
+            obj.get_type().name()?
+        )));
+    }
+    obj.call_method0(intern!(py, "items"))?
+        .try_iter()?
+        .map(|item| item?.extract::<(K, V)>())
+        .collect()
+}
+
+/// The VM knowledge of a sizing (which node is local, atom words) and its limits,
+/// converted once. `vm` is a [`SizeOptions`] used only as the core's
+/// [`memacct_core::VmContext`]; each call builds cheap per-call options around it.
+struct Context {
+    vm: SizeOptions,
+}
+
+impl Context {
+    fn new(
+        local_node: Option<(String, u32)>,
+        atom_words: Option<&Bound<'_, PyAny>>,
+        max_depth: u32,
+        inflate_limit: u64,
+    ) -> PyResult<Self> {
+        let atom_words = match atom_words {
+            None => HashMap::new(),
+            Some(m) => mapping_items::<String, u64>(m, "atom_words")?
+                .into_iter()
+                .collect(),
+        };
+        Ok(Context {
+            vm: SizeOptions {
+                local_node: local_node.map(|(name, creation)| LocalNode { name, creation }),
+                atom_words,
+                max_depth,
+                inflate_limit,
+                fields: true,
+            },
+        })
+    }
+
+    /// Sizes `etf` with the GIL released.
+    fn size(&self, py: Python<'_>, etf: &Bound<'_, PyAny>, fields: bool) -> PyResult<TermSize> {
+        let bytes = etf_bytes(etf)?;
+        let data = bytes.as_bytes();
+        // Per-call options without the (possibly large) atom table, which the
+        // core reads through the VM context only.
+        let opts = SizeOptions {
+            local_node: self.vm.local_node.clone(),
+            atom_words: HashMap::new(),
+            max_depth: self.vm.max_depth,
+            inflate_limit: self.vm.inflate_limit,
+            fields,
+        };
+        let vm = &self.vm;
+        py.detach(|| memacct_core::term_size_with(data, &opts, vm))
+            .map_err(|e| to_py_err(py, &e))
+    }
+}
+
+/// A reusable sizer: the options of ``flat_size``/``term_size``, converted once.
+///
+/// Prefer it to the module functions when sizing many terms with the same
+/// ``atom_words`` (converting a large atom table on every call costs more than
+/// sizing a small term). Immutable and safe to share between threads.
+#[pyclass(module = "memacct", name = "Sizer", frozen)]
+struct PySizer(Context);
+
+#[pymethods]
+impl PySizer {
+    #[new]
+    #[pyo3(signature = (*, local_node=None, atom_words=None, max_depth=100_000, inflate_limit=1_073_741_824))]
+    fn new(
+        local_node: Option<(String, u32)>,
+        atom_words: Option<&Bound<'_, PyAny>>,
+        max_depth: u32,
+        inflate_limit: u64,
+    ) -> PyResult<Self> {
+        Ok(PySizer(Context::new(
+            local_node,
+            atom_words,
+            max_depth,
+            inflate_limit,
+        )?))
+    }
+
+    /// Heap words of the term in ``etf`` (see ``memacct.flat_size``).
+    #[pyo3(signature = (etf))]
+    fn flat_size(&self, py: Python<'_>, etf: &Bound<'_, PyAny>) -> PyResult<u64> {
+        Ok(self.0.size(py, etf, false)?.words)
+    }
+
+    /// The full size report of the term in ``etf`` (see ``memacct.term_size``).
+    #[pyo3(signature = (etf, *, fields=true))]
+    fn term_size(
+        &self,
+        py: Python<'_>,
+        etf: &Bound<'_, PyAny>,
+        fields: bool,
+    ) -> PyResult<PyTermSize> {
+        Ok(PyTermSize(self.0.size(py, etf, fields)?))
+    }
+
+    /// The local node as ``(name, creation)``, or None.
+    #[getter]
+    fn local_node(&self) -> Option<(&str, u32)> {
+        self.0
+            .vm
+            .local_node
+            .as_ref()
+            .map(|l| (l.name.as_str(), l.creation))
+    }
+
+    /// A new dict of the atom words.
+    #[getter]
+    fn atom_words<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (name, word) in &self.0.vm.atom_words {
+            d.set_item(name, word)?;
+        }
+        Ok(d)
+    }
+
+    /// Deepest nesting accepted.
+    #[getter]
+    fn max_depth(&self) -> u32 {
+        self.0.vm.max_depth
+    }
+
+    /// Most bytes a compressed term may inflate to.
+    #[getter]
+    fn inflate_limit(&self) -> u64 {
+        self.0.vm.inflate_limit
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let vm = &self.0.vm;
+        let local = match &vm.local_node {
+            None => "None".to_owned(),
+            Some(l) => format!("({}, {})", PyString::new(py, &l.name).repr()?, l.creation),
+        };
+        Ok(format!(
+            "Sizer(local_node={local}, atom_words=<{} atoms>, max_depth={}, inflate_limit={})",
+            vm.atom_words.len(),
+            vm.max_depth,
+            vm.inflate_limit
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Functions and module.
+// ---------------------------------------------------------------------------
+
+/// Heap words of the term encoded in ``etf`` (``term_to_binary/1`` output):
+/// exactly what ``erts_debug:flat_size(binary_to_term(Etf))`` reports on the
+/// target VM (Erlang/OTP 25, 64-bit).
+///
+/// ``etf`` is any bytes-like object (``bytes`` is read in place, other buffers
+/// are copied once). ``local_node=(name, creation)`` names the node whose
+/// pids, ports and references count as local (default: none); ``atom_words``
+/// maps atom names to the VM's atom words (from ``memacct:atom_words/1``),
+/// needed only for atoms inside keys of maps with more than 32 keys (use a
+/// ``Sizer`` to convert a large table once). ``max_depth`` bounds nesting and
+/// ``inflate_limit`` the inflated size of compressed terms. The GIL is
+/// released while sizing.
+///
+/// Raises a ``MemacctError`` subclass for invalid or unsupported input and
+/// ``TypeError`` if ``etf`` is not bytes-like.
+#[pyfunction]
+#[pyo3(signature = (etf, *, local_node=None, atom_words=None, max_depth=100_000, inflate_limit=1_073_741_824))]
+fn flat_size(
+    py: Python<'_>,
+    etf: &Bound<'_, PyAny>,
+    local_node: Option<(String, u32)>,
+    atom_words: Option<&Bound<'_, PyAny>>,
+    max_depth: u32,
+    inflate_limit: u64,
+) -> PyResult<u64> {
+    let ctx = Context::new(local_node, atom_words, max_depth, inflate_limit)?;
+    Ok(ctx.size(py, etf, false)?.words)
+}
+
+/// The full size report (``TermSize``) of the term encoded in ``etf``.
+///
+/// Takes the same arguments as ``flat_size``; ``fields=False`` skips the
+/// per-field sizes of a root tuple or map. The GIL is released while sizing.
+#[pyfunction]
+#[pyo3(signature = (etf, *, local_node=None, atom_words=None, max_depth=100_000, inflate_limit=1_073_741_824, fields=true))]
+fn term_size(
+    py: Python<'_>,
+    etf: &Bound<'_, PyAny>,
+    local_node: Option<(String, u32)>,
+    atom_words: Option<&Bound<'_, PyAny>>,
+    max_depth: u32,
+    inflate_limit: u64,
+    fields: bool,
+) -> PyResult<PyTermSize> {
+    let ctx = Context::new(local_node, atom_words, max_depth, inflate_limit)?;
+    Ok(PyTermSize(ctx.size(py, etf, fields)?))
+}
+
+/// Native part of memacct: exact BEAM term sizing (see the ``memacct`` package).
+#[pymodule(gil_used = false)]
+fn _memacct(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add(
+        "KINDS",
+        PyTuple::new(m.py(), Kind::ALL.iter().map(|k| k.name()))?,
+    )?;
+    m.add("WORD_BYTES", OTP25_64.word_bytes)?;
+    m.add_function(wrap_pyfunction!(flat_size, m)?)?;
+    m.add_function(wrap_pyfunction!(term_size, m)?)?;
+    m.add_class::<PyTermSize>()?;
+    m.add_class::<PyFieldSize>()?;
+    m.add_class::<PySizer>()?;
+    add_error_classes(m)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defaults in the `#[pyo3(signature)]`s are the core's defaults.
+    #[test]
+    fn signature_defaults_match_core() {
+        let d = SizeOptions::default();
+        assert_eq!(d.max_depth, 100_000);
+        assert_eq!(d.inflate_limit, 1 << 30);
+        assert!(d.fields);
+        assert!(d.local_node.is_none() && d.atom_words.is_empty());
+    }
+
+    /// Every error the core can return has its own class (codes are distinct).
+    #[test]
+    fn every_core_error_has_a_class() {
+        let samples = [
+            Error::Truncated {
+                offset: 0,
+                needed: 1,
+            },
+            Error::BadVersion { found: 0 },
+            Error::Empty,
+            Error::UnknownTag { tag: 0, offset: 0 },
+            Error::LengthTooLarge {
+                offset: 0,
+                declared: 0,
+                available: 0,
+            },
+            Error::TooDeep { limit: 0 },
+            Error::InflateLimit { limit: 0 },
+            Error::BadCompression {
+                reason: String::new(),
+            },
+            Error::AtomCacheRef { offset: 0 },
+            Error::InvalidValue {
+                what: "",
+                offset: 0,
+            },
+            Error::DuplicateMapKey { offset: 0 },
+            Error::NeedsVm {
+                needs: String::new(),
+            },
+            Error::Unsupported { what: "" },
+        ];
+        for e in &samples {
+            assert!(ERROR_CODES.contains(&e.code()), "no class for {}", e.code());
+        }
+        let mut codes = ERROR_CODES.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ERROR_CODES.len());
+    }
+}
