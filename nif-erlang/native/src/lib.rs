@@ -1,0 +1,429 @@
+//! Erlang NIF of memacct (`memacct_nif`, loaded by the OTP application
+//! `memacct`). It converts types and answers the VM questions the core asks;
+//! every sizing algorithm lives in `memacct-core`.
+//!
+//! Scheduling: the BEAM must never be held for more than about a millisecond.
+//! Each sizing comes as a pair of NIFs: one on a normal scheduler that does
+//! small jobs and answers `dirty` for large ones, and a `*_dirty` twin on a
+//! dirty CPU scheduler; `memacct.erl` calls the twin on `dirty`.
+
+use memacct_core::{Error, LocalNode, SizeOptions, TermSize};
+use rustler::{Atom, Binary, Encoder, Env, Error as NifError, NifResult, Term};
+
+mod live;
+mod vm;
+
+use live::{live_options, Live, Walk};
+use vm::NifVm;
+
+rustler::atoms! {
+    ok,
+    error,
+    dirty,
+    flat,
+    full,
+    none,
+    default,
+    words,
+    bytes,
+    off_heap_bytes,
+    refc_binaries,
+    by_kind,
+    nodes,
+    max_depth,
+    fields,
+    // Error codes, one per `memacct_core::Error::code()`.
+    truncated,
+    bad_version,
+    empty,
+    unknown_tag,
+    length_too_large,
+    too_deep,
+    inflate_limit,
+    bad_compression,
+    atom_cache_ref,
+    invalid_value,
+    duplicate_map_key,
+    needs_vm,
+    unsupported,
+}
+
+/// Largest ETF input (bytes; for compressed input, compressed plus declared
+/// inflated bytes) sized on a normal scheduler.
+///
+/// Measured on the 2-core build machine (OTP 25.2.3, release build), normal
+/// path, best of 30: the costliest inputs that still take this path (maps of
+/// 32 tuple or list keys, 2 000-deep tuples) run at about 18 ns/byte, i.e.
+/// <= 0.3 ms for 16 KiB; typical connection states run at 3-5 ns/byte.
+/// Inputs that cost far more per byte — maps with more than 32 keys (key
+/// hashing) and maps nested in map keys (whose duplicate-key checks re-read
+/// nested keys at every level) — always go to a dirty scheduler (see
+/// [`fits_normal_scheduler`]).
+pub const ETF_NORMAL_MAX_BYTES: u64 = 16 * 1024;
+
+/// Work units a live walk may spend on a normal scheduler before it gives up
+/// and the term is sized on a dirty scheduler. A unit is about one term
+/// visited (containers also pay their width, HAMT maps their key hashing,
+/// encoded leaves 8 units plus 1 per 64 bytes).
+///
+/// Measured as above: 30-55 ns per unit (lists of small integers 31 ns,
+/// 500-key maps 52-54 ns), so a walk that spends the whole budget holds the
+/// scheduler for about 0.25-0.45 ms before moving to a dirty one.
+pub const LIVE_NORMAL_BUDGET: u64 = 8_000;
+
+/// Report kind asked for: words only, or the full map.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Report {
+    Flat,
+    Full,
+}
+
+fn report(a: Atom) -> NifResult<Report> {
+    if a == flat() {
+        Ok(Report::Flat)
+    } else if a == full() {
+        Ok(Report::Full)
+    } else {
+        Err(NifError::BadArg)
+    }
+}
+
+/// `{error, {Code, Message}}` for a core error: the one mapping of [`Error`].
+fn error_term<'a>(env: Env<'a>, e: &Error) -> Term<'a> {
+    let code = match e.code() {
+        "truncated" => truncated(),
+        "bad_version" => bad_version(),
+        "empty" => empty(),
+        "unknown_tag" => unknown_tag(),
+        "length_too_large" => length_too_large(),
+        "too_deep" => too_deep(),
+        "inflate_limit" => inflate_limit(),
+        "bad_compression" => bad_compression(),
+        "atom_cache_ref" => atom_cache_ref(),
+        "invalid_value" => invalid_value(),
+        "duplicate_map_key" => duplicate_map_key(),
+        "needs_vm" => needs_vm(),
+        "unsupported" => unsupported(),
+        // A code added to the core later: still an atom, made on demand.
+        other => Atom::from_str(env, other).unwrap_or_else(|_| unsupported()),
+    };
+    (error(), (code, e.to_string())).encode(env)
+}
+
+/// The report as an Erlang term: words, or the full map.
+fn report_term<'a>(env: Env<'a>, s: &TermSize, what: Report) -> NifResult<Term<'a>> {
+    if what == Report::Flat {
+        return Ok(s.words.encode(env));
+    }
+    let mut kinds = Term::map_new(env);
+    for (kind, w) in s.by_kind.iter() {
+        kinds = kinds.map_put(Atom::from_str(env, kind.name())?, w)?;
+    }
+    let fields_list: Vec<Term<'a>> = s
+        .fields
+        .iter()
+        .map(|f| (f.label.as_str(), f.key_words, f.value_words).encode(env))
+        .collect();
+    let keys = [
+        words().encode(env),
+        bytes().encode(env),
+        off_heap_bytes().encode(env),
+        refc_binaries().encode(env),
+        by_kind().encode(env),
+        nodes().encode(env),
+        max_depth().encode(env),
+        fields().encode(env),
+    ];
+    let values = [
+        s.words.encode(env),
+        s.bytes.encode(env),
+        s.off_heap_bytes.encode(env),
+        s.refc_binaries.encode(env),
+        kinds,
+        s.nodes.encode(env),
+        s.max_depth.encode(env),
+        fields_list.encode(env),
+    ];
+    Term::map_from_term_arrays(env, &keys, &values)
+}
+
+fn result_term<'a>(
+    env: Env<'a>,
+    r: memacct_core::Result<TermSize>,
+    what: Report,
+) -> NifResult<Term<'a>> {
+    match r {
+        Ok(s) => Ok((ok(), report_term(env, &s, what)?).encode(env)),
+        Err(e) => Ok(error_term(env, &e)),
+    }
+}
+
+/// An atom's text. OTP 25's NIF API reads atoms as Latin-1 only, which
+/// covers node names; other atoms give `badarg`.
+fn atom_text(atom: Term) -> NifResult<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: valid env and term; `buf` has room for the longest atom (255
+    // Latin-1 characters) plus the NUL that enif_get_atom writes.
+    let n = unsafe {
+        rustler::sys::enif_get_atom(
+            atom.get_env().as_c_arg(),
+            atom.as_c_arg(),
+            buf.as_mut_ptr().cast(),
+            buf.len() as u32,
+            rustler::sys::ErlNifCharEncoding::ERL_NIF_LATIN1,
+        )
+    };
+    if n < 1 {
+        return Err(NifError::BadArg);
+    }
+    Ok(buf[..n as usize - 1]
+        .iter()
+        .map(|&b| char::from(b))
+        .collect())
+}
+
+/// A node name given as an atom or a UTF-8 binary.
+fn local_node(name: Term, creation: u32) -> NifResult<LocalNode> {
+    let name = if name.is_atom() {
+        atom_text(name)?
+    } else {
+        let bin: Binary = name.decode()?;
+        std::str::from_utf8(bin.as_slice())
+            .map_err(|_| NifError::BadArg)?
+            .to_string()
+    };
+    Ok(LocalNode { name, creation })
+}
+
+// ---------------------------------------------------------------------------
+// Live terms
+
+fn live_size_impl<'a>(
+    env: Env<'a>,
+    term: Term<'a>,
+    what: Atom,
+    node: Term<'a>,
+    creation: u32,
+    walk: &Walk,
+    budget: u64,
+) -> NifResult<Term<'a>> {
+    let what = report(what)?;
+    let opts = live_options(Some(local_node(node, creation)?), what == Report::Full);
+    let vm = NifVm::new(opts.local_node.clone());
+    let r = memacct_core::live_term_size_within(Live::new(term, walk), &opts, &vm, budget);
+    if walk.bailed() {
+        return Ok(dirty().encode(env));
+    }
+    match r {
+        Ok(Some(s)) => result_term(env, Ok(s), what),
+        Ok(None) => Ok(dirty().encode(env)),
+        Err(e) => Ok(error_term(env, &e)),
+    }
+}
+
+/// `live_size(Term, flat | full, NodeName, Creation, Budget)` on a normal
+/// scheduler: `{ok, Words | Map}`, `{error, {Code, Msg}}`, or `dirty` when
+/// the term needs more than `Budget` work units (`default`:
+/// [`LIVE_NORMAL_BUDGET`]) or holds a fun, a bitstring or a large bignum.
+#[rustler::nif]
+fn live_size<'a>(
+    env: Env<'a>,
+    term: Term<'a>,
+    what: Atom,
+    node: Term<'a>,
+    creation: u32,
+    budget: Term<'a>,
+) -> NifResult<Term<'a>> {
+    let budget = if budget.is_atom() && budget.decode::<Atom>()? == default() {
+        LIVE_NORMAL_BUDGET
+    } else {
+        budget.decode::<u64>()?
+    };
+    let walk = Walk::bounded(budget);
+    live_size_impl(env, term, what, node, creation, &walk, budget)
+}
+
+/// The dirty-scheduler twin of `live_size/5`, without a budget.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn live_size_dirty<'a>(
+    env: Env<'a>,
+    term: Term<'a>,
+    what: Atom,
+    node: Term<'a>,
+    creation: u32,
+) -> NifResult<Term<'a>> {
+    let walk = Walk::unbounded();
+    live_size_impl(env, term, what, node, creation, &walk, u64::MAX)
+}
+
+// ---------------------------------------------------------------------------
+// ETF input
+
+/// Options as `memacct.erl` normalises them:
+/// `{LocalNode :: none | {Name :: binary(), Creation}, MaxDepth, InflateLimit,
+///   Fields :: boolean(), AtomWords :: none | [{Name :: binary(), Word}]}`.
+type OptsTuple<'a> = (Term<'a>, u32, u64, bool, Term<'a>);
+
+/// Decoded options; `snapshot` when an atom table was given (then the core
+/// answers from the options alone, as the C and Python surfaces do).
+fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool)> {
+    let (local, max_depth, inflate_limit, fields, atom_words): OptsTuple = t.decode()?;
+    let local_node = if local.is_atom() && local.decode::<Atom>()? == none() {
+        None
+    } else {
+        let (name, creation): (Term, u32) = local.decode()?;
+        Some(self::local_node(name, creation)?)
+    };
+    let mut opts = SizeOptions {
+        local_node,
+        max_depth,
+        inflate_limit,
+        fields,
+        ..SizeOptions::default()
+    };
+    let snapshot = !(atom_words.is_atom() && atom_words.decode::<Atom>()? == none());
+    if snapshot {
+        for (name, word) in atom_words.decode::<Vec<(Binary, u64)>>()? {
+            let name = std::str::from_utf8(name.as_slice()).map_err(|_| NifError::BadArg)?;
+            opts.atom_words.insert(name.to_string(), word);
+        }
+    }
+    Ok((opts, snapshot))
+}
+
+/// Cost of sizing `etf`, in bytes the core reads (compressed input also inflates).
+fn etf_cost(etf: &[u8]) -> u64 {
+    let len = etf.len() as u64;
+    match etf {
+        [131, 80, a, b, c, d, ..] => len + u64::from(u32::from_be_bytes([*a, *b, *c, *d])),
+        _ => len,
+    }
+}
+
+fn etf_size_impl<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
+    let what = report(what)?;
+    let (mut opts, snapshot) = decode_opts(opts)?;
+    opts.fields = opts.fields && what == Report::Full;
+    let r = if snapshot {
+        memacct_core::term_size(etf.as_slice(), &opts)
+    } else {
+        let vm = NifVm::new(opts.local_node.clone());
+        memacct_core::term_size_with(etf.as_slice(), &opts, &vm)
+    };
+    result_term(env, r, what)
+}
+
+/// Whether sizing `etf` fits a normal scheduler: at most
+/// [`ETF_NORMAL_MAX_BYTES`] of work, no map with more than 32 keys (their key
+/// hashing costs far more per byte, and grows with maps nested in keys) and no
+/// non-empty map inside a map key (the duplicate-key check re-reads nested
+/// keys at every level). Input the core will reject is cheap to reject: it
+/// stays on the normal scheduler.
+fn fits_normal_scheduler(etf: &[u8]) -> bool {
+    use memacct_core::etf::{open, Reader, Token};
+    struct Frame {
+        left: u64,
+        taken: u64,
+        map: bool,
+        in_key: bool,
+    }
+    if etf_cost(etf) > ETF_NORMAL_MAX_BYTES {
+        return false;
+    }
+    let Ok(body) = open(etf, ETF_NORMAL_MAX_BYTES) else {
+        return true;
+    };
+    let mut r = Reader::new(&body.bytes, body.base);
+    let mut stack: Vec<Frame> = Vec::new();
+    loop {
+        let in_key = match stack.last_mut() {
+            Some(f) => {
+                let key = f.in_key || (f.map && f.taken % 2 == 0);
+                f.left -= 1;
+                f.taken += 1;
+                key
+            }
+            None => false,
+        };
+        let tok = match r.next() {
+            Ok(tok) => tok,
+            Err(_) => return true,
+        };
+        if let Token::Map(n) = tok {
+            if n > FLATMAP_LIMIT || (in_key && n > 0) {
+                return false;
+            }
+        }
+        let children = tok.children();
+        if children > 0 {
+            stack.push(Frame {
+                left: children,
+                taken: 0,
+                map: matches!(tok, Token::Map(_)),
+                in_key,
+            });
+        }
+        while stack.last().is_some_and(|f| f.left == 0) {
+            stack.pop();
+        }
+        if stack.is_empty() {
+            return true;
+        }
+    }
+}
+
+/// Maps with more keys than this are HAMTs.
+const FLATMAP_LIMIT: u32 = 32;
+
+/// `etf_size(Etf, flat | full, Opts)` on a normal scheduler; `dirty` when the
+/// job does not fit one (see [`fits_normal_scheduler`]).
+#[rustler::nif]
+fn etf_size<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
+    if !fits_normal_scheduler(etf.as_slice()) {
+        return Ok(dirty().encode(env));
+    }
+    etf_size_impl(env, etf, what, opts)
+}
+
+/// The dirty-scheduler twin of `etf_size/3`.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn etf_size_dirty<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
+    etf_size_impl(env, etf, what, opts)
+}
+
+// ---------------------------------------------------------------------------
+// Misc
+
+/// `[{Atom, Word}]`: each atom's VM word (`index << 6 | 0xB`), for sizing
+/// outside the VM (the C and Python surfaces take such a table).
+#[rustler::nif]
+fn atom_words<'a>(env: Env<'a>, atoms: Vec<Term<'a>>) -> NifResult<Term<'a>> {
+    let mut out = Vec::with_capacity(atoms.len());
+    for a in atoms {
+        if !a.is_atom() {
+            return Err(NifError::BadArg);
+        }
+        out.push((a, live::raw_word(a.as_c_arg())).encode(env));
+    }
+    Ok(out.encode(env))
+}
+
+/// `{EtfNormalMaxBytes, LiveNormalBudget}`: the scheduling thresholds.
+#[rustler::nif]
+fn limits() -> (u64, u64) {
+    (ETF_NORMAL_MAX_BYTES, LIVE_NORMAL_BUDGET)
+}
+
+rustler::init!("memacct_nif");
+
+#[cfg(test)]
+mod tests {
+    use super::etf_cost;
+
+    #[test]
+    fn compressed_input_costs_its_inflated_size() {
+        assert_eq!(etf_cost(&[131, 106]), 2);
+        assert_eq!(etf_cost(&[131, 80, 0, 0, 1, 0, 9]), 7 + 256);
+        assert_eq!(etf_cost(&[131, 80, 0]), 3);
+    }
+}

@@ -1,0 +1,83 @@
+%%% @private
+%%% @doc The native functions of memacct (`priv/memacct_nif.so', built by
+%%% cargo from `native/'). Use {@link memacct}: it picks the scheduler.
+%%%
+%%% Every sizing comes as a pair: the plain NIF runs on a normal scheduler and
+%%% answers `dirty' when the job is too large for it (more than
+%%% `element(1, limits())' ETF bytes, or more than `element(2, limits())' work
+%%% units of a live term, or a live term holding funs, bitstrings or bignums
+%%% beyond 64 bits); the `_dirty' twin runs on a dirty CPU scheduler.
+-module(memacct_nif).
+
+-export([live_size/5, live_size_dirty/4, etf_size/3, etf_size_dirty/3,
+         atom_words/1, limits/0]).
+
+-on_load(init/0).
+-compile(warn_missing_spec_all).
+
+-define(LIB, "memacct_nif").
+
+-type report() :: flat | full.
+-type node_name() :: atom() | binary().
+-type etf_opts() :: {none | {node_name(), non_neg_integer()},
+                     MaxDepth :: non_neg_integer(),
+                     InflateLimit :: non_neg_integer(),
+                     Fields :: boolean(),
+                     AtomWords :: none | [{binary(), non_neg_integer()}]}.
+-type result() :: {ok, non_neg_integer() | map()}
+                | {error, {atom(), binary()}}.
+
+-export_type([report/0, etf_opts/0, result/0]).
+
+%% Loads the shared object from the application's priv directory, or from
+%% `../priv' next to this beam when the application is not known to the code
+%% server (e.g. `erl -pa nif-erlang/_build/default/lib/memacct/ebin').
+-spec init() -> ok | {error, term()}.
+init() ->
+    Candidates = [filename:join(Dir, ?LIB) || Dir <- priv_dirs()],
+    Path = case [P || P <- Candidates, filelib:is_regular(P ++ ".so")] of
+               [Found | _] -> Found;
+               [] -> hd(Candidates)
+           end,
+    erlang:load_nif(Path, 0).
+
+-spec priv_dirs() -> [file:filename()].
+priv_dirs() ->
+    Beam = filename:dirname(filename:absname(code:which(?MODULE))),
+    FromBeam = [filename:join([Beam, "..", "priv"]),
+                filename:join([Beam, "..", "..", "..", "..", "..", "priv"])],
+    case code:priv_dir(memacct) of
+        {error, bad_name} -> FromBeam;
+        Dir -> [Dir | FromBeam]
+    end.
+
+%% @doc Size a live term on a normal scheduler, within `Budget' work units.
+-spec live_size(term(), report(), node_name(), non_neg_integer(),
+                default | non_neg_integer()) -> result() | dirty.
+live_size(_Term, _Report, _Node, _Creation, _Budget) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Size a live term on a dirty CPU scheduler.
+-spec live_size_dirty(term(), report(), node_name(), non_neg_integer()) -> result().
+live_size_dirty(_Term, _Report, _Node, _Creation) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Size ETF input on a normal scheduler (`dirty' when it is too large).
+-spec etf_size(binary(), report(), etf_opts()) -> result() | dirty.
+etf_size(_Etf, _Report, _Opts) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Size ETF input on a dirty CPU scheduler.
+-spec etf_size_dirty(binary(), report(), etf_opts()) -> result().
+etf_size_dirty(_Etf, _Report, _Opts) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc The VM word of each atom.
+-spec atom_words([atom()]) -> [{atom(), non_neg_integer()}].
+atom_words(_Atoms) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc `{EtfNormalMaxBytes, LiveNormalBudget}'.
+-spec limits() -> {pos_integer(), pos_integer()}.
+limits() ->
+    erlang:nif_error(nif_not_loaded).

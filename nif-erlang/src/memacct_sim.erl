@@ -1,0 +1,83 @@
+%%% @doc Realistic MCP connection states, built the way erlmcp builds them.
+%%%
+%%% Every value is made at run time (from decoded-JSON-like maps, integers
+%%% turned into binaries, timestamps, references and pids), never taken from
+%%% module literals: a literal costs nothing on a process heap while
+%%% `erts_debug:flat_size/1' still counts it, so literal-built states would
+%%% make every measurement lie. Used by the demo, the benchmarks and tests.
+-module(memacct_sim).
+
+-export([connection_state/1, connection_state/2, corpus/1]).
+
+-type state() :: #{atom() => term()}.
+-export_type([state/0]).
+
+%% @doc The state of connection number `N' (deterministic shape, fresh values).
+-spec connection_state(non_neg_integer()) -> state().
+connection_state(N) ->
+    connection_state(N, self()).
+
+%% @doc The state of connection `N' whose pending requests wait on `Owner'.
+-spec connection_state(non_neg_integer(), pid()) -> state().
+connection_state(N, Owner) ->
+    Now = erlang:system_time(millisecond),
+    NResources = 4 + N rem 13,
+    NTools = 2 + N rem 7,
+    NPending = N rem 5,
+    #{session_id => session_id(N),
+      protocol_version => iolist_to_binary(["2025-", pad(3 + N rem 4), "-", pad(18 + N rem 9)]),
+      phase => lists:nth(1 + N rem 3, [initializing, initialized, operating]),
+      transport => {tcp, #{peer => {{127, 0, (N bsr 8) band 255, N band 255}, 40000 + N rem 20000},
+                           buffer => iolist_to_binary(lists:duplicate(N rem 3, <<"{\"jsonrpc\":\"2.0\"}">>))}},
+      client_info => #{<<"name">> => lists:nth(1 + N rem 3, [<<"claude-code">>, <<"cursor">>, <<"zed">>]),
+                       <<"version">> => iolist_to_binary(["1.", integer_to_list(N rem 40), ".", integer_to_list(N rem 9)])},
+      client_capabilities => #{<<"roots">> => #{<<"listChanged">> => N rem 2 =:= 0},
+                               <<"sampling">> => #{},
+                               <<"elicitation">> => #{<<"enabled">> => N rem 3 =:= 0}},
+      server_capabilities => #{resources => #{subscribe => true, list_changed => true},
+                               tools => #{list_changed => N rem 2 =:= 1},
+                               prompts => #{list_changed => false},
+                               logging => #{}},
+      resources => maps:from_list([resource(N, I) || I <- lists:seq(1, NResources)]),
+      tools => maps:from_list([tool(N, I) || I <- lists:seq(1, NTools)]),
+      subscriptions => [uri(N, I) || I <- lists:seq(1, N rem 4)],
+      pending_requests => maps:from_list([{N * 100 + I, {make_ref(), Owner, method(I), Now - I * 17}}
+                                          || I <- lists:seq(1, NPending)]),
+      request_counter => N * 7 + 3,
+      created_at => Now - (N rem 3600) * 1000,
+      last_activity => Now,
+      metadata => #{trace_id => session_id(N * 31 + 7), user_id => N rem 1000,
+                    tags => [iolist_to_binary(["tag-", integer_to_list(N rem 17)])]}}.
+
+%% @doc `Count' states (connections 1..Count), for benchmarks.
+-spec corpus(pos_integer()) -> [state()].
+corpus(Count) ->
+    [connection_state(N) || N <- lists:seq(1, Count)].
+
+session_id(N) ->
+    Hash = erlang:md5(<<N:64, "memacct">>),
+    iolist_to_binary([<<"sess-">>, [io_lib:format("~2.16.0b", [B]) || <<B>> <= Hash]]).
+
+pad(N) when N < 10 -> [$0 | integer_to_list(N)];
+pad(N) -> integer_to_list(N).
+
+uri(N, I) ->
+    iolist_to_binary(["file:///srv/project-", integer_to_list(N rem 50), "/src/module_", integer_to_list(I), ".erl"]).
+
+resource(N, I) ->
+    {uri(N, I), #{name => iolist_to_binary(["module_", integer_to_list(I), ".erl"]),
+                  mime_type => <<"text/x-erlang">>,
+                  size => 1000 + (N * I) rem 50000,
+                  annotations => #{priority => (I rem 10) / 10, audience => [user]}}}.
+
+tool(N, I) ->
+    Name = iolist_to_binary(["tool_", integer_to_list(I), "_", integer_to_list(N rem 5)]),
+    {Name, #{description => iolist_to_binary(["Runs ", Name, " on the workspace and returns structured output."]),
+             input_schema => #{<<"type">> => <<"object">>,
+                               <<"properties">> => #{<<"path">> => #{<<"type">> => <<"string">>},
+                                                     <<"limit">> => #{<<"type">> => <<"integer">>,
+                                                                      <<"maximum">> => 100 + I}},
+                               <<"required">> => [<<"path">>]}}}.
+
+method(I) ->
+    lists:nth(1 + I rem 4, [<<"tools/call">>, <<"resources/read">>, <<"sampling/createMessage">>, <<"ping">>]).
