@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 300
 
 .PHONY: help deps build build-rust build-nif build-py header header-check \
         test test-rust test-c test-py test-erlang lint dialyzer \
-        demo bench vectors fuzz clean
+        demo bench vectors vectors-codec fuzz clean
 
 help:
 	@echo "make demo | make test | make bench | make build | make vectors | make fuzz | make clean"
@@ -84,6 +84,9 @@ bench: build
 ## ---- maintenance -------------------------------------------------------------
 vectors:
 	escript tests/gen_vectors.escript tests/vectors 10500
+
+vectors-codec:
+	escript tests/gen_codec_vectors.escript tests/vectors/codec
 
 fuzz:
 	cd fuzz && for t in size_etf codec; do mkdir -p corpus/$$t; \

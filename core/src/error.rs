@@ -137,6 +137,14 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// An option is out of its range (a compression level, a dictionary size, ...).
+    #[error("invalid option {name}: {reason}")]
+    InvalidOption {
+        /// The option's name, as the surfaces spell it (`level`, `max_bytes`, ...).
+        name: &'static str,
+        /// What the accepted values are.
+        reason: String,
+    },
     /// A valid term shape that this version cannot size exactly.
     #[error("unsupported: {what}")]
     Unsupported {
@@ -170,6 +178,7 @@ impl Error {
             Error::ChecksumMismatch => "checksum_mismatch",
             Error::Codec { .. } => "codec",
             Error::BadDictionary { .. } => "bad_dictionary",
+            Error::InvalidOption { .. } => "invalid_option",
         }
     }
 }

@@ -332,6 +332,7 @@ proptest! {
         prop_assert_eq!(live.by_kind, from_etf.by_kind);
         prop_assert_eq!(live.off_heap_bytes, from_etf.off_heap_bytes);
         prop_assert_eq!(live.nodes, from_etf.nodes);
+        prop_assert_eq!(live.max_depth, from_etf.max_depth);
         let words = |v: &[memacct_core::FieldSize]| v.iter().map(|f| (f.key_words, f.value_words)).collect::<Vec<_>>();
         prop_assert_eq!(words(&live.fields), words(&from_etf.fields));
     }

@@ -32,7 +32,7 @@
 mod dict;
 mod shape;
 
-pub use dict::Dictionary;
+pub use dict::{Dictionary, DEFAULT_DICTIONARY_BYTES, DICTIONARY_BYTES_RANGE};
 
 use crate::error::{Error, Result};
 use crate::etf::{self, tag};
@@ -126,6 +126,13 @@ fn get_var(s: &mut &[u8]) -> Result<u64> {
 
 /// Compresses the term in `etf` (ETF, optionally zlib-compressed) into a blob.
 pub fn compress(etf: &[u8], opts: &CompressOptions<'_>) -> Result<Vec<u8>> {
+    let levels = zstd::compression_level_range();
+    if opts.level < 1 || !levels.contains(&opts.level) {
+        return Err(Error::InvalidOption {
+            name: "level",
+            reason: format!("{} is not a level in 1..={}", opts.level, levels.end()),
+        });
+    }
     let body = etf::open(etf, opts.inflate_limit)?;
     // The structural stage works on exact bytes: version byte + term.
     let seed = opts.dictionary.map_or(&[][..], |d| d.atoms());
@@ -175,8 +182,11 @@ struct Header<'a> {
 }
 
 fn header(blob: &[u8]) -> Result<Header<'_>> {
-    if blob.len() < FIXED_HEADER || blob[..4] != MAGIC {
+    if blob.len() < 4 || blob[..4] != MAGIC {
         return Err(bad("not a memacct blob (magic)"));
+    }
+    if blob.len() < FIXED_HEADER {
+        return Err(bad("header ends early"));
     }
     let version = blob[4];
     if version == 0 || version > VERSION {
@@ -235,15 +245,7 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
     if h.flags & FLAG_ZSTD == 0 {
         return Err(bad("blob without its entropy stage"));
     }
-    // zstd writes at most `shape_len` bytes: a lying header cannot make it allocate more.
-    let streams = match dict {
-        Some(d) => zstd::bulk::Decompressor::with_dictionary(d.zstd_bytes())
-            .and_then(|mut z| z.decompress(h.payload, h.shape_len as usize)),
-        None => zstd::bulk::decompress(h.payload, h.shape_len as usize),
-    }
-    .map_err(|e| Error::Codec {
-        reason: format!("entropy stage: {e}"),
-    })?;
+    let streams = inflate_streams(h.payload, dict, h.shape_len)?;
     if streams.len() as u64 != h.shape_len {
         return Err(bad("structural stage length differs from the header"));
     }
@@ -256,6 +258,29 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
         return Err(Error::ChecksumMismatch);
     }
     Ok(out)
+}
+
+/// Runs the entropy stage backwards, growing the output with what zstd really
+/// produces (never allocating by the header's claim) and stopping one byte past
+/// `expected`, so a lying header costs at most what it claims (already checked
+/// against the output limit).
+fn inflate_streams(payload: &[u8], dict: Option<&Dictionary>, expected: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let codec = |e: std::io::Error| Error::Codec {
+        reason: format!("entropy stage: {e}"),
+    };
+    let decoder = match dict {
+        Some(d) => zstd::stream::read::Decoder::with_dictionary(payload, d.zstd_bytes()),
+        None => zstd::stream::read::Decoder::with_buffer(payload),
+    }
+    .map_err(codec)?;
+    let mut streams = Vec::with_capacity(expected.min(64 * 1024) as usize);
+    decoder
+        .single_frame()
+        .take(expected + 1)
+        .read_to_end(&mut streams)
+        .map_err(codec)?;
+    Ok(streams)
 }
 
 #[cfg(test)]

@@ -146,23 +146,35 @@ impl Walker<'_> {
     ) -> Result<()> {
         let children = tok.children();
         if children == 0 {
-            if let Token::Map(0) = tok {
-                self.out.by_kind.add(Kind::Map, self.costs.flatmap(0));
+            match tok {
+                Token::Map(0) => self.out.by_kind.add(Kind::Map, self.costs.flatmap(0)),
+                // A STRING_EXT's bytes are list elements one level down, as
+                // they would be had the same list been sent as LIST_EXT.
+                Token::String(s) if !s.is_empty() => self.enter_level(stack.len())?,
+                _ => {}
             }
             return Ok(());
         }
-        let child_depth = stack.len() as u32 + 2;
+        self.enter_level(stack.len())?;
+        stack.push(Frame {
+            left: children,
+            list: matches!(tok, Token::List(_)),
+            map: matches!(tok, Token::Map(_)).then_some((at, map_starts.len())),
+        });
+        Ok(())
+    }
+
+    /// Records that the children of a container read with `open` containers
+    /// above it sit one level deeper, checking the nesting limit.
+    #[inline]
+    fn enter_level(&mut self, open: usize) -> Result<()> {
+        let child_depth = open as u32 + 2;
         if child_depth > self.opts.max_depth {
             return Err(Error::TooDeep {
                 limit: self.opts.max_depth,
             });
         }
         self.out.max_depth = self.out.max_depth.max(child_depth);
-        stack.push(Frame {
-            left: children,
-            list: matches!(tok, Token::List(_)),
-            map: matches!(tok, Token::Map(_)).then_some((at, map_starts.len())),
-        });
         Ok(())
     }
 
