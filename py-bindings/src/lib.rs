@@ -1,14 +1,19 @@
 //! Python bindings of memacct (`memacct._memacct`, re-exported by the `memacct` package).
 //!
 //! Every algorithm lives in `memacct-core`; this crate only converts types
-//! (Python buffers and options in, [`TermSize`] out) and maps
-//! [`memacct_core::Error`] to Python exceptions in exactly one place
-//! ([`to_py_err`]). Sizing runs with the GIL released.
+//! (Python buffers and options in, [`TermSize`], blobs and dictionaries out)
+//! and maps [`memacct_core::Error`] to Python exceptions in exactly one place
+//! ([`to_py_err`]). Sizing, compressing, decompressing and training run with
+//! the GIL released.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use memacct_core::codec::{self, BlobInfo, CompressOptions, DecompressOptions, Dictionary};
 use memacct_core::vm::OTP25_64;
 use memacct_core::{Error, FieldSize, Kind, KindWords, LocalNode, SizeOptions, TermSize};
 use pyo3::create_exception;
@@ -72,7 +77,8 @@ error_classes! {
         "A declared length exceeds what the input can hold.";
     TooDeepError => "too_deep", "The term nests deeper than ``max_depth``.";
     InflateLimitError => "inflate_limit",
-        "A compressed term inflates beyond ``inflate_limit`` (or its declared size).";
+        "A compressed term inflates beyond ``inflate_limit`` (or its declared size), \
+         or a blob decodes to more than ``max_output`` bytes.";
     BadCompressionError => "bad_compression", "The zlib stream of a compressed term is corrupt.";
     AtomCacheRefError => "atom_cache_ref",
         "ATOM_CACHE_REF outside a distribution header.";
@@ -84,6 +90,22 @@ error_classes! {
         "The size of a map with more than 32 keys depends on VM state not supplied \
          (pass ``atom_words``, or size inside the VM with memacct:etf_flat_size/1).";
     UnsupportedError => "unsupported", "A valid term shape that this version cannot size exactly.";
+    BadBlobError => "bad_blob",
+        "The input is not a well-formed memacct blob (magic, header, flags or structure).";
+    BlobVersionError => "blob_version",
+        "The blob was written in a format version this build does not read.";
+    DictionaryRequiredError => "dictionary_required",
+        "The blob was made with a dictionary and none was given \
+         (``blob_info(blob).dictionary_id`` names it).";
+    DictionaryMismatchError => "dictionary_mismatch",
+        "The blob was made with another dictionary than the one given.";
+    ChecksumMismatchError => "checksum_mismatch",
+        "The decoded term does not match the blob's checksum or length: the blob is corrupt.";
+    CodecError => "codec", "The entropy (zstd) stage failed: the blob's payload is corrupt.";
+    BadDictionaryError => "bad_dictionary",
+        "The bytes are not a well-formed memacct dictionary (or there was nothing to train on).";
+    InvalidOptionError => "invalid_option",
+        "An option is outside its range (``level``, ``max_bytes``, ...).";
 }
 
 /// The one mapping from a core error to a Python exception: the class of its
@@ -375,29 +397,29 @@ fn hash_field(f: &FieldSize, h: &mut impl Hasher) {
 // Inputs.
 // ---------------------------------------------------------------------------
 
-/// The ETF bytes of a bytes-like object: `bytes` (and subclasses) are borrowed
-/// as they are (immutable, so safe to read with the GIL released); any other
-/// buffer (bytearray, memoryview, array, mmap, ...) is copied once, because
-/// another thread could change it while the GIL is released.
-fn etf_bytes<'py>(etf: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    if let Ok(bytes) = etf.cast::<PyBytes>() {
+/// The bytes of a bytes-like argument called `what`: `bytes` (and subclasses)
+/// are borrowed as they are (immutable, so safe to read with the GIL released);
+/// any other buffer (bytearray, memoryview, array, mmap, ...) is copied once,
+/// because another thread could change it while the GIL is released.
+fn buffer_bytes<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, PyBytes>> {
+    if let Ok(bytes) = obj.cast::<PyBytes>() {
         return Ok(bytes.clone());
     }
     let type_error = || {
-        let name = etf
+        let name = obj
             .get_type()
             .name()
             .map_or_else(|_| "?".to_owned(), |n| n.to_string());
         PyTypeError::new_err(format!(
-            "etf must be a bytes-like object (bytes, bytearray, memoryview), not '{name}'"
+            "{what} must be a bytes-like object (bytes, bytearray, memoryview), not '{name}'"
         ))
     };
-    if etf.is_instance_of::<PyString>() {
+    if obj.is_instance_of::<PyString>() {
         return Err(type_error());
     }
-    let view = PyMemoryView::from(etf).map_err(|_| type_error())?;
+    let view = PyMemoryView::from(obj).map_err(|_| type_error())?;
     Ok(view
-        .call_method0(intern!(etf.py(), "tobytes"))?
+        .call_method0(intern!(obj.py(), "tobytes"))?
         .cast_into::<PyBytes>()?)
 }
 
@@ -453,7 +475,7 @@ impl Context {
 
     /// Sizes `etf` with the GIL released.
     fn size(&self, py: Python<'_>, etf: &Bound<'_, PyAny>, fields: bool) -> PyResult<TermSize> {
-        let bytes = etf_bytes(etf)?;
+        let bytes = buffer_bytes(etf, "etf")?;
         let data = bytes.as_bytes();
         // Per-call options without the (possibly large) atom table, which the
         // core reads through the VM context only.
