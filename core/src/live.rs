@@ -27,6 +27,13 @@ pub enum Shape {
     /// A byte-aligned binary of this many bytes (heap or refc by size, as
     /// `binary_to_term` builds it).
     Binary(usize),
+    /// A bignum taking this many heap words (header included), as the VM's
+    /// own header for it says.
+    Bignum(usize),
+    /// A local reference taking this many heap words (header included), as
+    /// the VM's own header for it says (ordinary, alias and magic references
+    /// differ).
+    LocalRef(usize),
     /// A term the binding cannot see into (bignum, bitstring, fun, reference,
     /// external pid or port): its ETF encoding, sized by the ETF walker.
     Etf(Vec<u8>),
@@ -42,14 +49,21 @@ pub trait LiveTerm: Copy {
     fn label(&self) -> String;
 }
 
-struct Item<T> {
-    term: T,
+/// Where a pending term sits: its depth, whether it continues a list, and
+/// the root field it is accounted to. Kept apart from the terms themselves so
+/// that `expand` pushes children straight onto the term stack.
+#[derive(Clone, Copy)]
+struct Meta {
     depth: u32,
     /// Whether this term is the tail of a cons cell.
     tail: bool,
-    /// Root field this term belongs to, and whether it is that field's key.
-    field: Option<(usize, bool)>,
+    /// Whether this term is its root field's key (else its value).
+    is_key: bool,
+    /// Root field this term belongs to ([`NO_FIELD`]: none).
+    field: u32,
 }
+
+const NO_FIELD: u32 = u32::MAX;
 
 /// The size report of a live term. `opts` and `vm` serve the parts sized from
 /// their encoding ([`Shape::Etf`]).
@@ -73,59 +87,63 @@ pub fn live_term_size_within<T: LiveTerm>(
     let costs = &OTP25_64;
     let mut expanded = 0u64;
     let mut out = TermSize::default();
-    let mut stack = vec![Item {
-        term: root,
+    // Pending terms and their metadata, popped together; a term's children are
+    // pushed by `expand` right onto `terms`, then put in popping order.
+    let mut terms: Vec<T> = vec![root];
+    let mut metas: Vec<Meta> = vec![Meta {
         depth: 1,
         tail: false,
-        field: None,
+        is_key: false,
+        field: NO_FIELD,
     }];
-    let mut children: Vec<T> = Vec::new();
     let mut is_root = true;
     let sub_opts = SizeOptions {
         fields: false,
         ..opts.clone()
     };
-    while let Some(mut item) = stack.pop() {
+    while let Some(term) = terms.pop() {
+        let mut meta = metas.pop().expect("one meta per term");
         expanded += 1;
         if expanded > budget {
             return Ok(None);
         }
-        children.clear();
-        let shape = item.term.expand(&mut children)?;
+        let first_child = terms.len();
+        let shape = term.expand(&mut terms)?;
+        let children = &terms[first_child..];
         // A list's cells and its [] count as one term, at one depth.
-        let continues_list = item.tail && matches!(shape, Shape::Cons | Shape::Nil);
+        let continues_list = meta.tail && matches!(shape, Shape::Cons | Shape::Nil);
         if continues_list {
-            item.depth -= 1;
+            meta.depth -= 1;
         } else {
             out.nodes += 1;
-            out.max_depth = out.max_depth.max(item.depth);
+            out.max_depth = out.max_depth.max(meta.depth);
         }
-        let before = out.by_kind.total();
-        match &shape {
-            Shape::Immediate | Shape::Nil => {}
-            Shape::Float => out.by_kind.add(Kind::Float, costs.float),
-            Shape::Tuple(n) => out.by_kind.add(Kind::Tuple, costs.tuple(*n as u64)),
-            Shape::Cons => out.by_kind.add(Kind::List, costs.cons),
+        let (kind, own) = match &shape {
+            Shape::Immediate | Shape::Nil => (Kind::Tuple, 0),
+            Shape::Float => (Kind::Float, costs.float),
+            Shape::Tuple(n) => (Kind::Tuple, costs.tuple(*n as u64)),
+            Shape::Cons => (Kind::List, costs.cons),
+            Shape::Bignum(words) => (Kind::Bignum, *words as u64),
+            Shape::LocalRef(words) => (Kind::LocalRef, *words as u64),
             Shape::Map(n) => {
                 let n = *n;
                 let words = if n <= costs.flatmap_limit {
                     costs.flatmap(n as u64)
                 } else {
-                    let keys = &children;
                     hamt_words(n, costs, |i, depth| {
-                        Ok(keys[2 * i].internal_hash(map_salt(depth)))
+                        Ok(children[2 * i].internal_hash(map_salt(depth)))
                     })?
                 };
-                out.by_kind.add(Kind::Map, words);
+                (Kind::Map, words)
             }
             Shape::Binary(len) => {
                 let len = *len as u64;
                 if len <= costs.heap_binary_limit {
-                    out.by_kind.add(Kind::HeapBinary, costs.heap_binary(len));
+                    (Kind::HeapBinary, costs.heap_binary(len))
                 } else {
-                    out.by_kind.add(Kind::RefcBinary, costs.proc_bin);
                     out.off_heap_bytes += len;
                     out.refc_binaries += 1;
+                    (Kind::RefcBinary, costs.proc_bin)
                 }
             }
             Shape::Etf(bytes) => {
@@ -136,62 +154,65 @@ pub fn live_term_size_within<T: LiveTerm>(
                 out.off_heap_bytes += sub.off_heap_bytes;
                 out.refc_binaries += sub.refc_binaries;
                 out.nodes += sub.nodes - 1;
-                out.max_depth = out.max_depth.max(item.depth + sub.max_depth - 1);
+                out.max_depth = out.max_depth.max(meta.depth + sub.max_depth - 1);
+                (Kind::Tuple, sub.words)
             }
+        };
+        if !matches!(shape, Shape::Etf(_)) {
+            out.by_kind.add(kind, own);
         }
-        let own = out.by_kind.total() - before;
-        if let Some((f, is_key)) = item.field {
-            let field = &mut out.fields[f];
-            if is_key {
+        if meta.field != NO_FIELD {
+            let field = &mut out.fields[meta.field as usize];
+            if meta.is_key {
                 field.key_words += own;
             } else {
                 field.value_words += own;
             }
         }
-        if is_root && opts.fields {
-            match &shape {
-                Shape::Tuple(n) => {
-                    out.fields = (1..=*n)
-                        .map(|i| FieldSize {
-                            label: i.to_string(),
-                            key_words: 0,
-                            value_words: 0,
-                        })
-                        .collect();
-                }
-                Shape::Map(n) => {
-                    out.fields = (0..*n)
-                        .map(|i| FieldSize {
-                            label: children[2 * i].label(),
-                            key_words: 0,
-                            value_words: 0,
-                        })
-                        .collect();
-                }
-                _ => {}
-            }
-        }
         let root_fields =
             is_root && opts.fields && matches!(shape, Shape::Tuple(_) | Shape::Map(_));
+        if root_fields {
+            out.fields = match &shape {
+                Shape::Tuple(n) => (1..=*n)
+                    .map(|i| FieldSize {
+                        label: i.to_string(),
+                        key_words: 0,
+                        value_words: 0,
+                    })
+                    .collect(),
+                Shape::Map(n) => (0..*n)
+                    .map(|i| FieldSize {
+                        label: children[2 * i].label(),
+                        key_words: 0,
+                        value_words: 0,
+                    })
+                    .collect(),
+                _ => unreachable!("root_fields implies a tuple or a map"),
+            };
+        }
         let is_map = matches!(shape, Shape::Map(_));
         let is_cons = matches!(shape, Shape::Cons);
-        for (i, &child) in children.iter().enumerate().rev() {
-            let field = if root_fields {
+        let count = terms.len() - first_child;
+        // Pop order is first child first: reverse the children in place and
+        // push their metadata in the same (reversed) order.
+        terms[first_child..].reverse();
+        metas.extend((0..count).rev().map(|i| {
+            let (field, is_key) = if root_fields {
                 if is_map {
-                    Some((i / 2, i % 2 == 0))
+                    ((i / 2) as u32, i % 2 == 0)
                 } else {
-                    Some((i, false))
+                    (i as u32, false)
                 }
             } else {
-                item.field
+                (meta.field, meta.is_key)
             };
-            stack.push(Item {
-                term: child,
-                depth: item.depth + 1,
+            Meta {
+                depth: meta.depth + 1,
                 tail: is_cons && i == 1,
+                is_key,
                 field,
-            });
-        }
+            }
+        }));
         is_root = false;
     }
     out.words = out.by_kind.total();

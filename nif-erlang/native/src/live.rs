@@ -1,5 +1,7 @@
 //! Live terms as the core's [`LiveTerm`]: this module only answers what a term
-//! *is* (through the `enif_*` API); every size rule stays in `memacct-core`.
+//! *is* (through the `enif_*` API, and for immediates, bignums and local
+//! references through the term's own words — see [`word`]); every size rule
+//! stays in `memacct-core`.
 //!
 //! A walk on a normal scheduler is *bounded*: [`Walk`] counts work units and,
 //! when the budget runs out or a term would be expensive to look at (a fun or
@@ -25,6 +27,30 @@ use rustler::Term;
 /// Smallest and largest immediate (small) integers on 64-bit OTP 25.
 const SMALL_MIN: i64 = -(1 << 59);
 const SMALL_MAX: i64 = (1 << 59) - 1;
+
+/// Term words as OTP 25 (64-bit) lays them out (erts/emulator/beam/erl_term.h).
+/// The walk reads them only to skip NIF API calls that would give the same
+/// answer: a word whose two low bits are `11` is an immediate (small integer,
+/// atom, local pid or port, `[]`) and takes no heap words; a boxed term's
+/// header word gives its size for the "thing" kinds that `size_object` counts
+/// as `arity + 1` (local references, bignums).
+mod word {
+    /// Low two bits of an immediate.
+    pub const IMMEDIATE: u64 = 0b11;
+    /// Low two bits of a boxed term (a pointer to its header).
+    pub const BOXED: u64 = 0b10;
+    /// `[]`.
+    pub const NIL: u64 = 0x3B;
+    /// Header bits that name the kind of a boxed object.
+    pub const HEADER_KIND_MASK: u64 = 0x3F;
+    /// `_TAG_HEADER_REF`: a local reference (ordinary, alias or magic).
+    pub const HEADER_REF: u64 = 0x4 << 2;
+    /// `_TAG_HEADER_POS_BIG` and `_TAG_HEADER_NEG_BIG`.
+    pub const HEADER_POS_BIG: u64 = 0x2 << 2;
+    pub const HEADER_NEG_BIG: u64 = 0x3 << 2;
+    /// The arity of a header word sits above its 6 kind bits.
+    pub const HEADER_ARITY_SHIFT: u32 = 6;
+}
 
 /// Maps with more keys than this are HAMTs whose layout needs key hashes.
 const FLATMAP_LIMIT: usize = 32;
@@ -149,6 +175,9 @@ impl<'a, 'w> Live<'a, 'w> {
             if (SMALL_MIN..=SMALL_MAX).contains(&v) {
                 return Ok(Shape::Immediate);
             }
+            if let Some(words) = thing_words(t, &[word::HEADER_POS_BIG, word::HEADER_NEG_BIG]) {
+                return Ok(Shape::Bignum(words));
+            }
             return self.opaque();
         }
         let mut u = 0u64;
@@ -156,7 +185,10 @@ impl<'a, 'w> Live<'a, 'w> {
         if unsafe { enif_get_uint64(env, t, &mut u) } != 0 || !self.walk.is_bounded() {
             return self.opaque();
         }
-        // A bignum beyond 64 bits: its encoding costs its size; go dirty.
+        if let Some(words) = thing_words(t, &[word::HEADER_POS_BIG, word::HEADER_NEG_BIG]) {
+            return Ok(Shape::Bignum(words));
+        }
+        // Not a bignum the header tells: its encoding costs its size; go dirty.
         Ok(self.bail())
     }
 
@@ -310,6 +342,14 @@ impl LiveTerm for Live<'_, '_> {
             return Ok(Shape::Immediate);
         }
         let (env, t) = (self.env(), self.term.as_c_arg());
+        let w = raw_word(t);
+        if w & 0b11 == word::IMMEDIATE {
+            return Ok(if w == word::NIL {
+                Shape::Nil
+            } else {
+                Shape::Immediate
+            });
+        }
         // SAFETY: valid env and term.
         let ty = unsafe { enif_term_type(env, t) };
         match ty {
@@ -338,7 +378,12 @@ impl LiveTerm for Live<'_, '_> {
                     self.opaque()
                 }
             }
-            ErlNifTermType::ERL_NIF_TERM_TYPE_REFERENCE => self.opaque(),
+            ErlNifTermType::ERL_NIF_TERM_TYPE_REFERENCE => {
+                match thing_words(t, &[word::HEADER_REF]) {
+                    Some(words) => Ok(Shape::LocalRef(words)),
+                    None => self.opaque(), // an external reference
+                }
+            }
             // A closure's environment can be any size: only dirty walks encode it.
             ErlNifTermType::ERL_NIF_TERM_TYPE_FUN if self.walk.is_bounded() => Ok(self.bail()),
             ErlNifTermType::ERL_NIF_TERM_TYPE_FUN => self.opaque(),
@@ -416,6 +461,27 @@ pub fn raw_word(t: ErlNifTerm) -> u64 {
     // C `ERL_NIF_TERM`), so reading it as a `usize` is a plain copy.
     let w: usize = unsafe { std::mem::transmute::<ErlNifTerm, usize>(t) };
     w as u64
+}
+
+/// The header word of a boxed term, `None` for other terms.
+fn boxed_header(t: ErlNifTerm) -> Option<u64> {
+    let w = raw_word(t);
+    if w & 0b11 != word::BOXED {
+        return None;
+    }
+    // SAFETY: a boxed term word is a tagged pointer to the object's first
+    // word (its header) on the heap of the environment the term belongs to,
+    // which stays alive for the whole NIF call; the walk never keeps it longer.
+    Some(unsafe { std::ptr::read((w & !0b11) as *const u64) })
+}
+
+/// `arity + 1`: the heap words of a thing whose header kind is `kind`, read
+/// straight from its header (what the VM's `size_object` counts for it).
+fn thing_words(t: ErlNifTerm, kinds: &[u64]) -> Option<usize> {
+    let h = boxed_header(t)?;
+    kinds
+        .contains(&(h & word::HEADER_KIND_MASK))
+        .then(|| (h >> word::HEADER_ARITY_SHIFT) as usize + 1)
 }
 
 /// `term_to_binary(Term)` as bytes.
