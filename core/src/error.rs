@@ -154,6 +154,32 @@ pub enum Error {
 }
 
 impl Error {
+    /// Every code [`Error::code`] can return, in declaration order, so that a
+    /// binding can check it maps each one.
+    pub const CODES: &'static [&'static str] = &[
+        "truncated",
+        "bad_version",
+        "empty",
+        "unknown_tag",
+        "length_too_large",
+        "too_deep",
+        "inflate_limit",
+        "bad_compression",
+        "atom_cache_ref",
+        "invalid_value",
+        "duplicate_map_key",
+        "needs_vm",
+        "bad_blob",
+        "blob_version",
+        "dictionary_required",
+        "dictionary_mismatch",
+        "checksum_mismatch",
+        "codec",
+        "bad_dictionary",
+        "invalid_option",
+        "unsupported",
+    ];
+
     /// A short, stable, snake_case code naming the variant (used as the Erlang
     /// error reason, the Python exception attribute and in C messages).
     pub fn code(&self) -> &'static str {
@@ -180,5 +206,58 @@ impl Error {
             Error::BadDictionary { .. } => "bad_dictionary",
             Error::InvalidOption { .. } => "invalid_option",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn codes_lists_every_variant_once() {
+        let one_of_each = [
+            Error::Truncated {
+                offset: 0,
+                needed: 1,
+            },
+            Error::BadVersion { found: 0 },
+            Error::Empty,
+            Error::UnknownTag { tag: 0, offset: 0 },
+            Error::LengthTooLarge {
+                offset: 0,
+                declared: 1,
+                available: 0,
+            },
+            Error::TooDeep { limit: 1 },
+            Error::InflateLimit { limit: 1 },
+            Error::BadCompression {
+                reason: String::new(),
+            },
+            Error::AtomCacheRef { offset: 0 },
+            Error::InvalidValue {
+                what: "x",
+                offset: 0,
+            },
+            Error::DuplicateMapKey { offset: 0 },
+            Error::NeedsVm {
+                needs: String::new(),
+            },
+            Error::BadBlob { reason: "x" },
+            Error::BlobVersion { found: 2 },
+            Error::DictionaryRequired { id: 1 },
+            Error::DictionaryMismatch { blob: 1, given: 2 },
+            Error::ChecksumMismatch,
+            Error::Codec {
+                reason: String::new(),
+            },
+            Error::BadDictionary { reason: "x" },
+            Error::InvalidOption {
+                name: "level",
+                reason: String::new(),
+            },
+            Error::Unsupported { what: "x" },
+        ];
+        let codes: Vec<&str> = one_of_each.iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES);
     }
 }

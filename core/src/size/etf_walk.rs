@@ -111,6 +111,13 @@ impl Walker<'_> {
                     self.out.nodes += 1;
                 }
                 self.account(&tok, r.offset())?;
+                // A list continued by a list in its tail (valid ETF, though
+                // term_to_binary never writes it) is one list to the VM: the
+                // finished list frame gives way, so the continuation's
+                // elements sit at the same depth as the first part's.
+                if is_tail && matches!(tok, Token::List(_) | Token::String(_)) {
+                    stack.pop();
+                }
                 self.open(&tok, base + pos, &mut stack, &map_starts)?;
             }
             if stack.last().is_some_and(|f| f.left == 0) {
