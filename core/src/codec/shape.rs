@@ -6,8 +6,9 @@
 //!   `SMALL_INTEGER_EXT` — comes back);
 //! - **nums**: every count, length and integer field as a LEB128 varint
 //!   (signed ones zigzagged), so small values take one byte;
-//! - **atoms**: one varint per atom: an index into a table that starts with the
-//!   dictionary's atoms and grows with each new atom (its text goes to bytes);
+//! - **atoms**: one varint per atom: 0 for an atom new to the table (its text
+//!   goes to bytes, its length to nums), else its index + 1 in a table that
+//!   starts with the dictionary's atoms and grows with each new atom;
 //! - **bytes**: everything opaque — binary and string payloads, bignum digits,
 //!   floats, fun MD5s, new atom texts.
 //!
@@ -18,6 +19,11 @@ use std::collections::HashMap;
 
 use crate::error::{Error, Result};
 use crate::etf::tag;
+
+/// The atom-stream entry of an atom new to the table (its text follows in
+/// `bytes`); a known atom is written as its table index + 1. New atoms thus
+/// cost a constant byte instead of an ever-growing index.
+const NEW_ATOM: u64 = 0;
 
 /// The four streams, each with its own cursor when decoding.
 #[derive(Debug, Default)]
@@ -161,9 +167,9 @@ fn atom_body<'a>(
     let text = r.take(len)?;
     let next = table.len() as u64;
     match table.get(text) {
-        Some(&i) => put_var(&mut s.atoms, i),
+        Some(&i) => put_var(&mut s.atoms, i + 1),
         None => {
-            put_var(&mut s.atoms, next);
+            put_var(&mut s.atoms, NEW_ATOM);
             put_var(&mut s.nums, len as u64);
             s.new_atoms.push((s.bytes.len(), len));
             s.bytes.extend_from_slice(text);
@@ -461,15 +467,14 @@ fn atom_out<'a>(
     out: &mut Vec<u8>,
     table: &mut Vec<&'a [u8]>,
 ) -> Result<()> {
-    let i = get_var(&mut c.atoms)?;
-    let text = match i {
-        i if (i as usize) < table.len() => table[i as usize],
-        i if i as usize == table.len() => {
+    let text = match get_var(&mut c.atoms)? {
+        NEW_ATOM => {
             let len = c.num_max(0xFFFF)? as usize;
             let text = c.raw(len)?;
             table.push(text);
             text
         }
+        i if ((i - 1) as usize) < table.len() => table[(i - 1) as usize],
         _ => return Err(bad("atom index beyond the table")),
     };
     match t {
