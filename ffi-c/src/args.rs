@@ -35,6 +35,44 @@ pub(crate) unsafe fn bytes<'a>(
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
+/// The `count` elements of type `T` at `ptr` (an array argument such as the
+/// sample pointers of `memacct_dictionary_train`), under the rules of
+/// [`bytes`]: `(NULL, 0)` is the empty slice, NULL with a non-zero count is
+/// `MEMACCT_NULL_POINTER`, and an array larger than `PTRDIFF_MAX` bytes or a
+/// misaligned pointer is `MEMACCT_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `ptr` is NULL or valid for `count` reads of `T` that stay unchanged for `'a`.
+pub(crate) unsafe fn array<'a, T>(
+    ptr: *const T,
+    count: usize,
+    what: &str,
+) -> Result<&'a [T], Failure> {
+    let size = std::mem::size_of::<T>().max(1);
+    if count > isize::MAX as usize / size {
+        return Err(Failure::invalid(format_args!(
+            "`{what}` count {count} exceeds PTRDIFF_MAX bytes"
+        )));
+    }
+    if ptr.is_null() {
+        return if count == 0 {
+            Ok(&[])
+        } else {
+            Err(Failure {
+                message: format!("null_pointer: `{what}` is NULL but its count is {count}"),
+                ..Failure::null(what)
+            })
+        };
+    }
+    if !ptr.is_aligned() {
+        return Err(Failure::invalid(format_args!(
+            "`{what}` is not aligned for its element type"
+        )));
+    }
+    // SAFETY: non-NULL, aligned, at most `isize::MAX` bytes, and readable per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
+}
+
 /// The `len` bytes at `ptr` as UTF-8 text; as [`bytes`], and text that is not
 /// UTF-8 is `MEMACCT_INVALID_ARGUMENT`.
 ///
@@ -77,6 +115,24 @@ mod tests {
             let e = text(b"a\xff".as_ptr().cast(), 2, "t").unwrap_err();
             assert_eq!(e.status, MEMACCT_INVALID_ARGUMENT);
             assert!(e.message.contains("offset 1"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn array_rules() {
+        let xs = [1usize, 2, 3];
+        unsafe {
+            assert_eq!(array(xs.as_ptr(), 3, "a").unwrap(), &xs);
+            assert!(array::<usize>(std::ptr::null(), 0, "a").unwrap().is_empty());
+            let e = array::<usize>(std::ptr::null(), 2, "a").unwrap_err();
+            assert_eq!(e.status, MEMACCT_NULL_POINTER);
+            assert_eq!(e.message, "null_pointer: `a` is NULL but its count is 2");
+            let e = array(xs.as_ptr(), isize::MAX as usize / 8 + 1, "a").unwrap_err();
+            assert_eq!(e.status, MEMACCT_INVALID_ARGUMENT);
+            let odd = xs.as_ptr().cast::<u8>().add(1).cast::<usize>();
+            let e = array(odd, 1, "a").unwrap_err();
+            assert_eq!(e.status, MEMACCT_INVALID_ARGUMENT);
+            assert!(e.message.contains("aligned"), "{}", e.message);
         }
     }
 }

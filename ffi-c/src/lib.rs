@@ -1,7 +1,10 @@
 //! # libmemacct: the C ABI of memacct
 //!
 //! Exact BEAM (Erlang/OTP 25, 64-bit) heap sizes of terms given as External
-//! Term Format bytes (`term_to_binary/1,2` output). Every algorithm lives in
+//! Term Format bytes (`term_to_binary/1,2` output), and compact state: a
+//! lossless, checksummed codec for such terms (`memacct_compress`,
+//! `memacct_decompress`) with optional trained dictionaries
+//! (`memacct_dictionary`). Every algorithm lives in
 //! `memacct-core`; this crate only converts C arguments, maps
 //! [`memacct_core::Error`] to [`memacct_status`] (in one function) and keeps a
 //! thread-local last-error message.
@@ -13,10 +16,31 @@
 //! boundary (each entry point runs under `catch_unwind` and reports
 //! `MEMACCT_PANIC`). The C header `include/memacct.h` is generated from this
 //! crate by cbindgen (`ffi-c/cbindgen.toml`).
+//!
+//! Bytes the library produces come back in a [`memacct_buffer`], allocated and
+//! freed inside the library (`memacct_buffer_free`). Compressing with a
+//! dictionary trained on similar states:
+//!
+//! ```c
+//! memacct_dictionary *dict = NULL;
+//! memacct_codec_options *opts = memacct_codec_options_new();
+//! memacct_buffer blob = {0};
+//! if (memacct_dictionary_train(samples, lens, n, 0, &dict) == MEMACCT_OK &&
+//!     memacct_codec_options_set_dictionary(opts, dict) == MEMACCT_OK &&
+//!     memacct_compress(etf, etf_len, opts, &blob) == MEMACCT_OK) {
+//!     store(blob.data, blob.len); // memacct_decompress(..., opts, &etf_again)
+//! }
+//! memacct_buffer_free(&blob);
+//! memacct_codec_options_free(opts);
+//! memacct_dictionary_free(dict);
+//! ```
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod args;
+mod buffer;
+mod codec;
+mod dictionary;
 mod options;
 mod status;
 
@@ -26,6 +50,18 @@ use std::panic::catch_unwind;
 
 use memacct_core::Kind;
 
+pub use buffer::{memacct_buffer, memacct_buffer_free};
+pub use codec::{
+    memacct_blob_header, memacct_blob_info, memacct_codec_options, memacct_codec_options_free,
+    memacct_codec_options_new, memacct_codec_options_set_dictionary,
+    memacct_codec_options_set_inflate_limit, memacct_codec_options_set_level,
+    memacct_codec_options_set_max_output, memacct_compress, memacct_decompress,
+};
+pub use dictionary::{
+    memacct_dictionary, memacct_dictionary_free, memacct_dictionary_id, memacct_dictionary_load,
+    memacct_dictionary_to_bytes, memacct_dictionary_train, MEMACCT_DICTIONARY_DEFAULT_BYTES,
+    MEMACCT_DICTIONARY_MAX_BYTES, MEMACCT_DICTIONARY_MIN_BYTES,
+};
 pub use options::{
     memacct_size_options, memacct_size_options_add_atom_word, memacct_size_options_free,
     memacct_size_options_new, memacct_size_options_set_inflate_limit,
@@ -480,6 +516,12 @@ mod tests {
             "needs_vm"
         );
         assert_eq!(cstr(memacct_status_name(MEMACCT_PANIC as u32)), "panic");
+        assert_eq!(
+            cstr(memacct_status_name(MEMACCT_INVALID_OPTION as u32)),
+            "invalid_option"
+        );
+        assert_eq!(MEMACCT_INVALID_OPTION as u32, 21);
+        assert!(memacct_status_name(22).is_null());
         assert!(memacct_status_name(99).is_null());
         assert!(memacct_status_name(u32::MAX).is_null());
         assert_eq!(cstr(memacct_version()), env!("CARGO_PKG_VERSION"));

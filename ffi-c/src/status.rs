@@ -63,6 +63,10 @@ pub enum memacct_status {
     MEMACCT_CODEC = 19,
     /// `bad_dictionary`: a serialized dictionary is malformed.
     MEMACCT_BAD_DICTIONARY = 20,
+    /// `invalid_option`: an option is out of its range (a compression level
+    /// outside 1..=22, a dictionary size outside
+    /// `MEMACCT_DICTIONARY_MIN_BYTES..=MEMACCT_DICTIONARY_MAX_BYTES`).
+    MEMACCT_INVALID_OPTION = 21,
     /// `null_pointer`: a required pointer argument is NULL (a NULL data
     /// pointer is accepted only together with a length of 0).
     MEMACCT_NULL_POINTER = 100,
@@ -86,7 +90,7 @@ pub type memacct_status_arg = u32;
 
 impl memacct_status {
     /// Every status, in numeric order.
-    pub(crate) const fn all() -> [memacct_status; 25] {
+    pub(crate) const fn all() -> [memacct_status; 26] {
         [
             memacct_status::MEMACCT_OK,
             memacct_status::MEMACCT_TRUNCATED,
@@ -109,6 +113,7 @@ impl memacct_status {
             memacct_status::MEMACCT_CHECKSUM_MISMATCH,
             memacct_status::MEMACCT_CODEC,
             memacct_status::MEMACCT_BAD_DICTIONARY,
+            memacct_status::MEMACCT_INVALID_OPTION,
             memacct_status::MEMACCT_NULL_POINTER,
             memacct_status::MEMACCT_INVALID_ARGUMENT,
             memacct_status::MEMACCT_PANIC,
@@ -147,6 +152,7 @@ impl memacct_status {
             MEMACCT_CHECKSUM_MISMATCH => c"checksum_mismatch",
             MEMACCT_CODEC => c"codec",
             MEMACCT_BAD_DICTIONARY => c"bad_dictionary",
+            MEMACCT_INVALID_OPTION => c"invalid_option",
             MEMACCT_NULL_POINTER => c"null_pointer",
             MEMACCT_INVALID_ARGUMENT => c"invalid_argument",
             MEMACCT_PANIC => c"panic",
@@ -179,6 +185,7 @@ pub(crate) fn status_of(error: &Error) -> memacct_status {
         Error::ChecksumMismatch => MEMACCT_CHECKSUM_MISMATCH,
         Error::Codec { .. } => MEMACCT_CODEC,
         Error::BadDictionary { .. } => MEMACCT_BAD_DICTIONARY,
+        Error::InvalidOption { .. } => MEMACCT_INVALID_OPTION,
         // `Error` is #[non_exhaustive]: a variant added to the core later.
         _ => MEMACCT_UNKNOWN_ERROR,
     }
@@ -320,6 +327,10 @@ mod tests {
             Error::ChecksumMismatch,
             Error::Codec { reason: "x".into() },
             Error::BadDictionary { reason: "x" },
+            Error::InvalidOption {
+                name: "level",
+                reason: "x".into(),
+            },
         ]
     }
 
@@ -354,7 +365,8 @@ mod tests {
                 assert!((memacct_status::all()[i - 1] as u32) < s as u32);
             }
         }
-        assert_eq!(memacct_status::from_raw(21), None);
+        assert_eq!(memacct_status::from_raw(22), None);
+        assert_eq!(memacct_status::from_raw(99), None);
         assert_eq!(memacct_status::from_raw(u32::MAX), None);
     }
 

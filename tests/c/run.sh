@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds libmemacct (release; a no-op when fresh), compiles tests/c/test_memacct.c
-# against target/release/libmemacct.a and runs it under valgrind: any memory
-# error or leak (of any kind) fails, as does any failed check.
+# (sizing) and tests/c/test_codec.c (compact state) against
+# target/release/libmemacct.a and runs each under valgrind: any memory error or
+# leak (of any kind) fails, as does any failed check.
 #   tests/c/run.sh [vectors dir]       (default: tests/vectors)
 # MEMACCT_SKIP_CARGO=1 skips the cargo build (when the caller just built it).
 set -euo pipefail
@@ -16,9 +17,14 @@ lib="$root/target/release/libmemacct.a"
 [ -f "$lib" ] || { echo "run.sh: $lib is missing" >&2; exit 1; }
 
 mkdir -p "$out"
-gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -pthread \
-    -I "$root/include" "$root/tests/c/test_memacct.c" "$lib" \
-    -lpthread -ldl -lm -o "$out/test_memacct"
+for t in test_memacct test_codec; do
+    gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -pthread \
+        -I "$root/include" "$root/tests/c/$t.c" "$lib" \
+        -lpthread -ldl -lm -o "$out/$t"
+done
 
-valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
-    --show-leak-kinds=all "$out/test_memacct" "$vectors"
+for t in test_memacct test_codec; do
+    echo "== $t"
+    valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
+        --show-leak-kinds=all "$out/$t" "$vectors"
+done

@@ -10,81 +10,13 @@
 
 #include <dirent.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "memacct.h"
-
-static unsigned long passed, failed;
-
-/* One check: counts it, and on failure prints where and why. */
-static int check_at(int ok, const char *file, int line, const char *fmt, ...) {
-    if (ok) {
-        passed++;
-        return 1;
-    }
-    failed++;
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "FAIL %s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 0;
-}
-#define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-
-static const char *sname(memacct_status s) {
-    const char *n = memacct_status_name(s);
-    return n ? n : "(null)";
-}
-
-/* The thread's last error message (static buffer, for checks). */
-static const char *last_error(void) {
-    static char buf[1024];
-    memacct_last_error_message(buf, sizeof buf);
-    return buf;
-}
-
-static int starts_with(const char *s, const char *prefix) {
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* ---- hex and line helpers ------------------------------------------------- */
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* Decodes `hex` (n chars) into a fresh buffer (at least 1 byte, so never
- * NULL); returns 0 on malformed hex. The caller frees *out. */
-static int unhex(const char *hex, size_t n, uint8_t **out, size_t *len) {
-    if (n % 2) return 0;
-    uint8_t *buf = malloc(n / 2 + 1);
-    if (!buf) return 0;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(buf);
-            return 0;
-        }
-        buf[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *out = buf;
-    *len = n / 2;
-    return 1;
-}
-
-static void chomp(char *line) {
-    size_t n = strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-}
 
 /* Applies a "# local_node <name> <creation>" or "# atom <word> <hex>" header
  * line to `opts`; other comment lines are ignored. Returns 0 on a failed
@@ -431,6 +363,14 @@ static void test_names(void) {
         {MEMACCT_DUPLICATE_MAP_KEY, "duplicate_map_key"},
         {MEMACCT_NEEDS_VM, "needs_vm"},
         {MEMACCT_UNSUPPORTED, "unsupported"},
+        {MEMACCT_BAD_BLOB, "bad_blob"},
+        {MEMACCT_BLOB_VERSION, "blob_version"},
+        {MEMACCT_DICTIONARY_REQUIRED, "dictionary_required"},
+        {MEMACCT_DICTIONARY_MISMATCH, "dictionary_mismatch"},
+        {MEMACCT_CHECKSUM_MISMATCH, "checksum_mismatch"},
+        {MEMACCT_CODEC, "codec"},
+        {MEMACCT_BAD_DICTIONARY, "bad_dictionary"},
+        {MEMACCT_INVALID_OPTION, "invalid_option"},
         {MEMACCT_NULL_POINTER, "null_pointer"},
         {MEMACCT_INVALID_ARGUMENT, "invalid_argument"},
         {MEMACCT_PANIC, "panic"},
@@ -441,6 +381,8 @@ static void test_names(void) {
               n ? n : "NULL");
     }
     CHECK(MEMACCT_OK == 0, "MEMACCT_OK is not 0");
+    CHECK(MEMACCT_INVALID_OPTION == 21 && MEMACCT_NULL_POINTER == 100, "status numbers moved");
+    CHECK(memacct_status_name((memacct_status)22) == NULL, "status 22 has a name");
     CHECK(memacct_status_name((memacct_status)99) == NULL, "status 99 has a name");
     CHECK(memacct_status_name((memacct_status)12345) == NULL, "status 12345 has a name");
 }
