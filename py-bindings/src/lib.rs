@@ -9,11 +9,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use memacct_core::codec::{self, BlobInfo, CompressOptions, DecompressOptions, Dictionary};
 use memacct_core::vm::OTP25_64;
 use memacct_core::{Error, FieldSize, Kind, KindWords, LocalNode, SizeOptions, TermSize};
 use pyo3::create_exception;
@@ -21,6 +17,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple, PyType};
+
+mod codec;
 
 // ---------------------------------------------------------------------------
 // Exceptions: one base class, one subclass per `Error::code()`.
@@ -634,7 +632,8 @@ fn term_size(
     Ok(PyTermSize(ctx.size(py, etf, fields)?))
 }
 
-/// Native part of memacct: exact BEAM term sizing (see the ``memacct`` package).
+/// Native part of memacct: exact BEAM term sizing and the compact-state codec
+/// (see the ``memacct`` package).
 #[pymodule(gil_used = false)]
 fn _memacct(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -648,6 +647,7 @@ fn _memacct(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTermSize>()?;
     m.add_class::<PyFieldSize>()?;
     m.add_class::<PySizer>()?;
+    codec::add_codec(m)?;
     add_error_classes(m)?;
     Ok(())
 }
@@ -664,6 +664,13 @@ mod tests {
         assert_eq!(d.inflate_limit, 1 << 30);
         assert!(d.fields);
         assert!(d.local_node.is_none() && d.atom_words.is_empty());
+        let c = memacct_core::codec::CompressOptions::default();
+        assert_eq!((c.level, c.inflate_limit), (3, 1 << 30));
+        assert!(c.dictionary.is_none());
+        let dc = memacct_core::codec::DecompressOptions::default();
+        assert_eq!(dc.max_output, 256 << 20);
+        assert!(dc.dictionary.is_none());
+        assert_eq!(memacct_core::codec::DEFAULT_DICTIONARY_BYTES, 32_768);
     }
 
     /// Every error the core can return has its own class (codes are distinct).
@@ -697,10 +704,26 @@ mod tests {
                 needs: String::new(),
             },
             Error::Unsupported { what: "" },
+            Error::BadBlob { reason: "" },
+            Error::BlobVersion { found: 0 },
+            Error::DictionaryRequired { id: 0 },
+            Error::DictionaryMismatch { blob: 0, given: 0 },
+            Error::ChecksumMismatch,
+            Error::Codec {
+                reason: String::new(),
+            },
+            Error::BadDictionary { reason: "" },
+            Error::InvalidOption {
+                name: "",
+                reason: String::new(),
+            },
         ];
+
         for e in &samples {
             assert!(ERROR_CODES.contains(&e.code()), "no class for {}", e.code());
         }
+        // And every class is a core error: no stale codes.
+        assert_eq!(ERROR_CODES.len(), samples.len());
         let mut codes = ERROR_CODES.to_vec();
         codes.sort_unstable();
         codes.dedup();

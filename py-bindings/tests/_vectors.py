@@ -61,3 +61,65 @@ def read_errors(path: Path) -> VectorFile:
 
 def size_files() -> List[Path]:
     return sorted(VECTORS.glob("sizes-*.txt"))
+
+
+# --- codec/ ------------------------------------------------------------------------------
+
+CODEC = VECTORS / "codec"
+
+
+@dataclass
+class CodecRecord:
+    """One line of ``codec/blobs.txt``: ``ok`` (``etf`` set) or ``error`` (``code`` set)."""
+
+    line: int
+    kind: str
+    name: str
+    dictionary: Optional[str]
+    blob: bytes
+    etf: bytes = b""
+    code: str = ""
+
+
+@dataclass
+class CodecBlobs:
+    dictionary_ids: Dict[str, int] = field(default_factory=dict)
+    records: List[CodecRecord] = field(default_factory=list)
+
+
+def read_codec_blobs(path: Path = CODEC / "blobs.txt") -> CodecBlobs:
+    cb = CodecBlobs()
+    for n, raw in enumerate(path.read_text(encoding="ascii").splitlines(), 1):
+        if raw.startswith("#"):
+            parts = raw.split()
+            if parts[:2] == ["#", "dictionary"]:
+                cb.dictionary_ids[parts[2]] = int(parts[3], 16)
+            continue
+        if not raw.strip():
+            continue
+        # Split on single spaces: the blob of `error empty` is the empty string.
+        kind, name, dictionary, field3, hexblob = raw.split(" ")
+        dict_name = None if dictionary == "-" else dictionary
+        if kind == "ok":
+            rec = CodecRecord(n, kind, name, dict_name, bytes.fromhex(hexblob), etf=bytes.fromhex(field3))
+        elif kind == "error":
+            rec = CodecRecord(n, kind, name, dict_name, bytes.fromhex(hexblob), code=field3)
+        else:
+            raise ValueError(f"{path.name}:{n}: unknown record kind {kind!r}")
+        cb.records.append(rec)
+    return cb
+
+
+def read_codec_samples(path: Path = CODEC / "samples.txt") -> Tuple[List[bytes], List[Tuple[str, bytes]]]:
+    """(``train`` ETFs, ``case`` (name, ETF) pairs) of ``codec/samples.txt``."""
+    train: List[bytes] = []
+    cases: List[Tuple[str, bytes]] = []
+    for raw in path.read_text(encoding="ascii").splitlines():
+        parts = raw.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        if parts[0] == "train":
+            train.append(bytes.fromhex(parts[1]))
+        elif parts[0] == "case":
+            cases.append((parts[1], bytes.fromhex(parts[2])))
+    return train, cases

@@ -51,6 +51,14 @@ ALL_ERRORS = [
     memacct.DuplicateMapKeyError,
     memacct.NeedsVmError,
     memacct.UnsupportedError,
+    memacct.BadBlobError,
+    memacct.BlobVersionError,
+    memacct.DictionaryRequiredError,
+    memacct.DictionaryMismatchError,
+    memacct.ChecksumMismatchError,
+    memacct.CodecError,
+    memacct.BadDictionaryError,
+    memacct.InvalidOptionError,
 ]
 
 

@@ -7,27 +7,52 @@ binary bytes, a per-kind breakdown, node count, depth and per-field sizes.
 A ``Sizer`` holds the options (local node, atom table, limits) for sizing many
 terms alike.
 
+Compact state: ``compress(etf)`` turns ETF into a lossless, versioned and
+checksummed blob, ``decompress(blob)`` gives the ETF back and
+``blob_info(blob)`` reads a blob's header. With a ``Dictionary`` trained on
+similar terms (``Dictionary.train``; ``save``/``load`` keep it on disk), small
+connection states compress to well under half of
+``term_to_binary(T, [compressed])``; without one, to about its size.
+
 Every algorithm lives in the Rust core ``memacct-core``; this package is a thin
-binding. Sizing releases the GIL, so threads can size in parallel. Invalid or
-unsupported input raises a subclass of ``MemacctError`` (itself a
-``ValueError``) whose ``code`` is the core's stable error code.
+binding. Sizing, compressing, decompressing and training release the GIL, so
+threads can work in parallel. Invalid or unsupported input raises a subclass
+of ``MemacctError`` (itself a ``ValueError``) whose ``code`` is the core's
+stable error code.
 
 >>> import memacct
 >>> etf = bytes([131, 104, 2, 119, 2, 111, 107, 109, 0, 0, 0, 3, 97, 98, 99])  # {ok, <<"abc">>}
 >>> memacct.flat_size(etf)
 6
+>>> blob = memacct.compress(etf)
+>>> memacct.decompress(blob) == etf
+True
+>>> memacct.blob_info(blob).etf_len
+15
 """
 
 from ._memacct import (
+    BLOB_VERSION as BLOB_VERSION,
+    DEFAULT_DICTIONARY_BYTES as DEFAULT_DICTIONARY_BYTES,
     KINDS as KINDS,
     WORD_BYTES as WORD_BYTES,
     AtomCacheRefError as AtomCacheRefError,
+    BadBlobError as BadBlobError,
     BadCompressionError as BadCompressionError,
+    BadDictionaryError as BadDictionaryError,
     BadVersionError as BadVersionError,
+    BlobInfo as BlobInfo,
+    BlobVersionError as BlobVersionError,
+    ChecksumMismatchError as ChecksumMismatchError,
+    CodecError as CodecError,
+    Dictionary as Dictionary,
+    DictionaryMismatchError as DictionaryMismatchError,
+    DictionaryRequiredError as DictionaryRequiredError,
     DuplicateMapKeyError as DuplicateMapKeyError,
     EmptyInputError as EmptyInputError,
     FieldSize as FieldSize,
     InflateLimitError as InflateLimitError,
+    InvalidOptionError as InvalidOptionError,
     InvalidValueError as InvalidValueError,
     LengthTooLargeError as LengthTooLargeError,
     MemacctError as MemacctError,
@@ -39,20 +64,35 @@ from ._memacct import (
     UnknownTagError as UnknownTagError,
     UnsupportedError as UnsupportedError,
     __version__ as __version__,
+    blob_info as blob_info,
+    compress as compress,
+    decompress as decompress,
     flat_size as flat_size,
     term_size as term_size,
 )
 
 __all__ = [
+    "BLOB_VERSION",
+    "DEFAULT_DICTIONARY_BYTES",
     "KINDS",
     "WORD_BYTES",
     "AtomCacheRefError",
+    "BadBlobError",
     "BadCompressionError",
+    "BadDictionaryError",
     "BadVersionError",
+    "BlobInfo",
+    "BlobVersionError",
+    "ChecksumMismatchError",
+    "CodecError",
+    "Dictionary",
+    "DictionaryMismatchError",
+    "DictionaryRequiredError",
     "DuplicateMapKeyError",
     "EmptyInputError",
     "FieldSize",
     "InflateLimitError",
+    "InvalidOptionError",
     "InvalidValueError",
     "LengthTooLargeError",
     "MemacctError",
@@ -64,6 +104,9 @@ __all__ = [
     "UnknownTagError",
     "UnsupportedError",
     "__version__",
+    "blob_info",
+    "compress",
+    "decompress",
     "flat_size",
     "term_size",
 ]

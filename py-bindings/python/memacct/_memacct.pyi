@@ -1,6 +1,7 @@
 """Type stubs of memacct's native module (``memacct._memacct``)."""
 
 import sys
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, Union, final
 
@@ -13,6 +14,7 @@ from typing_extensions import TypeAlias
 
 _BytesLike: TypeAlias = _Buffer
 """Any object with the buffer protocol: bytes (read in place), bytearray, memoryview, ... (copied)."""
+_Path: TypeAlias = Union[str, "os.PathLike[str]"]
 
 __all__ = [
     "__version__",
@@ -23,6 +25,13 @@ __all__ = [
     "TermSize",
     "FieldSize",
     "Sizer",
+    "BLOB_VERSION",
+    "DEFAULT_DICTIONARY_BYTES",
+    "compress",
+    "decompress",
+    "blob_info",
+    "BlobInfo",
+    "Dictionary",
     "MemacctError",
     "TruncatedError",
     "BadVersionError",
@@ -37,6 +46,14 @@ __all__ = [
     "DuplicateMapKeyError",
     "NeedsVmError",
     "UnsupportedError",
+    "BadBlobError",
+    "BlobVersionError",
+    "DictionaryRequiredError",
+    "DictionaryMismatchError",
+    "ChecksumMismatchError",
+    "CodecError",
+    "BadDictionaryError",
+    "InvalidOptionError",
 ]
 
 __version__: Final[str]
@@ -44,6 +61,10 @@ KINDS: Final[tuple[str, ...]]
 """Names of the kinds of heap object, in report order (the keys of ``TermSize.by_kind``)."""
 WORD_BYTES: Final[int]
 """Bytes per heap word on the target VM (8)."""
+BLOB_VERSION: Final[int]
+"""The blob format version ``compress`` writes (and the newest ``decompress`` reads)."""
+DEFAULT_DICTIONARY_BYTES: Final[int]
+"""The default ``max_bytes`` of ``Dictionary.train`` (32 KiB)."""
 
 @final
 class FieldSize:
@@ -163,6 +184,106 @@ def term_size(
 ) -> TermSize:
     """The full size report of the term in ``etf``."""
 
+# --- compact state ---------------------------------------------------------------------
+
+@final
+class Dictionary:
+    """A trained compression dictionary (immutable; safe to share between threads).
+
+    Blobs made with a dictionary name its ``id`` and need the same dictionary
+    to decompress. Equal content means equal dictionaries (and equal ids);
+    pickles by its bytes.
+    """
+
+    @staticmethod
+    def train(samples: Iterable[_BytesLike], max_bytes: int = 32_768) -> Dictionary:
+        """Trains a dictionary of at most about ``max_bytes`` (256 .. 16 MiB) from sample ETF terms.
+
+        Raises ``InvalidOptionError`` for ``max_bytes`` out of range, ``BadDictionaryError``
+        for no samples, and the ``MemacctError`` subclass of an invalid sample's problem.
+        """
+    @staticmethod
+    def from_bytes(data: _BytesLike) -> Dictionary:
+        """Loads a dictionary serialized by ``to_bytes`` (``BadDictionaryError`` if it is not one)."""
+    @staticmethod
+    def load(path: _Path) -> Dictionary:
+        """Loads a dictionary from a file written by ``save`` (``OSError``, ``BadDictionaryError``)."""
+    def to_bytes(self) -> bytes:
+        """The serialized dictionary (magic, version, id, content, checksum)."""
+    def save(self, path: _Path) -> None:
+        """Writes ``to_bytes()`` to ``path`` atomically (temporary file, then rename)."""
+    @property
+    def id(self) -> int:
+        """The id written in every blob made with this dictionary (32-bit, never 0)."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class BlobInfo:
+    """What a blob's header says (immutable; compares and hashes by value)."""
+
+    def __new__(
+        cls,
+        version: int,
+        dictionary_id: int,
+        etf_len: int,
+        input_was_compressed: bool,
+        blob_len: int,
+    ) -> BlobInfo: ...
+    @property
+    def version(self) -> int:
+        """Blob format version."""
+    @property
+    def dictionary_id(self) -> int:
+        """``id`` of the dictionary the blob was made with (0: none)."""
+    @property
+    def etf_len(self) -> int:
+        """Length in bytes of the ETF the blob decodes to."""
+    @property
+    def input_was_compressed(self) -> bool:
+        """Whether ``compress`` was given zlib-compressed ETF."""
+    @property
+    def blob_len(self) -> int:
+        """Length of the blob in bytes."""
+    def to_dict(self) -> dict[str, Union[int, bool]]:
+        """A plain, JSON-ready dict of every attribute."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+def compress(
+    etf: _BytesLike,
+    *,
+    dictionary: Union[Dictionary, None] = None,
+    level: int = 3,
+    inflate_limit: int = 1_073_741_824,
+) -> bytes:
+    """Compresses the term in ``etf`` (plain or ``[compressed]`` ETF) into a compact blob.
+
+    ``level`` is the zstd level, 1 (fastest) .. 22 (smallest); ``InvalidOptionError`` otherwise.
+
+    >>> memacct.decompress(memacct.compress(b"\x83a\x01"))
+    b'\x83a\x01'
+    """
+
+def decompress(
+    blob: _BytesLike,
+    *,
+    dictionary: Union[Dictionary, None] = None,
+    max_output: int = 268_435_456,
+) -> bytes:
+    """The uncompressed ETF of a blob made by ``compress``.
+
+    ``dictionary`` must be the one the blob was made with, if any; ``max_output``
+    bounds the decoded size (``InflateLimitError`` beyond it).
+    """
+
+def blob_info(blob: _BytesLike) -> BlobInfo:
+    """What a blob's header says, without decoding it (e.g. ``dictionary_id``)."""
+
+# --- errors ------------------------------------------------------------------------------
+
 class MemacctError(ValueError):
     """Base class of every memacct error; ``code`` is the core's error code."""
 
@@ -187,7 +308,7 @@ class TooDeepError(MemacctError):
     """The term nests deeper than ``max_depth``."""
 
 class InflateLimitError(MemacctError):
-    """A compressed term inflates beyond ``inflate_limit`` (or its declared size)."""
+    """A compressed term inflates beyond ``inflate_limit``, or a blob decodes to more than ``max_output``."""
 
 class BadCompressionError(MemacctError):
     """The zlib stream of a compressed term is corrupt."""
@@ -206,3 +327,27 @@ class NeedsVmError(MemacctError):
 
 class UnsupportedError(MemacctError):
     """A valid term shape that this version cannot size exactly."""
+
+class BadBlobError(MemacctError):
+    """The input is not a well-formed memacct blob (magic, header, flags or structure)."""
+
+class BlobVersionError(MemacctError):
+    """The blob was written in a format version this build does not read."""
+
+class DictionaryRequiredError(MemacctError):
+    """The blob was made with a dictionary and none was given."""
+
+class DictionaryMismatchError(MemacctError):
+    """The blob was made with another dictionary than the one given."""
+
+class ChecksumMismatchError(MemacctError):
+    """The decoded term does not match the blob's checksum or length: the blob is corrupt."""
+
+class CodecError(MemacctError):
+    """The entropy (zstd) stage failed: the blob's payload is corrupt."""
+
+class BadDictionaryError(MemacctError):
+    """The bytes are not a well-formed memacct dictionary (or there was nothing to train on)."""
+
+class InvalidOptionError(MemacctError):
+    """An option is outside its range (``level``, ``max_bytes``, ...)."""
