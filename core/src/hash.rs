@@ -114,8 +114,19 @@ pub fn map_salt(depth: u32) -> u32 {
 
 /// Per-container state of the streaming hash.
 enum Frame {
-    /// Children hashed in order with no markers (tuples, maps, fun environments).
+    /// Children hashed in order with no markers (tuples, one-key maps, fun environments).
     Plain { left: u64 },
+    /// A flat map of two or more keys. The VM hashes its entries in its key
+    /// order (`binary_to_term` sorts them), which is encoding order for every
+    /// `term_to_binary` output; each key is checked to follow the previous
+    /// one, and a map whose order cannot be confirmed is hashed again, whole,
+    /// by the VM (`VmContext::opaque_hash`) from `h_before`.
+    Map {
+        left: u64,
+        start: usize,
+        h_before: u32,
+        prev: KeyOrder,
+    },
     /// A list: `left` cells of the current segment remain, then its tail.
     List {
         left: u64,
@@ -123,6 +134,75 @@ enum Frame {
         sh: u32,
         last_nonbyte: bool,
     },
+}
+
+/// Where a map key sits in the VM's map-key order (term order, with integers
+/// before floats), as far as its first token tells.
+#[derive(Clone, PartialEq)]
+enum KeyOrder {
+    /// No key seen yet.
+    First,
+    /// A key of type class `rank` whose order among its class is known.
+    Known { rank: u8, key: KeyValue },
+    /// A key of type class `rank` that only the VM can order within it.
+    Rank(u8),
+}
+
+#[derive(Clone, PartialEq, PartialOrd)]
+enum KeyValue {
+    Int(i128),
+    Bytes(Vec<u8>),
+    Nil,
+}
+
+impl KeyOrder {
+    /// Classifies a key by its first token (`costs` tells small from big integers).
+    fn of(tok: &Token<'_>) -> KeyOrder {
+        let known = |rank, key| KeyOrder::Known { rank, key };
+        match *tok {
+            Token::Int(v) => known(1, KeyValue::Int(i128::from(v))),
+            Token::Big {
+                negative,
+                magnitude,
+            } if magnitude.len() <= 15 => {
+                let v = magnitude
+                    .iter()
+                    .rev()
+                    .fold(0i128, |v, &b| (v << 8) | i128::from(b));
+                known(1, KeyValue::Int(if negative { -v } else { v }))
+            }
+            Token::Big { .. } => KeyOrder::Rank(1),
+            Token::Float(_) => KeyOrder::Rank(2),
+            Token::Atom(a) => known(3, KeyValue::Bytes(a.name().into_bytes())),
+            Token::Ref { .. } => KeyOrder::Rank(4),
+            Token::Fun { .. } | Token::Export { .. } => KeyOrder::Rank(5),
+            Token::Port { .. } => KeyOrder::Rank(6),
+            Token::Pid { .. } => KeyOrder::Rank(7),
+            Token::Tuple(_) => KeyOrder::Rank(8),
+            Token::Map(_) => KeyOrder::Rank(9),
+            Token::Nil | Token::String([]) => known(10, KeyValue::Nil),
+            Token::List(_) | Token::String(_) => KeyOrder::Rank(11),
+            Token::Binary(b) => known(12, KeyValue::Bytes(b.to_vec())),
+            Token::BitBinary { .. } => KeyOrder::Rank(12),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            KeyOrder::First => 0,
+            KeyOrder::Known { rank, .. } | KeyOrder::Rank(rank) => *rank,
+        }
+    }
+
+    /// Whether `self` is known to come strictly before `next` in map-key order.
+    fn known_before(&self, next: &KeyOrder) -> bool {
+        match (self, next) {
+            (KeyOrder::First, _) => true,
+            (a, b) if a.rank() != b.rank() => a.rank() < b.rank(),
+            (KeyOrder::Known { key: a, .. }, KeyOrder::Known { key: b, .. }) => a < b,
+            _ => false,
+        }
+    }
 }
 
 /// Advances `r` past one complete term without hashing it.
@@ -215,8 +295,25 @@ fn hash_nested(
                 *last_nonbyte = true;
             }
             Some(Frame::Plain { left }) => *left -= 1,
+            Some(Frame::Map { left, prev, .. }) => {
+                let is_key = *left % 2 == 0;
+                *left -= 1;
+                if is_key {
+                    let this = KeyOrder::of(&tok);
+                    if prev.known_before(&this) {
+                        *prev = this;
+                    } else {
+                        h = rehash_map_whole(&mut r, &mut stack, vm)?;
+                        if pop_done(&mut stack) {
+                            return Ok(h);
+                        }
+                        continue;
+                    }
+                }
+            }
             None => {}
         }
+        let h_before = h;
         h = hash_token(h, &tok, start, &r, vm, costs)?;
         match tok {
             Token::Tuple(n) if n > 0 => stack.push(Frame::Plain { left: u64::from(n) }),
@@ -224,8 +321,12 @@ fn hash_nested(
                 // A HAMT hashes its entries in node order, not encoding order.
                 h = hash_hamt_entries(&mut r, n as usize, h, vm, costs, nesting)?;
             }
-            Token::Map(n) if n > 0 => stack.push(Frame::Plain {
+            Token::Map(1) => stack.push(Frame::Plain { left: 2 }),
+            Token::Map(n) if n > 0 => stack.push(Frame::Map {
                 left: 2 * u64::from(n),
+                start,
+                h_before,
+                prev: KeyOrder::First,
             }),
             Token::List(n) => stack.push(Frame::List {
                 left: u64::from(n),
@@ -256,6 +357,27 @@ fn hash_nested(
             return Ok(h);
         }
     }
+}
+
+/// The open flat map on top of `stack` has keys out of (or of unconfirmable)
+/// order: drops it and everything opened inside it, and hashes the whole map
+/// again through the VM from the state before its header. Leaves the reader
+/// after the map. Outside a VM this is `Error::NeedsVm`, never a guess.
+fn rehash_map_whole(r: &mut Reader<'_>, stack: &mut Vec<Frame>, vm: &dyn VmContext) -> Result<u32> {
+    let Some(Frame::Map {
+        start, h_before, ..
+    }) = stack.pop()
+    else {
+        unreachable!("called with a map frame on top");
+    };
+    r.seek(start);
+    skip_term(r)?;
+    let mut etf = Vec::with_capacity(1 + r.pos() - start);
+    etf.push(tag::VERSION);
+    etf.extend_from_slice(&r.bytes()[start..r.pos()]);
+    vm.opaque_hash(&etf, h_before).ok_or_else(|| {
+        needs("key order of a map (inside a key) whose keys are not encoded in order".into())
+    })
 }
 
 /// Hashes the entries of a HAMT map (the reader is just past its header) in
@@ -330,7 +452,7 @@ fn nibble_reversed(h: u32) -> u32 {
 
 /// Pops finished frames; true when the whole term is done.
 fn pop_done(stack: &mut Vec<Frame>) -> bool {
-    while let Some(Frame::Plain { left: 0 }) = stack.last() {
+    while let Some(Frame::Plain { left: 0 } | Frame::Map { left: 0, .. }) = stack.last() {
         stack.pop();
     }
     stack.is_empty()
@@ -515,6 +637,22 @@ mod tests {
     #[test]
     fn small_bignum_hashes_as_small() {
         assert_eq!(h(&[97, 5]), h(&[110, 1, 0, 5]));
+    }
+
+    #[test]
+    fn flat_map_keys_out_of_order_are_never_guessed() {
+        // #{1 => 2, 3 => 4}: in order it hashes from the bytes alone; the same
+        // map with its keys swapped is valid ETF (binary_to_term sorts it) but
+        // only the VM can say where its hash goes, so without one: needs_vm.
+        let sorted = [116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 3, 97, 4];
+        let swapped = [116, 0, 0, 0, 2, 97, 3, 97, 4, 97, 1, 97, 2];
+        assert!(internal_hash(&sorted, 0, &SizeOptions::default(), &OTP25_64).is_ok());
+        let e = internal_hash(&swapped, 0, &SizeOptions::default(), &OTP25_64).unwrap_err();
+        assert_eq!(e.code(), "needs_vm");
+        // Keys of different type classes are ordered by class: 1 < a.
+        let mixed = [116, 0, 0, 0, 2, 97, 1, 97, 2, 119, 1, b'a', 97, 4];
+        let e = internal_hash(&mixed, 0, &SizeOptions::default(), &OTP25_64).unwrap_err();
+        assert!(e.to_string().contains("atom"), "{e}");
     }
 
     #[test]
