@@ -30,6 +30,7 @@ pub mod live;
 pub mod options;
 pub mod size;
 pub mod vm;
+pub mod work;
 
 pub use error::{Error, Result};
 pub use live::{live_term_size, live_term_size_within, LiveTerm, Shape};

@@ -30,6 +30,15 @@
 %%% their 6-word handle and report their payload in `off_heap_bytes', and
 %%% literals are counted like any other term.
 %%%
+%%% == Compact state ==
+%%% {@link compress/2} turns a term into a lossless blob; with a dictionary
+%%% trained on typical connection states (see {@link train_dictionary/2}) a
+%%% small state takes less than half of `term_to_binary(T, [compressed])'
+%%% (without one, about the same). {@link decompress/2} gives back a term
+%%% `=:=' to the original. The byte-level twins {@link compress_etf/2} and
+%%% {@link decompress_etf/2} keep ETF byte for byte. Blobs are versioned and
+%%% checksummed: corrupt input is an error, never a wrong term.
+%%%
 %%% == Errors ==
 %%% The ETF functions return `{error, {Code, Message}}' for input that
 %%% `binary_to_term/1' would reject or that memacct cannot size exactly; `Code'
@@ -42,6 +51,12 @@
          etf_flat_size/1, etf_flat_size/2,
          etf_term_size/1, etf_term_size/2,
          atom_words/1, scheduling_limits/0]).
+-export([compress/1, compress/2, compress_etf/1, compress_etf/2,
+         decompress/1, decompress/2, decompress_etf/1, decompress_etf/2,
+         blob_info/1,
+         train_dictionary/1, train_dictionary/2, load_dictionary/1,
+         dictionary_to_binary/1, dictionary_id/1,
+         codec_scheduling_limits/0, format_error/2]).
 
 -compile(warn_missing_spec_all).
 
@@ -77,8 +92,17 @@
 -type error_code() :: truncated | bad_version | empty | unknown_tag
                     | length_too_large | too_deep | inflate_limit
                     | bad_compression | atom_cache_ref | invalid_value
-                    | duplicate_map_key | needs_vm | unsupported | atom().
-%% `memacct_core::Error::code()' as an atom.
+                    | duplicate_map_key | needs_vm | unsupported
+                    | bad_blob | blob_version | dictionary_required
+                    | dictionary_mismatch | checksum_mismatch | codec
+                    | bad_dictionary | invalid_option | pool_exhausted | stale_handle | bad_checkpoint | io | atom().
+%% `memacct_core::Error::code()' as an atom. The codec adds `bad_blob' (not a
+%% blob, or a malformed one), `blob_version' (written by a newer format),
+%% `dictionary_required' / `dictionary_mismatch' (the blob names a dictionary
+%% that was not given / is not the one given), `checksum_mismatch' (corrupt
+%% data), `codec' (the entropy stage failed), `bad_dictionary' (a corrupt
+%% serialized dictionary, or no samples to train on) and `invalid_option' (an
+%% option of the right type but out of range, e.g. `level => 23').
 
 -type error() :: {error, {error_code(), Message :: binary()}}.
 
@@ -110,14 +134,58 @@
 %%   answers every such question.</dd>
 %% </dl>
 
+-opaque dictionary() :: reference().
+%% A trained compression dictionary (a NIF resource). Blobs made with one
+%% carry its id and decode only with it; keep it with {@link
+%% dictionary_to_binary/1} and {@link load_dictionary/1}.
+
+-type blob() :: binary().
+%% A compact-state blob: magic `MAcs', format version, dictionary id, CRC-32
+%% and length of the ETF it decodes to, then the compressed payload.
+
+-type compress_options() :: #{dictionary => dictionary(),
+                              level => 1..22,
+                              inflate_limit => non_neg_integer()}.
+%% <dl>
+%% <dt>`dictionary'</dt><dd>A trained dictionary (default: none).</dd>
+%% <dt>`level'</dt><dd>zstd level, 1 (fastest) to 22 (smallest); default 3.
+%%   An integer outside 1..22 is `invalid_option'.</dd>
+%% <dt>`inflate_limit'</dt><dd>{@link compress_etf/2} only: most bytes a
+%%   `term_to_binary(T, [compressed])' input may inflate to; default 1 GiB.</dd>
+%% </dl>
+
+-type decompress_options() :: #{dictionary => dictionary(),
+                                max_output => non_neg_integer()}.
+%% <dl>
+%% <dt>`dictionary'</dt><dd>The dictionary the blob was made with.</dd>
+%% <dt>`max_output'</dt><dd>Most bytes the decoded ETF may take before
+%%   `inflate_limit'; default 256 MiB.</dd>
+%% </dl>
+
+-type blob_info() :: #{version := pos_integer(),
+                       dictionary_id := non_neg_integer(),
+                       etf_bytes := non_neg_integer(),
+                       input_was_compressed := boolean(),
+                       blob_bytes := non_neg_integer()}.
+%% A blob's header: format version, dictionary id (0: none), length of the
+%% ETF it decodes to, whether the input was `term_to_binary(T, [compressed])'
+%% output, and the blob's own length.
+
+-type train_options() :: #{max_bytes => pos_integer()}.
+%% `max_bytes': the dictionary's size, 256 B to 16 MiB; default 32 KiB.
+
 -export_type([words/0, kind/0, field/0, size_report/0, error_code/0, error/0,
-              options/0]).
+              options/0, dictionary/0, blob/0, compress_options/0,
+              decompress_options/0, blob_info/0, train_options/0]).
 
 -define(DEFAULT_MAX_DEPTH, 100000).
 -define(DEFAULT_INFLATE_LIMIT, (1 bsl 30)).
 -define(U32_MAX, 16#FFFFFFFF).
 -define(U64_MAX, 16#FFFFFFFFFFFFFFFF).
 -define(ATOM_CHUNK, 4096).
+-define(DEFAULT_LEVEL, 3).
+-define(DEFAULT_MAX_OUTPUT, (256 bsl 20)).
+-define(DEFAULT_DICTIONARY_BYTES, (32 * 1024)).
 
 %%% ---------------------------------------------------------------------------
 %%% Live terms
@@ -324,6 +392,262 @@ atom_table(Pairs, Args) ->
          _ ->
              erlang:error(badarg, Args)
      end || P <- Pairs].
+
+%%% ---------------------------------------------------------------------------
+%%% Compact state (the codec)
+
+%% @doc {@link compress/2} with default options.
+-spec compress(term()) -> blob().
+compress(Term) ->
+    compress(Term, #{}).
+
+%% @doc A lossless compact blob of `Term': `term_to_binary(Term)' through
+%% memacct's codec (a structural stage, then zstd). {@link decompress/1}
+%% gives back a term `=:=' to `Term'.
+%%
+%% ```
+%% 1> S = memacct_sim:connection_state(7).
+%% 2> {byte_size(term_to_binary(S, [compressed])), byte_size(memacct:compress(S))}.
+%% {1029,1041}
+%% 3> {ok, S} = memacct:decompress(memacct:compress(S)).
+%% '''
+%% An option of the wrong type or an unknown option raises `badarg' (the
+%% shell explains which); a level outside 1..22 raises
+%% `{memacct, {invalid_option, Message}}'.
+-spec compress(term(), compress_options()) -> blob().
+compress(Term, Opts) when is_map(Opts) ->
+    Args = [Term, Opts],
+    case codec_compress(term_to_binary(Term), Opts, Args) of
+        {ok, Blob} -> Blob;
+        {error, Reason} -> erlang:error({memacct, Reason}, Args)
+    end;
+compress(Term, Opts) ->
+    badarg([Term, Opts], 2, <<"options must be a map">>).
+
+%% @doc {@link compress_etf/2} with default options.
+-spec compress_etf(binary()) -> {ok, blob()} | error().
+compress_etf(Etf) ->
+    compress_etf(Etf, #{}).
+
+%% @doc A blob of the term encoded in `Etf' (`term_to_binary/1,2' output,
+%% compressed or not). {@link decompress_etf/1} gives back the uncompressed
+%% ETF: byte for byte `Etf' when `Etf' was not compressed.
+%%
+%% ```
+%% 1> {ok, Blob} = memacct:compress_etf(term_to_binary({a, <<"b">>})).
+%% 2> memacct:decompress_etf(Blob).
+%% {ok,<<131,104,2,119,1,97,109,0,0,0,1,98>>}
+%% 3> memacct:compress_etf(<<1, 2, 3>>).
+%% {error,{bad_version,<<"not ETF: version byte is 1, expected 131">>}}
+%% '''
+-spec compress_etf(binary(), compress_options()) -> {ok, blob()} | error().
+compress_etf(Etf, Opts) when is_binary(Etf), is_map(Opts) ->
+    codec_compress(Etf, Opts, [Etf, Opts]);
+compress_etf(Etf, Opts) when is_binary(Etf) ->
+    badarg([Etf, Opts], 2, <<"options must be a map">>);
+compress_etf(Etf, Opts) ->
+    badarg([Etf, Opts], 1, <<"not a binary">>).
+
+%% @doc {@link decompress/2} with default options.
+-spec decompress(blob()) -> {ok, term()} | error().
+decompress(Blob) ->
+    decompress(Blob, #{}).
+
+%% @doc The term in a blob made by {@link compress/2} or
+%% {@link compress_etf/2}, `=:=' to the one compressed. Never raises on the
+%% blob's content: a corrupt, truncated or foreign blob, a missing or wrong
+%% dictionary, and ETF that `binary_to_term/1' rejects (`invalid_value') are
+%% all `{error, {Code, Message}}'.
+%%
+%% ```
+%% 1> memacct:decompress(<<"junk">>).
+%% {error,{bad_blob,<<"corrupt memacct blob: not a memacct blob (magic)">>}}
+%% '''
+-spec decompress(blob(), decompress_options()) -> {ok, term()} | error().
+decompress(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
+    case decompress_etf(Blob, Opts) of
+        {ok, Etf} -> to_term(Etf);
+        {error, _} = Error -> Error
+    end;
+decompress(Blob, Opts) ->
+    decompress_etf(Blob, Opts).
+
+%% @doc {@link decompress_etf/2} with default options.
+-spec decompress_etf(blob()) -> {ok, binary()} | error().
+decompress_etf(Blob) ->
+    decompress_etf(Blob, #{}).
+
+%% @doc The uncompressed ETF a blob decodes to (checked against the blob's
+%% CRC-32 and length).
+-spec decompress_etf(blob(), decompress_options()) -> {ok, binary()} | error().
+decompress_etf(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
+    Args = [Blob, Opts],
+    check_keys(Opts, [dictionary, max_output], Args),
+    Dict = dict_opt(Opts, Args),
+    Max = case maps:get(max_output, Opts, ?DEFAULT_MAX_OUTPUT) of
+              M when is_integer(M), M >= 0 -> min(M, ?U64_MAX);
+              _ -> badarg(Args, 2, <<"max_output must be a non-negative integer">>)
+          end,
+    with_dict(Args, fun() ->
+                            case memacct_nif:codec_decompress(Blob, Dict, Max) of
+                                dirty -> memacct_nif:codec_decompress_dirty(Blob, Dict, Max);
+                                R -> R
+                            end
+                    end);
+decompress_etf(Blob, Opts) when is_binary(Blob) ->
+    badarg([Blob, Opts], 2, <<"options must be a map">>);
+decompress_etf(Blob, Opts) ->
+    badarg([Blob, Opts], 1, <<"not a binary">>).
+
+%% @doc A blob's header, read without decoding the blob.
+%%
+%% ```
+%% 1> memacct:blob_info(memacct:compress(lists:seq(1, 100))).
+%% {ok,#{blob_bytes => 130,dictionary_id => 0,etf_bytes => 104,
+%%       input_was_compressed => false,version => 1}}
+%% '''
+-spec blob_info(blob()) -> {ok, blob_info()} | error().
+blob_info(Blob) when is_binary(Blob) ->
+    memacct_nif:codec_blob_info(Blob);
+blob_info(Blob) ->
+    badarg([Blob], 1, <<"not a binary">>).
+
+%% @doc {@link train_dictionary/2} with default options (32 KiB).
+-spec train_dictionary([term()]) -> {ok, dictionary()} | error().
+train_dictionary(Samples) ->
+    train_dictionary(Samples, #{}).
+
+%% @doc A dictionary trained on sample terms (e.g. a few dozen typical
+%% connection states): small blobs of similar terms shrink most with one.
+%% Runs on a dirty CPU scheduler. No samples is `bad_dictionary'; a
+%% `max_bytes' outside 256..16 MiB is `invalid_option'.
+%%
+%% ```
+%% 1> {ok, D} = memacct:train_dictionary(memacct_sim:corpus(48)).
+%% 2> S = memacct_sim:connection_state(1000).
+%% 3> {byte_size(memacct:compress(S)), byte_size(memacct:compress(S, #{dictionary => D}))}.
+%% {1038,447}
+%% '''
+-spec train_dictionary([term()], train_options()) -> {ok, dictionary()} | error().
+train_dictionary(Samples, Opts) when is_list(Samples), is_map(Opts) ->
+    Args = [Samples, Opts],
+    check_keys(Opts, [max_bytes], Args),
+    Max = case maps:get(max_bytes, Opts, ?DEFAULT_DICTIONARY_BYTES) of
+              M when is_integer(M), M >= 0 -> min(M, ?U64_MAX);
+              _ -> badarg(Args, 2, <<"max_bytes must be a non-negative integer">>)
+          end,
+    Etfs = try [term_to_binary(S) || S <- Samples]
+           catch error:_ -> badarg(Args, 1, <<"samples must be a proper list">>)
+           end,
+    memacct_nif:dictionary_train(Etfs, Max);
+train_dictionary(Samples, Opts) when is_list(Samples) ->
+    badarg([Samples, Opts], 2, <<"options must be a map">>);
+train_dictionary(Samples, Opts) ->
+    badarg([Samples, Opts], 1, <<"samples must be a list of terms">>).
+
+%% @doc A dictionary from {@link dictionary_to_binary/1}'s output, checked
+%% whole (`bad_dictionary' when corrupt).
+-spec load_dictionary(binary()) -> {ok, dictionary()} | error().
+load_dictionary(Bin) when is_binary(Bin) ->
+    case memacct_nif:dictionary_load(Bin) of
+        dirty -> memacct_nif:dictionary_load_dirty(Bin);
+        R -> R
+    end;
+load_dictionary(Bin) ->
+    badarg([Bin], 1, <<"not a binary">>).
+
+%% @doc The serialized dictionary, for {@link load_dictionary/1}.
+-spec dictionary_to_binary(dictionary()) -> binary().
+dictionary_to_binary(Dict) ->
+    with_dict([Dict], fun() -> memacct_nif:dictionary_to_binary(Dict) end, 1).
+
+%% @doc The dictionary's id: the one its blobs carry (see {@link blob_info/1}).
+-spec dictionary_id(dictionary()) -> non_neg_integer().
+dictionary_id(Dict) ->
+    with_dict([Dict], fun() -> memacct_nif:dictionary_id(Dict) end, 1).
+
+%% @doc The codec's scheduling budgets: a compress whose work estimate
+%% (ETF bytes, weighted by the zstd level, plus the dictionary's size) is at
+%% most `CompressWork', and a decompress of at most `DecompressBytes' (blob
+%% plus decoded ETF plus dictionary), run on the calling normal scheduler;
+%% larger jobs on a dirty CPU scheduler. Measured to stay well under 1 ms.
+-spec codec_scheduling_limits() ->
+          {CompressWork :: pos_integer(), DecompressBytes :: pos_integer()}.
+codec_scheduling_limits() ->
+    memacct_nif:codec_limits().
+
+%% @private
+%% @doc The explanation of a `badarg' raised by this module (the shell and
+%% `erl_error' print it under the failing call).
+-spec format_error(term(), erlang:stacktrace()) -> #{pos_integer() | general => binary()}.
+format_error(_Reason, [{_M, _F, _As, Info} | _]) ->
+    ErrorInfo = proplists:get_value(error_info, Info, #{}),
+    maps:get(cause, ErrorInfo, #{});
+format_error(_Reason, _Stack) ->
+    #{}.
+
+-spec codec_compress(binary(), map(), [term()]) -> {ok, blob()} | error().
+codec_compress(Etf, Opts, Args) ->
+    check_keys(Opts, [dictionary, level, inflate_limit], Args),
+    Dict = dict_opt(Opts, Args),
+    Level = case maps:get(level, Opts, ?DEFAULT_LEVEL) of
+                L when is_integer(L) -> max(-(1 bsl 31), min(L, 1 bsl 31));
+                _ -> badarg(Args, 2, <<"level must be an integer in 1..22">>)
+            end,
+    Inflate = case maps:get(inflate_limit, Opts, ?DEFAULT_INFLATE_LIMIT) of
+                  I when is_integer(I), I >= 0 -> min(I, ?U64_MAX);
+                  _ -> badarg(Args, 2, <<"inflate_limit must be a non-negative integer">>)
+              end,
+    with_dict(Args, fun() ->
+                            case memacct_nif:codec_compress(Etf, Dict, Level, Inflate) of
+                                dirty -> memacct_nif:codec_compress_dirty(Etf, Dict, Level, Inflate);
+                                R -> R
+                            end
+                    end).
+
+-spec to_term(binary()) -> {ok, term()} | error().
+to_term(Etf) ->
+    try binary_to_term(Etf) of
+        Term -> {ok, Term}
+    catch
+        error:badarg ->
+            {error, {invalid_value, <<"the blob decodes to ETF that binary_to_term/1 rejects">>}}
+    end.
+
+-spec check_keys(map(), [atom()], [term()]) -> ok.
+check_keys(Opts, Known, Args) ->
+    case maps:keys(maps:without(Known, Opts)) of
+        [] -> ok;
+        Unknown ->
+            badarg(Args, length(Args),
+                   iolist_to_binary(io_lib:format("unknown option(s) ~p; known: ~p",
+                                                  [Unknown, Known])))
+    end.
+
+-spec dict_opt(map(), [term()]) -> memacct_nif:dict() | none.
+dict_opt(Opts, Args) ->
+    case maps:get(dictionary, Opts, none) of
+        none -> none;
+        D when is_reference(D) -> D;
+        _ -> badarg(Args, length(Args), <<"dictionary must be a memacct:dictionary()">>)
+    end.
+
+%% Runs a NIF call that takes a dictionary: the NIF's own badarg, once every
+%% other argument is checked, can only mean a reference that is not one.
+-spec with_dict([term()], fun(() -> T)) -> T.
+with_dict(Args, Fun) ->
+    with_dict(Args, Fun, length(Args)).
+
+-spec with_dict([term()], fun(() -> T), pos_integer()) -> T.
+with_dict(Args, Fun, Pos) ->
+    try Fun()
+    catch error:badarg ->
+            badarg(Args, Pos, <<"dictionary: not a memacct:dictionary()">>)
+    end.
+
+-spec badarg([term()], pos_integer(), binary()) -> no_return().
+badarg(Args, Pos, Why) ->
+    erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => #{Pos => Why}}}]).
 
 %%% ---------------------------------------------------------------------------
 %%% Misc

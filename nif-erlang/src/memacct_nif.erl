@@ -11,6 +11,11 @@
 
 -export([live_size/5, live_size_dirty/4, etf_size/3, etf_size_dirty/3,
          atom_words/1, limits/0]).
+-export([codec_compress/4, codec_compress_dirty/4,
+         codec_decompress/3, codec_decompress_dirty/3,
+         codec_blob_info/1, codec_limits/0,
+         dictionary_train/2, dictionary_load/1, dictionary_load_dirty/1,
+         dictionary_to_binary/1, dictionary_id/1]).
 
 -on_load(init/0).
 -compile(warn_missing_spec_all).
@@ -26,8 +31,11 @@
                      AtomWords :: none | [{binary(), non_neg_integer()}]}.
 -type result() :: {ok, non_neg_integer() | map()}
                 | {error, {atom(), binary()}}.
+-type dict() :: reference().
+%% A dictionary resource (`is_reference/1' is true of NIF resources).
+-type codec_result() :: {ok, binary()} | {error, {atom(), binary()}}.
 
--export_type([report/0, etf_opts/0, result/0]).
+-export_type([report/0, etf_opts/0, result/0, dict/0, codec_result/0]).
 
 %% Loads the shared object from the application's priv directory, or from
 %% `../priv' next to this beam when the application is not known to the code
@@ -80,4 +88,65 @@ atom_words(_Atoms) ->
 %% @doc `{EtfNormalMaxBytes, LiveNormalBudget}'.
 -spec limits() -> {pos_integer(), pos_integer()}.
 limits() ->
+    erlang:nif_error(nif_not_loaded).
+
+%%% ---------------------------------------------------------------------------
+%%% Compact-state codec
+
+%% @doc Compress ETF on a normal scheduler (`dirty' when the job is too large).
+-spec codec_compress(binary(), dict() | none, integer(), non_neg_integer()) ->
+          codec_result() | dirty.
+codec_compress(_Etf, _Dict, _Level, _InflateLimit) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Compress ETF on a dirty CPU scheduler.
+-spec codec_compress_dirty(binary(), dict() | none, integer(), non_neg_integer()) ->
+          codec_result().
+codec_compress_dirty(_Etf, _Dict, _Level, _InflateLimit) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Decode a blob to ETF on a normal scheduler (`dirty' when too large).
+-spec codec_decompress(binary(), dict() | none, non_neg_integer()) -> codec_result() | dirty.
+codec_decompress(_Blob, _Dict, _MaxOutput) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Decode a blob to ETF on a dirty CPU scheduler.
+-spec codec_decompress_dirty(binary(), dict() | none, non_neg_integer()) -> codec_result().
+codec_decompress_dirty(_Blob, _Dict, _MaxOutput) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc A blob's header.
+-spec codec_blob_info(binary()) -> {ok, map()} | {error, {atom(), binary()}}.
+codec_blob_info(_Blob) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc `{CompressNormalMax, DecompressNormalMax}'.
+-spec codec_limits() -> {pos_integer(), pos_integer()}.
+codec_limits() ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Train a dictionary on ETF samples (dirty CPU scheduler).
+-spec dictionary_train([binary()], non_neg_integer()) ->
+          {ok, dict()} | {error, {atom(), binary()}}.
+dictionary_train(_Samples, _MaxBytes) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Load a serialized dictionary on a normal scheduler (`dirty' when large).
+-spec dictionary_load(binary()) -> {ok, dict()} | {error, {atom(), binary()}} | dirty.
+dictionary_load(_Bytes) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Load a serialized dictionary on a dirty CPU scheduler.
+-spec dictionary_load_dirty(binary()) -> {ok, dict()} | {error, {atom(), binary()}}.
+dictionary_load_dirty(_Bytes) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc The serialized dictionary.
+-spec dictionary_to_binary(dict()) -> binary().
+dictionary_to_binary(_Dict) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc The dictionary's id.
+-spec dictionary_id(dict()) -> non_neg_integer().
+dictionary_id(_Dict) ->
     erlang:nif_error(nif_not_loaded).

@@ -10,6 +10,7 @@
 use memacct_core::{Error, LocalNode, SizeOptions, TermSize};
 use rustler::{Atom, Binary, Encoder, Env, Error as NifError, NifResult, Term};
 
+mod codec;
 mod live;
 mod vm;
 
@@ -46,6 +47,14 @@ rustler::atoms! {
     duplicate_map_key,
     needs_vm,
     unsupported,
+    bad_blob,
+    blob_version,
+    dictionary_required,
+    dictionary_mismatch,
+    checksum_mismatch,
+    codec,
+    bad_dictionary,
+    invalid_option,
 }
 
 /// Largest ETF input (bytes; for compressed input, compressed plus declared
@@ -58,7 +67,7 @@ rustler::atoms! {
 /// Inputs that cost far more per byte — maps with more than 32 keys (key
 /// hashing) and maps nested in map keys (whose duplicate-key checks re-read
 /// nested keys at every level) — always go to a dirty scheduler (see
-/// [`fits_normal_scheduler`]).
+/// [`memacct_core::work::etf_sizing_fits`]).
 pub const ETF_NORMAL_MAX_BYTES: u64 = 16 * 1024;
 
 /// Work units a live walk may spend on a normal scheduler before it gives up
@@ -89,7 +98,7 @@ fn report(a: Atom) -> NifResult<Report> {
 }
 
 /// `{error, {Code, Message}}` for a core error: the one mapping of [`Error`].
-fn error_term<'a>(env: Env<'a>, e: &Error) -> Term<'a> {
+pub(crate) fn error_term<'a>(env: Env<'a>, e: &Error) -> Term<'a> {
     let code = match e.code() {
         "truncated" => truncated(),
         "bad_version" => bad_version(),
@@ -104,6 +113,14 @@ fn error_term<'a>(env: Env<'a>, e: &Error) -> Term<'a> {
         "duplicate_map_key" => duplicate_map_key(),
         "needs_vm" => needs_vm(),
         "unsupported" => unsupported(),
+        "bad_blob" => bad_blob(),
+        "blob_version" => blob_version(),
+        "dictionary_required" => dictionary_required(),
+        "dictionary_mismatch" => dictionary_mismatch(),
+        "checksum_mismatch" => checksum_mismatch(),
+        "codec" => codec(),
+        "bad_dictionary" => bad_dictionary(),
+        "invalid_option" => invalid_option(),
         // A code added to the core later: still an atom, made on demand.
         other => Atom::from_str(env, other).unwrap_or_else(|_| unsupported()),
     };
@@ -291,15 +308,6 @@ fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool)> {
     Ok((opts, snapshot))
 }
 
-/// Cost of sizing `etf`, in bytes the core reads (compressed input also inflates).
-fn etf_cost(etf: &[u8]) -> u64 {
-    let len = etf.len() as u64;
-    match etf {
-        [131, 80, a, b, c, d, ..] => len + u64::from(u32::from_be_bytes([*a, *b, *c, *d])),
-        _ => len,
-    }
-}
-
 fn etf_size_impl<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
     let what = report(what)?;
     let (mut opts, snapshot) = decode_opts(opts)?;
@@ -313,73 +321,11 @@ fn etf_size_impl<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifRe
     result_term(env, r, what)
 }
 
-/// Whether sizing `etf` fits a normal scheduler: at most
-/// [`ETF_NORMAL_MAX_BYTES`] of work, no map with more than 32 keys (their key
-/// hashing costs far more per byte, and grows with maps nested in keys) and no
-/// non-empty map inside a map key (the duplicate-key check re-reads nested
-/// keys at every level). Input the core will reject is cheap to reject: it
-/// stays on the normal scheduler.
-fn fits_normal_scheduler(etf: &[u8]) -> bool {
-    use memacct_core::etf::{open, Reader, Token};
-    struct Frame {
-        left: u64,
-        taken: u64,
-        map: bool,
-        in_key: bool,
-    }
-    if etf_cost(etf) > ETF_NORMAL_MAX_BYTES {
-        return false;
-    }
-    let Ok(body) = open(etf, ETF_NORMAL_MAX_BYTES) else {
-        return true;
-    };
-    let mut r = Reader::new(&body.bytes, body.base);
-    let mut stack: Vec<Frame> = Vec::new();
-    loop {
-        let in_key = match stack.last_mut() {
-            Some(f) => {
-                let key = f.in_key || (f.map && f.taken % 2 == 0);
-                f.left -= 1;
-                f.taken += 1;
-                key
-            }
-            None => false,
-        };
-        let tok = match r.next() {
-            Ok(tok) => tok,
-            Err(_) => return true,
-        };
-        if let Token::Map(n) = tok {
-            if n > FLATMAP_LIMIT || (in_key && n > 0) {
-                return false;
-            }
-        }
-        let children = tok.children();
-        if children > 0 {
-            stack.push(Frame {
-                left: children,
-                taken: 0,
-                map: matches!(tok, Token::Map(_)),
-                in_key,
-            });
-        }
-        while stack.last().is_some_and(|f| f.left == 0) {
-            stack.pop();
-        }
-        if stack.is_empty() {
-            return true;
-        }
-    }
-}
-
-/// Maps with more keys than this are HAMTs.
-const FLATMAP_LIMIT: u32 = 32;
-
 /// `etf_size(Etf, flat | full, Opts)` on a normal scheduler; `dirty` when the
-/// job does not fit one (see [`fits_normal_scheduler`]).
+/// job does not fit one (see [`memacct_core::work::etf_sizing_fits`]).
 #[rustler::nif]
 fn etf_size<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
-    if !fits_normal_scheduler(etf.as_slice()) {
+    if !memacct_core::work::etf_sizing_fits(etf.as_slice(), ETF_NORMAL_MAX_BYTES) {
         return Ok(dirty().encode(env));
     }
     etf_size_impl(env, etf, what, opts)
@@ -415,15 +361,3 @@ fn limits() -> (u64, u64) {
 }
 
 rustler::init!("memacct_nif");
-
-#[cfg(test)]
-mod tests {
-    use super::etf_cost;
-
-    #[test]
-    fn compressed_input_costs_its_inflated_size() {
-        assert_eq!(etf_cost(&[131, 106]), 2);
-        assert_eq!(etf_cost(&[131, 80, 0, 0, 1, 0, 9]), 7 + 256);
-        assert_eq!(etf_cost(&[131, 80, 0]), 3);
-    }
-}
