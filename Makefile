@@ -79,6 +79,7 @@ bench: build
 	escript bench/corpus.escript 2000
 	cargo bench --locked -p memacct-core --bench scan
 	escript bench/erlang_bench.escript target/bench-corpus/erlang.json
+	escript bench/codec_bench.escript target/bench-corpus/codec.json
 	$(PY) bench/report.py
 
 ## ---- maintenance -------------------------------------------------------------

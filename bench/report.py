@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes the figures of the last `make bench` run into BENCHMARKS.md.
 
-Reads criterion's estimates (target/criterion/...) and the Erlang benchmark's
-JSON (target/bench-corpus/erlang.json); replaces the text between the
-`<!-- bench:term-sizing -->` markers. Every figure comes from the same run.
+Reads criterion's estimates (target/criterion/...) and the Erlang benchmarks'
+JSON (target/bench-corpus/erlang.json, codec.json); replaces the text between
+the `<!-- bench:NAME:begin/end -->` markers of each section. Every figure of a
+section comes from one run.
 """
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CRIT = ROOT / "target" / "criterion"
 ERL = ROOT / "target" / "bench-corpus" / "erlang.json"
+CODEC = ROOT / "target" / "bench-corpus" / "codec.json"
 DOC = ROOT / "BENCHMARKS.md"
-BEGIN, END = "<!-- bench:term-sizing:begin -->", "<!-- bench:term-sizing:end -->"
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- bench:{name}:begin -->", f"<!-- bench:{name}:end -->"
 
 
 def criterion(group: str, function: str) -> tuple[float, int] | None:
@@ -46,11 +51,13 @@ def cpu() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def section() -> str:
-    out = [BEGIN, ""]
+def stamp() -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out.append(f"Last run: {now} on {cpu()} ({platform.system()}), command `make bench`.")
-    out.append("")
+    return f"Last run: {now} on {cpu()} ({platform.system()}), command `make bench`."
+
+
+def term_sizing() -> list[str]:
+    out = [stamp(), ""]
     if ERL.exists():
         erl = json.loads(ERL.read_text())
         out.append(f"### Inside the BEAM (OTP {erl['otp']}, {erl['schedulers']} schedulers, median of {erl['rounds']} rounds)")
@@ -80,19 +87,55 @@ def section() -> str:
                 f"| {group} | {size[1]} | {mbps(*size):.0f} MB/s | {mbps(*scan):.0f} MB/s | {size[0] / scan[0]:.1f}× |"
             )
     out.append("")
-    out.append(END)
-    return "\n".join(out)
+    return out
+
+
+def codec() -> list[str]:
+    if not CODEC.exists():
+        return ["(no codec results: run `make bench`)", ""]
+    c = json.loads(CODEC.read_text())
+    out = [stamp(), ""]
+    out.append(
+        f"{c['states']} states measured; dictionary trained on {c['training_states']} other "
+        f"connections in {c['training_ms']:.0f} ms ({c['dictionary_bytes']} bytes). "
+        f"OTP {c['otp']}, {c['schedulers']} schedulers, median of {c['rounds']} rounds. "
+        f"States not restored `=:=`: **{c['lost']}**."
+    )
+    out.append("")
+    out.append("| bytes per state | plain ETF | `term_to_binary(T, [compressed])` | memacct, no dictionary | memacct, trained dictionary |")
+    out.append("|---|---|---|---|---|")
+    out.append(
+        f"| mean | {c['etf_bytes_per_state']:.0f} | {c['zlib_bytes_per_state']:.0f} | "
+        f"{c['memacct_bytes_per_state']:.0f} (**{c['ratio_vs_zlib']:.2f}×** zlib; target ≤0.67×) | "
+        f"{c['memacct_dict_bytes_per_state']:.0f} (**{c['dict_ratio_vs_zlib']:.2f}×** zlib; target ≤0.33×) |"
+    )
+    out.append("")
+    out.append("| round trip per state (live term → blob → live term) | time | speed-up vs zlib (target ≥3×) |")
+    out.append("|---|---|---|")
+    out.append(f"| `binary_to_term(term_to_binary(T, [compressed]))` | {c['baseline_round_trip_ns'] / 1000:.1f} µs | 1.0× |")
+    out.append(f"| `memacct:decompress(memacct:compress(T))` | {c['memacct_round_trip_ns'] / 1000:.1f} µs | **{c['speedup']:.1f}×** |")
+    out.append(
+        f"| same, with the dictionary | {c['memacct_dict_round_trip_ns'] / 1000:.1f} µs | **{c['dict_speedup']:.1f}×** |"
+    )
+    out.append("")
+    return out
+
+
+SECTIONS = {"term-sizing": term_sizing, "codec": codec}
 
 
 def main() -> int:
     text = DOC.read_text()
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        print(f"{DOC} lacks the {BEGIN} markers", file=sys.stderr)
-        return 1
-    new = pattern.sub(lambda _: section(), text)
-    DOC.write_text(new)
-    print(section())
+    for name, make in SECTIONS.items():
+        begin, end = markers(name)
+        pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(text):
+            print(f"{DOC} lacks the {begin} markers", file=sys.stderr)
+            return 1
+        body = "\n".join([begin, "", *make(), end])
+        text = pattern.sub(lambda _: body, text)
+        print(body)
+    DOC.write_text(text)
     return 0
 
 
