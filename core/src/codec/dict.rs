@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
+use super::contexts::Contexts;
 use super::shape;
 use crate::error::{Error, Result};
 use crate::etf;
@@ -18,12 +21,22 @@ pub const DICTIONARY_BYTES_RANGE: std::ops::RangeInclusive<usize> = 256..=(16 <<
 const MAX_ATOMS: usize = 1024;
 
 /// A trained dictionary.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Dictionary {
     id: u32,
     atoms: Vec<Vec<u8>>,
     zstd: Vec<u8>,
+    /// zstd contexts that hold this dictionary, shared by clones.
+    contexts: Arc<Contexts>,
 }
+
+impl PartialEq for Dictionary {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.atoms == other.atoms && self.zstd == other.zstd
+    }
+}
+
+impl Eq for Dictionary {}
 
 impl std::fmt::Debug for Dictionary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,7 +111,13 @@ impl Dictionary {
     }
 
     fn assemble(atoms: Vec<Vec<u8>>, zstd: Vec<u8>) -> Dictionary {
-        let mut d = Dictionary { id: 0, atoms, zstd };
+        let contexts = Arc::new(Contexts::new(zstd.clone()));
+        let mut d = Dictionary {
+            id: 0,
+            atoms,
+            zstd,
+            contexts,
+        };
         let body = d.body();
         // Id 0 means "no dictionary" in blobs.
         d.id = crc32fast::hash(&body).max(1);
@@ -113,6 +132,11 @@ impl Dictionary {
     /// The seed atom table (atom texts as encoded).
     pub fn atoms(&self) -> &[Vec<u8>] {
         &self.atoms
+    }
+
+    /// The pool of zstd contexts holding this dictionary.
+    pub(crate) fn contexts(&self) -> &Contexts {
+        &self.contexts
     }
 
     /// The zstd dictionary bytes.

@@ -31,6 +31,7 @@
 //! | varint | structural stage length |
 //! | rest | payload |
 
+mod contexts;
 mod dict;
 mod shape;
 
@@ -140,13 +141,9 @@ pub fn compress(etf: &[u8], opts: &CompressOptions<'_>) -> Result<Vec<u8>> {
     let seed = opts.dictionary.map_or(&[][..], |d| d.atoms());
     let streams = shape::encode(&body.bytes, seed)?.to_bytes();
     let payload = match opts.dictionary {
-        Some(d) => zstd::bulk::Compressor::with_dictionary(opts.level, d.zstd_bytes())
-            .and_then(|mut c| c.compress(&streams)),
-        None => zstd::bulk::compress(&streams, opts.level),
-    }
-    .map_err(|e| Error::Codec {
-        reason: e.to_string(),
-    })?;
+        Some(d) => d.contexts().compress(opts.level, &streams)?,
+        None => plain_contexts().compress(opts.level, &streams)?,
+    };
     let mut etf_plain = Vec::new();
     let etf_ref: &[u8] = if body.compressed {
         etf_plain.reserve(body.bytes.len() + 1);
@@ -262,27 +259,18 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
     Ok(out)
 }
 
-/// Runs the entropy stage backwards, growing the output with what zstd really
-/// produces (never allocating by the header's claim) and stopping one byte past
-/// `expected`, so a lying header costs at most what it claims (already checked
-/// against the output limit).
+/// Runs the entropy stage backwards (see `Contexts::decompress`).
 fn inflate_streams(payload: &[u8], dict: Option<&Dictionary>, expected: u64) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let codec = |e: std::io::Error| Error::Codec {
-        reason: format!("entropy stage: {e}"),
-    };
-    let decoder = match dict {
-        Some(d) => zstd::stream::read::Decoder::with_dictionary(payload, d.zstd_bytes()),
-        None => zstd::stream::read::Decoder::with_buffer(payload),
+    match dict {
+        Some(d) => d.contexts().decompress(payload, expected),
+        None => plain_contexts().decompress(payload, expected),
     }
-    .map_err(codec)?;
-    let mut streams = Vec::with_capacity(expected.min(64 * 1024) as usize);
-    decoder
-        .single_frame()
-        .take(expected + 1)
-        .read_to_end(&mut streams)
-        .map_err(codec)?;
-    Ok(streams)
+}
+
+/// The context pool of blobs made without a dictionary.
+fn plain_contexts() -> &'static contexts::Contexts {
+    static PLAIN: std::sync::OnceLock<contexts::Contexts> = std::sync::OnceLock::new();
+    PLAIN.get_or_init(|| contexts::Contexts::new(Vec::new()))
 }
 
 #[cfg(test)]
