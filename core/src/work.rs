@@ -121,7 +121,9 @@ pub fn compress_rates(level: i32) -> (u64, u64, u64) {
 
 /// Estimated work of [`codec::compress`]`(etf, opts)`, in work units: the
 /// level's fixed cost, [`etf_cost`] bytes at its per-byte rate, and loading
-/// the dictionary (zstd prepares it again for every call).
+/// the dictionary. (Contexts are pooled per dictionary, so most calls find it
+/// loaded already; a call may still get a fresh context, and the estimate is
+/// for the worst case.)
 ///
 /// ```
 /// use memacct_core::codec::CompressOptions;
