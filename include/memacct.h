@@ -181,6 +181,23 @@ typedef enum memacct_status {
    */
   MEMACCT_INVALID_OPTION = 21,
   /**
+   * `pool_exhausted`: a state pool is full and rejects the write (backpressure).
+   */
+  MEMACCT_POOL_EXHAUSTED = 22,
+  /**
+   * `stale_handle`: a pool handle that no longer names a live entry
+   * (released, evicted, expired, reclaimed, or from another pool).
+   */
+  MEMACCT_STALE_HANDLE = 23,
+  /**
+   * `bad_checkpoint`: a pool checkpoint file is malformed, truncated or corrupt.
+   */
+  MEMACCT_BAD_CHECKPOINT = 24,
+  /**
+   * `io`: an operating-system I/O call failed (the last-error message has the OS message).
+   */
+  MEMACCT_IO = 25,
+  /**
    * `null_pointer`: a required pointer argument is NULL (a NULL data
    * pointer is accepted only together with a length of 0).
    */

@@ -151,6 +151,32 @@ pub enum Error {
         /// What is unsupported.
         what: &'static str,
     },
+    /// A state pool is full and its full-pool action is to reject (backpressure),
+    /// or nothing could be evicted to make room.
+    #[error("state pool exhausted: {limit}")]
+    PoolExhausted {
+        /// Which limit was hit (`max_entries`, `max_bytes`, a domain's limit, ...).
+        limit: &'static str,
+    },
+    /// A pool handle that no longer names a live entry: released, evicted,
+    /// expired, reclaimed with its owner, or never issued by this pool.
+    #[error("stale pool handle {handle:#018x}")]
+    StaleHandle {
+        /// The handle, as its u64 wire form.
+        handle: u64,
+    },
+    /// A pool checkpoint file is malformed, truncated or corrupt.
+    #[error("corrupt pool checkpoint: {reason}")]
+    BadCheckpoint {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// An operating-system I/O call failed.
+    #[error("i/o error: {reason}")]
+    Io {
+        /// What was being done and the OS message.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -178,6 +204,10 @@ impl Error {
         "bad_dictionary",
         "invalid_option",
         "unsupported",
+        "pool_exhausted",
+        "stale_handle",
+        "bad_checkpoint",
+        "io",
     ];
 
     /// A short, stable, snake_case code naming the variant (used as the Erlang
@@ -205,6 +235,19 @@ impl Error {
             Error::Codec { .. } => "codec",
             Error::BadDictionary { .. } => "bad_dictionary",
             Error::InvalidOption { .. } => "invalid_option",
+            Error::PoolExhausted { .. } => "pool_exhausted",
+            Error::StaleHandle { .. } => "stale_handle",
+            Error::BadCheckpoint { .. } => "bad_checkpoint",
+            Error::Io { .. } => "io",
+        }
+    }
+}
+
+impl Error {
+    /// An [`Error::Io`] saying what was being done (`context`) and the OS message.
+    pub fn io(context: impl std::fmt::Display, err: &std::io::Error) -> Error {
+        Error::Io {
+            reason: format!("{context}: {err}"),
         }
     }
 }
@@ -256,6 +299,12 @@ mod tests {
                 reason: String::new(),
             },
             Error::Unsupported { what: "x" },
+            Error::PoolExhausted { limit: "x" },
+            Error::StaleHandle { handle: 1 },
+            Error::BadCheckpoint { reason: "x" },
+            Error::Io {
+                reason: String::new(),
+            },
         ];
         let codes: Vec<&str> = one_of_each.iter().map(Error::code).collect();
         assert_eq!(codes, Error::CODES);

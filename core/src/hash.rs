@@ -9,7 +9,9 @@
 use crate::error::{Error, Result};
 use crate::etf::{tag, Atom, Reader, Token};
 use crate::options::VmContext;
+use crate::order::key_order;
 use crate::vm::CostTable;
+use std::cmp::Ordering;
 
 const HCONST: u32 = 0x9e37_79b9;
 const HCONST_4: u32 = 0x78dd_e6e4;
@@ -125,7 +127,8 @@ enum Frame {
         left: u64,
         start: usize,
         h_before: u32,
-        prev: KeyOrder,
+        /// Where the previous key starts, once one was read.
+        prev_key: Option<usize>,
     },
     /// A list: `left` cells of the current segment remain, then its tail.
     List {
@@ -134,75 +137,6 @@ enum Frame {
         sh: u32,
         last_nonbyte: bool,
     },
-}
-
-/// Where a map key sits in the VM's map-key order (term order, with integers
-/// before floats), as far as its first token tells.
-#[derive(Clone, PartialEq)]
-enum KeyOrder {
-    /// No key seen yet.
-    First,
-    /// A key of type class `rank` whose order among its class is known.
-    Known { rank: u8, key: KeyValue },
-    /// A key of type class `rank` that only the VM can order within it.
-    Rank(u8),
-}
-
-#[derive(Clone, PartialEq, PartialOrd)]
-enum KeyValue {
-    Int(i128),
-    Bytes(Vec<u8>),
-    Nil,
-}
-
-impl KeyOrder {
-    /// Classifies a key by its first token (`costs` tells small from big integers).
-    fn of(tok: &Token<'_>) -> KeyOrder {
-        let known = |rank, key| KeyOrder::Known { rank, key };
-        match *tok {
-            Token::Int(v) => known(1, KeyValue::Int(i128::from(v))),
-            Token::Big {
-                negative,
-                magnitude,
-            } if magnitude.len() <= 15 => {
-                let v = magnitude
-                    .iter()
-                    .rev()
-                    .fold(0i128, |v, &b| (v << 8) | i128::from(b));
-                known(1, KeyValue::Int(if negative { -v } else { v }))
-            }
-            Token::Big { .. } => KeyOrder::Rank(1),
-            Token::Float(_) => KeyOrder::Rank(2),
-            Token::Atom(a) => known(3, KeyValue::Bytes(a.name().into_bytes())),
-            Token::Ref { .. } => KeyOrder::Rank(4),
-            Token::Fun { .. } | Token::Export { .. } => KeyOrder::Rank(5),
-            Token::Port { .. } => KeyOrder::Rank(6),
-            Token::Pid { .. } => KeyOrder::Rank(7),
-            Token::Tuple(_) => KeyOrder::Rank(8),
-            Token::Map(_) => KeyOrder::Rank(9),
-            Token::Nil | Token::String([]) => known(10, KeyValue::Nil),
-            Token::List(_) | Token::String(_) => KeyOrder::Rank(11),
-            Token::Binary(b) => known(12, KeyValue::Bytes(b.to_vec())),
-            Token::BitBinary { .. } => KeyOrder::Rank(12),
-        }
-    }
-
-    fn rank(&self) -> u8 {
-        match self {
-            KeyOrder::First => 0,
-            KeyOrder::Known { rank, .. } | KeyOrder::Rank(rank) => *rank,
-        }
-    }
-
-    /// Whether `self` is known to come strictly before `next` in map-key order.
-    fn known_before(&self, next: &KeyOrder) -> bool {
-        match (self, next) {
-            (KeyOrder::First, _) => true,
-            (a, b) if a.rank() != b.rank() => a.rank() < b.rank(),
-            (KeyOrder::Known { key: a, .. }, KeyOrder::Known { key: b, .. }) => a < b,
-            _ => false,
-        }
-    }
 }
 
 /// Advances `r` past one complete term without hashing it.
@@ -224,6 +158,10 @@ pub fn internal_hash(
 ) -> Result<u32> {
     hash_nested(bytes, salt, vm, costs, 0)
 }
+
+/// Tokens of two keys compared before their order is left to the VM: keeps
+/// the check linear in the input whatever the keys hold.
+const KEY_ORDER_BUDGET: u32 = 4096;
 
 /// Most levels of large maps nested inside keys of large maps that are hashed;
 /// each level costs a native stack frame.
@@ -295,13 +233,15 @@ fn hash_nested(
                 *last_nonbyte = true;
             }
             Some(Frame::Plain { left }) => *left -= 1,
-            Some(Frame::Map { left, prev, .. }) => {
+            Some(Frame::Map { left, prev_key, .. }) => {
                 let is_key = *left % 2 == 0;
                 *left -= 1;
                 if is_key {
-                    let this = KeyOrder::of(&tok);
-                    if prev.known_before(&this) {
-                        *prev = this;
+                    let in_order = prev_key.is_none_or(|p| {
+                        key_order(r.bytes(), p, start, KEY_ORDER_BUDGET) == Some(Ordering::Less)
+                    });
+                    if in_order {
+                        *prev_key = Some(start);
                     } else {
                         h = rehash_map_whole(&mut r, &mut stack, vm)?;
                         if pop_done(&mut stack) {
@@ -326,7 +266,7 @@ fn hash_nested(
                 left: 2 * u64::from(n),
                 start,
                 h_before,
-                prev: KeyOrder::First,
+                prev_key: None,
             }),
             Token::List(n) => stack.push(Frame::List {
                 left: u64::from(n),

@@ -28,6 +28,8 @@ pub mod hash;
 mod label;
 pub mod live;
 pub mod options;
+mod order;
+pub mod pool;
 pub mod size;
 pub mod vm;
 pub mod work;

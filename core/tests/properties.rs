@@ -137,11 +137,113 @@ fn encode(t: &T, s: Style, out: &mut Vec<u8>) {
         T::Map(kvs) => {
             out.push(116);
             out.extend_from_slice(&(kvs.len() as u32).to_be_bytes());
+            // term_to_binary writes a flat map's keys in the VM's key order.
+            let mut kvs: Vec<&(T, T)> = kvs.iter().collect();
+            if kvs.len() <= 32 {
+                kvs.sort_by(|a, b| key_cmp(&a.0, &b.0));
+            }
             for (k, v) in kvs {
                 encode(k, s, out);
                 encode(v, s, out);
             }
         }
+    }
+}
+
+/// The VM's map-key order (exact term order: integers before floats) on the model.
+fn key_cmp(a: &T, b: &T) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn rank(t: &T) -> u8 {
+        match t {
+            T::Int(_) | T::Big(..) => 1,
+            T::Float(_) => 2,
+            T::Atom(_) => 3,
+            T::Tuple(_) => 8,
+            T::Map(_) => 9,
+            T::Nil => 10,
+            T::List(es, tail) if es.is_empty() => rank(tail),
+            T::List(..) => 11,
+            T::Bin(_) | T::Bits(..) => 12,
+        }
+    }
+    /// (negative, magnitude bytes most significant first, no leading zeros).
+    fn int(t: &T) -> (bool, Vec<u8>) {
+        let (neg, mut m) = match t {
+            T::Int(v) => (*v < 0, v.unsigned_abs().to_be_bytes().to_vec()),
+            T::Big(neg, le) => (*neg, le.iter().rev().copied().collect()),
+            _ => unreachable!(),
+        };
+        while m.first() == Some(&0) {
+            m.remove(0);
+        }
+        (neg && !m.is_empty(), m)
+    }
+    fn int_cmp(a: (bool, Vec<u8>), b: (bool, Vec<u8>)) -> Ordering {
+        let mag = |x: &Vec<u8>, y: &Vec<u8>| x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+        match (a.0, b.0) {
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, false) => mag(&a.1, &b.1),
+            (true, true) => mag(&b.1, &a.1),
+        }
+    }
+    fn bits(t: &T) -> Vec<bool> {
+        let (bytes, last) = match t {
+            T::Bin(b) => (b.as_slice(), 8),
+            T::Bits(b, n) => (b.as_slice(), *n),
+            _ => unreachable!(),
+        };
+        let mut out = Vec::new();
+        for (i, byte) in bytes.iter().enumerate() {
+            let n = if i + 1 == bytes.len() { last } else { 8 };
+            out.extend((0..n).map(|j| byte & (0x80 >> j) != 0));
+        }
+        out
+    }
+    let (ra, rb) = (rank(a), rank(b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
+    match (a, b) {
+        (T::Float(x), T::Float(y)) => x.partial_cmp(y).unwrap(),
+        (T::Atom(x), T::Atom(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (T::Tuple(x), T::Tuple(y)) => x.len().cmp(&y.len()).then_with(|| {
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| key_cmp(p, q))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        }),
+        (T::Map(x), T::Map(y)) => x.len().cmp(&y.len()),
+        (T::Nil, T::Nil) => Ordering::Equal,
+        (T::List(xs, xt), T::List(ys, yt)) => {
+            // Element by element, then the rest (a shorter list's tail against the other's remainder).
+            for (p, q) in xs.iter().zip(ys) {
+                let o = key_cmp(p, q);
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            let n = xs.len().min(ys.len());
+            let rest = |es: &[T], tail: &T| {
+                if es.is_empty() {
+                    tail.clone()
+                } else {
+                    T::List(es.to_vec(), Box::new(tail.clone()))
+                }
+            };
+            key_cmp(&rest(&xs[n..], xt), &rest(&ys[n..], yt))
+        }
+        (T::List(es, tail), other) | (other, T::List(es, tail)) if es.is_empty() => {
+            let o = key_cmp(tail, other);
+            if matches!(a, T::List(..)) {
+                o
+            } else {
+                o.reverse()
+            }
+        }
+        (T::Bin(_) | T::Bits(..), T::Bin(_) | T::Bits(..)) => bits(a).cmp(&bits(b)),
+        _ => int_cmp(int(a), int(b)),
     }
 }
 
@@ -217,7 +319,12 @@ impl LiveTerm for Live<'_> {
             }
             T::Bin(b) => Shape::Binary(b.len()),
             T::Map(kvs) => {
-                for (k, v) in kvs {
+                // The VM iterates a flat map in its key order.
+                let mut kvs: Vec<&(T, T)> = kvs.iter().collect();
+                if kvs.len() <= 32 {
+                    kvs.sort_by(|a, b| key_cmp(&a.0, &b.0));
+                }
+                for (k, v) in &kvs {
                     children.push(Live { t: k, opts });
                     children.push(Live { t: v, opts });
                 }

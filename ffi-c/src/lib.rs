@@ -521,7 +521,9 @@ mod tests {
             "invalid_option"
         );
         assert_eq!(MEMACCT_INVALID_OPTION as u32, 21);
-        assert!(memacct_status_name(22).is_null());
+        assert_eq!(cstr(memacct_status_name(MEMACCT_IO as u32)), "io");
+        assert_eq!(MEMACCT_IO as u32, 25);
+        assert!(memacct_status_name(26).is_null());
         assert!(memacct_status_name(99).is_null());
         assert!(memacct_status_name(u32::MAX).is_null());
         assert_eq!(cstr(memacct_version()), env!("CARGO_PKG_VERSION"));

@@ -67,6 +67,15 @@ pub enum memacct_status {
     /// outside 1..=22, a dictionary size outside
     /// `MEMACCT_DICTIONARY_MIN_BYTES..=MEMACCT_DICTIONARY_MAX_BYTES`).
     MEMACCT_INVALID_OPTION = 21,
+    /// `pool_exhausted`: a state pool is full and rejects the write (backpressure).
+    MEMACCT_POOL_EXHAUSTED = 22,
+    /// `stale_handle`: a pool handle that no longer names a live entry
+    /// (released, evicted, expired, reclaimed, or from another pool).
+    MEMACCT_STALE_HANDLE = 23,
+    /// `bad_checkpoint`: a pool checkpoint file is malformed, truncated or corrupt.
+    MEMACCT_BAD_CHECKPOINT = 24,
+    /// `io`: an operating-system I/O call failed (the last-error message has the OS message).
+    MEMACCT_IO = 25,
     /// `null_pointer`: a required pointer argument is NULL (a NULL data
     /// pointer is accepted only together with a length of 0).
     MEMACCT_NULL_POINTER = 100,
@@ -90,7 +99,7 @@ pub type memacct_status_arg = u32;
 
 impl memacct_status {
     /// Every status, in numeric order.
-    pub(crate) const fn all() -> [memacct_status; 26] {
+    pub(crate) const fn all() -> [memacct_status; 30] {
         [
             memacct_status::MEMACCT_OK,
             memacct_status::MEMACCT_TRUNCATED,
@@ -114,6 +123,10 @@ impl memacct_status {
             memacct_status::MEMACCT_CODEC,
             memacct_status::MEMACCT_BAD_DICTIONARY,
             memacct_status::MEMACCT_INVALID_OPTION,
+            memacct_status::MEMACCT_POOL_EXHAUSTED,
+            memacct_status::MEMACCT_STALE_HANDLE,
+            memacct_status::MEMACCT_BAD_CHECKPOINT,
+            memacct_status::MEMACCT_IO,
             memacct_status::MEMACCT_NULL_POINTER,
             memacct_status::MEMACCT_INVALID_ARGUMENT,
             memacct_status::MEMACCT_PANIC,
@@ -153,6 +166,10 @@ impl memacct_status {
             MEMACCT_CODEC => c"codec",
             MEMACCT_BAD_DICTIONARY => c"bad_dictionary",
             MEMACCT_INVALID_OPTION => c"invalid_option",
+            MEMACCT_POOL_EXHAUSTED => c"pool_exhausted",
+            MEMACCT_STALE_HANDLE => c"stale_handle",
+            MEMACCT_BAD_CHECKPOINT => c"bad_checkpoint",
+            MEMACCT_IO => c"io",
             MEMACCT_NULL_POINTER => c"null_pointer",
             MEMACCT_INVALID_ARGUMENT => c"invalid_argument",
             MEMACCT_PANIC => c"panic",
@@ -186,6 +203,10 @@ pub(crate) fn status_of(error: &Error) -> memacct_status {
         Error::Codec { .. } => MEMACCT_CODEC,
         Error::BadDictionary { .. } => MEMACCT_BAD_DICTIONARY,
         Error::InvalidOption { .. } => MEMACCT_INVALID_OPTION,
+        Error::PoolExhausted { .. } => MEMACCT_POOL_EXHAUSTED,
+        Error::StaleHandle { .. } => MEMACCT_STALE_HANDLE,
+        Error::BadCheckpoint { .. } => MEMACCT_BAD_CHECKPOINT,
+        Error::Io { .. } => MEMACCT_IO,
         // `Error` is #[non_exhaustive]: a variant added to the core later.
         _ => MEMACCT_UNKNOWN_ERROR,
     }
@@ -331,6 +352,12 @@ mod tests {
                 name: "level",
                 reason: "x".into(),
             },
+            Error::PoolExhausted {
+                limit: "max_entries",
+            },
+            Error::StaleHandle { handle: 1 },
+            Error::BadCheckpoint { reason: "x" },
+            Error::Io { reason: "x".into() },
         ]
     }
 
@@ -365,7 +392,7 @@ mod tests {
                 assert!((memacct_status::all()[i - 1] as u32) < s as u32);
             }
         }
-        assert_eq!(memacct_status::from_raw(22), None);
+        assert_eq!(memacct_status::from_raw(26), None);
         assert_eq!(memacct_status::from_raw(99), None);
         assert_eq!(memacct_status::from_raw(u32::MAX), None);
     }

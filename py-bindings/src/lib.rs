@@ -104,6 +104,14 @@ error_classes! {
         "The bytes are not a well-formed memacct dictionary (or there was nothing to train on).";
     InvalidOptionError => "invalid_option",
         "An option is outside its range (``level``, ``max_bytes``, ...).";
+    PoolExhaustedError => "pool_exhausted",
+        "A state pool is full and rejects the write (backpressure), or nothing could be evicted.";
+    StaleHandleError => "stale_handle",
+        "A pool handle that no longer names a live entry (released, evicted, expired or reclaimed).";
+    BadCheckpointError => "bad_checkpoint",
+        "A pool checkpoint file is malformed, truncated or corrupt.";
+    MemacctIoError => "io",
+        "An operating-system I/O call failed (a pool checkpoint); the message has the OS message.";
 }
 
 /// The one mapping from a core error to a Python exception: the class of its
@@ -715,6 +723,12 @@ mod tests {
             Error::BadDictionary { reason: "" },
             Error::InvalidOption {
                 name: "",
+                reason: String::new(),
+            },
+            Error::PoolExhausted { limit: "" },
+            Error::StaleHandle { handle: 0 },
+            Error::BadCheckpoint { reason: "" },
+            Error::Io {
                 reason: String::new(),
             },
         ];

@@ -59,6 +59,10 @@ ALL_ERRORS = [
     memacct.CodecError,
     memacct.BadDictionaryError,
     memacct.InvalidOptionError,
+    memacct.PoolExhaustedError,
+    memacct.StaleHandleError,
+    memacct.BadCheckpointError,
+    memacct.MemacctIoError,
 ]
 
 

@@ -54,6 +54,10 @@ __all__ = [
     "CodecError",
     "BadDictionaryError",
     "InvalidOptionError",
+    "PoolExhaustedError",
+    "StaleHandleError",
+    "BadCheckpointError",
+    "MemacctIoError",
 ]
 
 __version__: Final[str]
@@ -351,3 +355,15 @@ class BadDictionaryError(MemacctError):
 
 class InvalidOptionError(MemacctError):
     """An option is outside its range (``level``, ``max_bytes``, ...)."""
+
+class PoolExhaustedError(MemacctError):
+    """A state pool is full and rejects the write (backpressure), or nothing could be evicted."""
+
+class StaleHandleError(MemacctError):
+    """A pool handle that no longer names a live entry (released, evicted, expired or reclaimed)."""
+
+class BadCheckpointError(MemacctError):
+    """A pool checkpoint file is malformed, truncated or corrupt."""
+
+class MemacctIoError(MemacctError):
+    """An operating-system I/O call failed (a pool checkpoint); the message has the OS message."""

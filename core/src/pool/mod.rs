@@ -1,0 +1,408 @@
+//! The state pool: a concurrent store of byte payloads (compact states or
+//! anything else) addressed by generation-checked [`Handle`]s, with limits by
+//! entries and bytes (pool-wide and per [`Domain`]), a full-pool action
+//! (reject or evict), six O(1) eviction policies, TTLs with an injectable
+//! [`Clock`], per-owner reclaim and crash-safe checkpoints.
+//!
+//! ```
+//! use memacct_core::pool::{Domain, Pool, PoolConfig};
+//! let pool = Pool::new(PoolConfig { max_entries: Some(1000), ..PoolConfig::default() }).unwrap();
+//! let h = pool.put(Domain::Session, Some(42), b"state").unwrap();
+//! assert_eq!(pool.get(h).unwrap(), b"state");
+//! assert_eq!(pool.release_owner(42), 1);
+//! assert_eq!(pool.get(h).unwrap_err().code(), "stale_handle");
+//! ```
+//!
+//! Concurrency: the pool is split into shards, each behind its own mutex;
+//! an operation on a handle locks only the handle's shard. Entries of an
+//! owner all live in the shard its id hashes to (so `release_owner` locks
+//! one shard); entries without an owner go to the calling thread's home
+//! shard. Pool-wide limits are atomic reservations made before storing (see
+//! `budget.rs`), exact across shards; eviction starts in the writer's shard
+//! and moves on to the others one lock at a time (never two locks held).
+
+mod budget;
+mod checkpoint;
+mod clock;
+mod config;
+mod handle;
+mod list;
+mod policy;
+mod rng;
+mod shard;
+mod stats;
+mod wheel;
+
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use clock::{Clock, ManualClock, MonotonicClock};
+pub use config::{Domain, DomainConfig, FullAction, PolicyKind, PoolConfig};
+pub use handle::{Handle, MAX_SHARDS};
+pub use stats::{DomainStats, PoolStats, Pressure};
+
+use budget::{Budget, Exceeded};
+use shard::{Cause, Shard};
+use wheel::NEVER;
+
+use crate::{Error, Result};
+
+/// A concurrent pool of byte payloads. `Send + Sync`: share it with an `Arc`.
+#[derive(Debug)]
+pub struct Pool {
+    config: PoolConfig,
+    shards: Box<[Padded]>,
+    budget: Arc<Budget>,
+    clock: Arc<dyn Clock>,
+}
+
+/// A shard's lock on cache lines of its own (no false sharing between shards).
+#[derive(Debug)]
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Pool {
+    /// An empty pool on the real clock. [`Error::InvalidOption`] for a bad configuration.
+    pub fn new(config: PoolConfig) -> Result<Pool> {
+        Pool::with_clock(config, Arc::new(MonotonicClock::new()))
+    }
+
+    /// An empty pool whose TTLs follow `clock` (a [`ManualClock`] in tests).
+    pub fn with_clock(config: PoolConfig, clock: Arc<dyn Clock>) -> Result<Pool> {
+        let config = config.validated()?;
+        let budget = Arc::new(Budget::new(&config));
+        let shards = (0..config.shards)
+            .map(|i| Padded(Mutex::new(Shard::new(i, &config, Arc::clone(&budget)))))
+            .collect();
+        Ok(Pool {
+            config,
+            shards,
+            budget,
+            clock,
+        })
+    }
+
+    /// The configuration (with `shards` resolved).
+    pub fn config(&self) -> &PoolConfig {
+        &self.config
+    }
+
+    fn lock(&self, i: usize) -> MutexGuard<'_, Shard> {
+        // A panic under the lock can only come from a caller's `with`
+        // closure, which runs after every mutation is complete: the shard is
+        // consistent, so a poisoned lock is still good.
+        self.shards[i]
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn shard_for(&self, owner: Option<u64>) -> usize {
+        thread_local! {
+            static HOME: Cell<usize> = const { Cell::new(usize::MAX) };
+        }
+        static THREADS: AtomicUsize = AtomicUsize::new(0);
+        let n = self.shards.len();
+        match owner {
+            Some(o) => (rng::mix64(o) % n as u64) as usize,
+            // Each thread keeps to its home shard: threads do not share
+            // cache lines on the hot path, and consecutive threads get
+            // different shards.
+            None => HOME.with(|c| {
+                if c.get() == usize::MAX {
+                    c.set(THREADS.fetch_add(1, Ordering::Relaxed));
+                }
+                c.get() % n
+            }),
+        }
+    }
+
+    /// Stores `bytes` in `domain` for `owner` (if any), with the domain's (or
+    /// the pool's) default TTL. When a limit would be passed:
+    /// [`Error::PoolExhausted`] under [`FullAction::Reject`], else entries
+    /// are evicted until it fits (`PoolExhausted` if nothing can be).
+    pub fn put(&self, domain: Domain, owner: Option<u64>, bytes: &[u8]) -> Result<Handle> {
+        self.put_vec(domain, owner, self.config.ttl_for(domain), bytes.to_vec())
+    }
+
+    /// [`Pool::put`] with an explicit TTL.
+    pub fn put_with_ttl(
+        &self,
+        domain: Domain,
+        owner: Option<u64>,
+        ttl: Duration,
+        bytes: &[u8],
+    ) -> Result<Handle> {
+        self.put_vec(domain, owner, Some(ttl), bytes.to_vec())
+    }
+
+    /// [`Pool::put`] taking the payload by value (no copy) and the TTL
+    /// explicitly (`None`: no TTL).
+    pub fn put_vec(
+        &self,
+        domain: Domain,
+        owner: Option<u64>,
+        ttl: Option<Duration>,
+        data: Vec<u8>,
+    ) -> Result<Handle> {
+        let len = data.len() as u64;
+        let si = self.shard_for(owner);
+        let mut shard = self.lock(si);
+        if let Some(ex) = self.budget.never_fits(domain, len) {
+            shard.c.rejected += 1;
+            return Err(Error::PoolExhausted { limit: ex.limit });
+        }
+        let now = if ttl.is_some() || shard.has_expiring() {
+            self.clock.now_ms()
+        } else {
+            0
+        };
+        if shard.has_expiring() {
+            shard.sweep(now, None);
+        }
+        shard = self.reserve(si, shard, domain, 1, len)?;
+        let expires = ttl.map_or(NEVER, |t| now.saturating_add(millis(t)));
+        shard
+            .insert(domain, owner, data, expires, now)
+            .inspect_err(|_| self.budget.release(domain, 1, len))
+    }
+
+    /// Reserves budget for `n` entries and `bytes` bytes of `domain`,
+    /// evicting (starting in shard `si`, whose guard is `shard`) if the
+    /// configuration says so. Returns the guard of shard `si`.
+    fn reserve<'a>(
+        &'a self,
+        si: usize,
+        mut shard: MutexGuard<'a, Shard>,
+        domain: Domain,
+        n: u64,
+        bytes: u64,
+    ) -> Result<MutexGuard<'a, Shard>> {
+        loop {
+            let Err(Exceeded { limit, domain_only }) = self.budget.try_reserve(domain, n, bytes)
+            else {
+                return Ok(shard);
+            };
+            let only = domain_only.then_some(domain);
+            if self.config.on_full == FullAction::Evict {
+                if shard.evict_one(only) {
+                    continue;
+                }
+                drop(shard);
+                let evicted = self.evict_elsewhere(si, only);
+                shard = self.lock(si);
+                if evicted {
+                    continue;
+                }
+            }
+            shard.c.rejected += 1;
+            return Err(Error::PoolExhausted { limit });
+        }
+    }
+
+    /// Evicts one entry (of `only`, if given) from a shard other than `si`.
+    fn evict_elsewhere(&self, si: usize, only: Option<Domain>) -> bool {
+        let n = self.shards.len();
+        (1..n).any(|k| self.lock((si + k) % n).evict_one(only))
+    }
+
+    /// A copy of the payload `h` names. [`Error::StaleHandle`] if the entry
+    /// is gone (released, evicted, expired, reclaimed) or was never issued.
+    pub fn get(&self, h: Handle) -> Result<Vec<u8>> {
+        self.with(h, <[u8]>::to_vec)
+    }
+
+    /// Runs `f` on the payload `h` names, under its shard's lock (keep `f`
+    /// short; do not call the pool from it). Counts as an access, like `get`.
+    pub fn with<R>(&self, h: Handle, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        let mut shard = self.shard_of(h)?;
+        let i = shard.access(h, &*self.clock, true)?;
+        Ok(f(shard.data(i)))
+    }
+
+    /// Whether `h` names a live, unexpired entry (not an access: no policy
+    /// or hit/miss effect).
+    pub fn contains(&self, h: Handle) -> bool {
+        let Ok(shard) = self.shard_of(h) else {
+            return false;
+        };
+        shard.check(h).is_some_and(|i| {
+            let e = shard.expires(i);
+            e == NEVER || e > self.clock.now_ms()
+        })
+    }
+
+    fn shard_of(&self, h: Handle) -> Result<MutexGuard<'_, Shard>> {
+        if h.shard() >= self.shards.len() {
+            return Err(Error::StaleHandle { handle: h.to_raw() });
+        }
+        Ok(self.lock(h.shard()))
+    }
+
+    /// Replaces the payload of `h` (an access; the TTL is unchanged). A
+    /// payload that grows past a limit is rejected or makes room like a put;
+    /// in the latter case the entry re-enters its policy as a new entry.
+    pub fn update(&self, h: Handle, bytes: &[u8]) -> Result<()> {
+        let data = bytes.to_vec();
+        let si = h.shard();
+        let mut shard = self.shard_of(h)?;
+        let i = shard.access(h, &*self.clock, false)?;
+        let domain = shard.domain(i);
+        let (old, new) = (shard.data(i).len() as u64, data.len() as u64);
+        if new <= old {
+            self.budget.release(domain, 0, old - new);
+            shard.set_data(i, data);
+            return Ok(());
+        }
+        if let Some(ex) = self.budget.never_fits(domain, new) {
+            shard.c.rejected += 1;
+            return Err(Error::PoolExhausted { limit: ex.limit });
+        }
+        let delta = new - old;
+        if self.budget.try_reserve(domain, 0, delta).is_ok() {
+            shard.set_data(i, data);
+            return Ok(());
+        }
+        if self.config.on_full == FullAction::Reject {
+            shard.c.rejected += 1;
+            return Err(Error::PoolExhausted { limit: "max_bytes" });
+        }
+        // Make room without evicting the entry itself.
+        shard.detach(i);
+        let result = self.reserve(si, shard, domain, 0, delta);
+        let (mut shard, reserved) = match result {
+            Ok(g) => (g, true),
+            Err(_) => (self.lock(si), false),
+        };
+        let Some(i) = shard.check(h) else {
+            if reserved {
+                self.budget.release(domain, 0, delta);
+            }
+            return Err(Error::StaleHandle { handle: h.to_raw() });
+        };
+        let expires = shard.expires(i);
+        let now = if expires != NEVER {
+            self.clock.now_ms()
+        } else {
+            0
+        };
+        if reserved {
+            shard.set_data(i, data);
+        }
+        shard.attach(i, expires, now);
+        if reserved {
+            Ok(())
+        } else {
+            Err(Error::PoolExhausted {
+                limit: "max_bytes (update)",
+            })
+        }
+    }
+
+    /// Releases the entry `h` names. A second release (or any stale
+    /// handle) is [`Error::StaleHandle`] and touches nothing.
+    pub fn release(&self, h: Handle) -> Result<()> {
+        let mut shard = self.shard_of(h)?;
+        match shard.check(h) {
+            Some(i) => {
+                shard.remove(i, Cause::Released);
+                Ok(())
+            }
+            None => Err(Error::StaleHandle { handle: h.to_raw() }),
+        }
+    }
+
+    /// Releases every entry of `owner` at once (O(entries of the owner));
+    /// returns how many there were.
+    pub fn release_owner(&self, owner: u64) -> usize {
+        self.lock(self.shard_for(Some(owner))).release_owner(owner)
+    }
+
+    /// Removes every expired entry now; returns how many.
+    pub fn expire_now(&self) -> usize {
+        let now = self.clock.now_ms();
+        (0..self.shards.len())
+            .map(|i| self.lock(i).sweep(now, Some(usize::MAX)))
+            .sum()
+    }
+
+    /// Live entries (including expired ones not yet swept).
+    pub fn len(&self) -> usize {
+        (0..self.shards.len())
+            .map(|i| self.lock(i).c.in_use as usize)
+            .sum()
+    }
+
+    /// Whether the pool holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Releases every entry; returns how many.
+    pub fn clear(&self) -> usize {
+        (0..self.shards.len()).map(|i| self.lock(i).clear()).sum()
+    }
+
+    /// The pool's figures (see [`PoolStats`]).
+    pub fn stats(&self) -> PoolStats {
+        let mut st = PoolStats::empty(self.config.policy, self.shards.len());
+        for i in 0..self.shards.len() {
+            let shard = self.lock(i);
+            st.add(&shard.c, shard.available(), shard.structure_bytes());
+        }
+        st.bytes_allocated += (self.shards.len() * std::mem::size_of::<Padded>()) as u64;
+        st.finish(self.config.max_entries, self.config.max_bytes);
+        st
+    }
+
+    /// Writes the live entries (domain, owner, TTL left, payload) to `path`
+    /// crash-safely: a temporary file in the same directory, fsync, rename
+    /// over `path`, fsync of the directory. Returns how many entries. Shards
+    /// are read one at a time: entries written concurrently may or may not be in.
+    pub fn checkpoint(&self, path: impl AsRef<Path>) -> Result<usize> {
+        let now = self.clock.now_ms();
+        let mut entries = Vec::new();
+        for i in 0..self.shards.len() {
+            self.lock(i).snapshot(now, &mut entries);
+        }
+        checkpoint::write(path.as_ref(), &entries)?;
+        Ok(entries.len())
+    }
+
+    /// A pool configured by `config` holding the entries of the checkpoint
+    /// at `path` (new handles; TTLs resume from what was left).
+    /// [`Error::BadCheckpoint`] for a corrupt file, [`Error::Io`] if it cannot
+    /// be read, `PoolExhausted` if the entries do not fit under `Reject`.
+    pub fn restore(path: impl AsRef<Path>, config: PoolConfig) -> Result<Pool> {
+        Pool::restore_with_clock(path, config, Arc::new(MonotonicClock::new()))
+    }
+
+    /// [`Pool::restore`] on the clock `clock`.
+    pub fn restore_with_clock(
+        path: impl AsRef<Path>,
+        config: PoolConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Pool> {
+        let entries = checkpoint::read(path.as_ref())?;
+        let pool = Pool::with_clock(config, clock)?;
+        for e in entries {
+            pool.put_vec(
+                e.domain,
+                e.owner,
+                e.ttl_ms.map(Duration::from_millis),
+                e.data,
+            )?;
+        }
+        Ok(pool)
+    }
+}
+
+#[cfg(test)]
+mod tests;
