@@ -1,7 +1,8 @@
 /*
  * libmemacct: exact BEAM (Erlang/OTP 25, 64-bit) heap sizes of terms given as
- * External Term Format bytes (term_to_binary/1,2 output), and compact state:
- * a lossless, checksummed codec for such terms with trained dictionaries.
+ * External Term Format bytes (term_to_binary/1,2 output), compact state:
+ * a lossless, checksummed codec for such terms with trained dictionaries, and
+ * a state pool: a concurrent, bounded store of byte payloads (memacct_pool).
  * Link with -lmemacct (shared) or libmemacct.a plus -lpthread -ldl -lm (static).
  *
  * Conventions
@@ -26,8 +27,12 @@
  * - Handles are owned by the caller: memacct_size_options_new() /
  *   memacct_size_options_free(), memacct_codec_options_new() /
  *   memacct_codec_options_free(), memacct_dictionary_train() or
- *   memacct_dictionary_load() / memacct_dictionary_free(). Dictionaries are
- *   reference-counted: codec options that use one keep it alive.
+ *   memacct_dictionary_load() / memacct_dictionary_free(),
+ *   memacct_pool_options_new() / memacct_pool_options_free(),
+ *   memacct_pool_new() or memacct_pool_restore() / memacct_pool_free().
+ *   Dictionaries are reference-counted: codec options that use one keep it
+ *   alive. A pool copies its options and every payload put into it;
+ *   memacct_pool_get() returns a copy in a memacct_buffer.
  * - Strings returned as const char * (memacct_version, memacct_kind_name,
  *   memacct_status_name) are static: never free them.
  *
@@ -37,6 +42,17 @@
  *   concurrent calls that read it, but must not be mutated (setters, free)
  *   while another thread uses it. A dictionary is immutable: share one handle
  *   freely between threads.
+ * - A pool is thread-safe: every memacct_pool_* function may be called
+ *   concurrently on one pool from any number of threads (it is sharded, one
+ *   lock per shard); only memacct_pool_free() must wait until no other
+ *   thread uses the pool.
+ *
+ * Pool handles (uint64_t, never 0)
+ * - A handle is valid from the put that returned it until its entry is
+ *   released, evicted (to make room, under MEMACCT_POOL_EVICT), expired (its
+ *   TTL passed) or reclaimed (memacct_pool_release_owner, memacct_pool_clear).
+ *   Afterwards every call with it returns MEMACCT_STALE_HANDLE and has no
+ *   effect: a stale handle never reaches the entry that later takes its slot.
  *
  * Compact state in short:
  *   memacct_buffer blob = {0};
@@ -77,6 +93,17 @@
  * The largest `max_bytes` `memacct_dictionary_train` accepts (16 MiB).
  */
 #define MEMACCT_DICTIONARY_MAX_BYTES 16777216
+
+/**
+ * Number of `memacct_pool_domain` values: the length of `memacct_pool_stats.domains`.
+ */
+#define MEMACCT_POOL_DOMAIN_COUNT 5
+
+/**
+ * The `ttl_ms` of `memacct_pool_put` that means "no TTL", even in a domain
+ * (or pool) with a default TTL. (`ttl_ms` 0 means "the default".)
+ */
+#define MEMACCT_POOL_NO_TTL UINT64_MAX
 
 /**
  * What a libmemacct call returned. `MEMACCT_OK` (0) is success; every other
@@ -219,6 +246,62 @@ typedef enum memacct_status {
 } memacct_status;
 
 /**
+ * The eviction policy of a pool: which entry goes when room is needed
+ * (under `MEMACCT_POOL_EVICT`). The numbers are stable.
+ */
+typedef enum memacct_pool_policy {
+  /**
+   * `lru`: least recently used (put, get and update count as uses).
+   */
+  MEMACCT_POLICY_LRU = 0,
+  /**
+   * `lfu`: least frequently used; ties go to the least recently used.
+   */
+  MEMACCT_POLICY_LFU = 1,
+  /**
+   * `fifo`: first in, first out (accesses do not matter).
+   */
+  MEMACCT_POLICY_FIFO = 2,
+  /**
+   * `ttl`: soonest to expire (to the TTL resolution); entries without TTL
+   * last, oldest first.
+   */
+  MEMACCT_POLICY_TTL = 3,
+  /**
+   * `random`: uniformly random, from a generator seeded by
+   * `memacct_pool_options_set_seed` (deterministic).
+   */
+  MEMACCT_POLICY_RANDOM = 4,
+  /**
+   * `s3_fifo`: S3-FIFO (SOSP '23), scan-resistant: one-hit entries leave
+   * from a small probationary queue.
+   */
+  MEMACCT_POLICY_S3_FIFO = 5,
+} memacct_pool_policy;
+
+/**
+ * How close a pool is to its tighter limit (entries or bytes).
+ */
+typedef enum memacct_pool_pressure {
+  /**
+   * Below 60% (or no limit).
+   */
+  MEMACCT_PRESSURE_LOW = 0,
+  /**
+   * 60% to below 80%.
+   */
+  MEMACCT_PRESSURE_MEDIUM = 1,
+  /**
+   * 80% to below 90%.
+   */
+  MEMACCT_PRESSURE_HIGH = 2,
+  /**
+   * 90% or more.
+   */
+  MEMACCT_PRESSURE_CRITICAL = 3,
+} memacct_pool_pressure;
+
+/**
  * A kind of heap object; indexes `memacct_size_report.by_kind`. The order is
  * the core's report order and is stable; new kinds are only ever appended.
  */
@@ -278,6 +361,50 @@ typedef enum memacct_kind {
 } memacct_kind;
 
 /**
+ * The kind of state an entry holds. Each domain has its own optional limits
+ * and default TTL (`memacct_pool_options_set_domain_limits`) and its own
+ * figures in `memacct_pool_stats.domains`, which it indexes. The numbers are
+ * stable (the checkpoint format stores them).
+ */
+typedef enum memacct_pool_domain {
+  /**
+   * `session`: per-session context (connection state).
+   */
+  MEMACCT_DOMAIN_SESSION = 0,
+  /**
+   * `shared`: data shared across sessions.
+   */
+  MEMACCT_DOMAIN_SHARED = 1,
+  /**
+   * `registry`: service discovery / registry entries.
+   */
+  MEMACCT_DOMAIN_REGISTRY = 2,
+  /**
+   * `cache`: computed results that can be recomputed.
+   */
+  MEMACCT_DOMAIN_CACHE = 3,
+  /**
+   * `ephemeral`: temporary data.
+   */
+  MEMACCT_DOMAIN_EPHEMERAL = 4,
+} memacct_pool_domain;
+
+/**
+ * What a put (or a growing update) does when a limit would be exceeded.
+ */
+typedef enum memacct_pool_full_action {
+  /**
+   * Fail with `MEMACCT_POOL_EXHAUSTED` (backpressure). The default.
+   */
+  MEMACCT_POOL_REJECT = 0,
+  /**
+   * Evict the policy's victims until the new entry fits
+   * (`MEMACCT_POOL_EXHAUSTED` only if nothing can be evicted).
+   */
+  MEMACCT_POOL_EVICT = 1,
+} memacct_pool_full_action;
+
+/**
  * Options for `memacct_compress` and `memacct_decompress`: the dictionary,
  * the compression level and the size limits. Opaque; create it with
  * `memacct_codec_options_new` and release it with `memacct_codec_options_free`.
@@ -306,6 +433,46 @@ typedef struct memacct_codec_options memacct_codec_options;
  * use it; the memory goes when the last user releases it.
  */
 typedef struct memacct_dictionary memacct_dictionary;
+
+/**
+ * A state pool: a concurrent store of byte payloads addressed by `uint64_t`
+ * handles, with limits by entries and bytes (pool-wide and per domain), a
+ * full-pool action (reject or evict), six eviction policies, TTLs, per-owner
+ * reclaim and crash-safe checkpoints. Opaque; made by `memacct_pool_new` or
+ * `memacct_pool_restore`, released with `memacct_pool_free`.
+ *
+ * Thread safety: every pool function may be called concurrently on one
+ * pool from any number of threads (the pool is sharded, each shard behind
+ * its own lock); only `memacct_pool_free` must wait until no other thread
+ * uses the pool.
+ *
+ * Handles: a handle is valid from the put that returned it until its entry
+ * is released, evicted, expired or reclaimed (`memacct_pool_release_owner`,
+ * `memacct_pool_clear`). Afterwards every call with it returns
+ * `MEMACCT_STALE_HANDLE` and touches nothing: a stale handle never reaches
+ * the entry that later occupies its slot. No handle is 0; handles are
+ * only meaningful in the pool that issued them (in another pool they are
+ * `MEMACCT_STALE_HANDLE` or, by chance, name that pool's entry).
+ */
+typedef struct memacct_pool memacct_pool;
+
+/**
+ * Options of `memacct_pool_new` and `memacct_pool_restore`. Opaque; create it
+ * with `memacct_pool_options_new` and release it with
+ * `memacct_pool_options_free`. Passing NULL instead of a handle means the
+ * defaults.
+ *
+ * Defaults: no limits, `MEMACCT_POLICY_LRU`, `MEMACCT_POOL_REJECT`,
+ * automatic sharding (2 x CPUs, rounded to a power of two, at most 64), no
+ * default TTL, TTL resolution 1000 ms, a fixed seed. Setters only record
+ * values; the whole configuration is checked by `memacct_pool_new` /
+ * `memacct_pool_restore` (`MEMACCT_INVALID_OPTION` names the bad option).
+ *
+ * A handle may be read by several threads at once, but must not be mutated
+ * (setters, free) while any other thread uses it. A pool keeps its own copy:
+ * the options may be freed right after `memacct_pool_new`.
+ */
+typedef struct memacct_pool_options memacct_pool_options;
 
 /**
  * Options for `memacct_term_size`: which node counts as local, the atom
@@ -423,6 +590,110 @@ typedef struct memacct_blob_header {
    */
   size_t blob_len;
 } memacct_blob_header;
+
+/**
+ * Figures of one domain (`memacct_pool_stats.domains[d]`).
+ */
+typedef struct memacct_pool_domain_stats {
+  /**
+   * Live entries.
+   */
+  uint64_t entries;
+  /**
+   * Payload bytes of the live entries.
+   */
+  uint64_t bytes;
+  /**
+   * Gets that found their entry.
+   */
+  uint64_t hits;
+  /**
+   * Entries evicted to make room.
+   */
+  uint64_t evicted;
+  /**
+   * Entries that expired.
+   */
+  uint64_t expired;
+} memacct_pool_domain_stats;
+
+/**
+ * A pool's figures (the out-struct of `memacct_pool_get_stats`). Shards are read
+ * one after the other: with no concurrent writer the figures reconcile
+ * exactly (`created + reused == in_use + released + evicted + expired`);
+ * under concurrent writes each is exact for some moment of the call.
+ */
+typedef struct memacct_pool_stats {
+  /**
+   * The eviction policy.
+   */
+  enum memacct_pool_policy policy;
+  /**
+   * How close the pool is to the tighter of its pool-wide limits.
+   */
+  enum memacct_pool_pressure pressure;
+  /**
+   * Number of shards.
+   */
+  uint64_t shards;
+  /**
+   * Live entries (including expired ones not yet swept; gets never return those).
+   */
+  uint64_t in_use;
+  /**
+   * Free slots kept for reuse.
+   */
+  uint64_t available;
+  /**
+   * Puts that took a new slot.
+   */
+  uint64_t created;
+  /**
+   * Puts that reused a freed slot.
+   */
+  uint64_t reused;
+  /**
+   * Entries released (`memacct_pool_release`, `_release_owner`, `_clear`).
+   */
+  uint64_t released;
+  /**
+   * Entries evicted to make room.
+   */
+  uint64_t evicted;
+  /**
+   * Entries removed because their TTL passed.
+   */
+  uint64_t expired;
+  /**
+   * Puts and updates refused with `MEMACCT_POOL_EXHAUSTED`.
+   */
+  uint64_t rejected;
+  /**
+   * Gets that found their entry.
+   */
+  uint64_t hits;
+  /**
+   * Gets on a stale handle (released, evicted, expired, unknown).
+   */
+  uint64_t misses;
+  /**
+   * Payload bytes of the live entries.
+   */
+  uint64_t bytes_stored;
+  /**
+   * Bytes the pool's storage holds: payload buffer capacities plus the
+   * pool's own structures (its accounting, not the allocator's overhead).
+   */
+  uint64_t bytes_allocated;
+  /**
+   * `reused / (reused + created)`; 0 before the first put.
+   */
+  double reuse_ratio;
+  /**
+   * Per-domain figures, indexed by `memacct_pool_domain`.
+   */
+  struct memacct_pool_domain_stats domains[MEMACCT_POOL_DOMAIN_COUNT];
+} memacct_pool_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -805,6 +1076,322 @@ enum memacct_status memacct_size_options_set_max_depth(struct memacct_size_optio
  */
 enum memacct_status memacct_size_options_set_inflate_limit(struct memacct_size_options *opts,
                                                            uint64_t inflate_limit);
+
+/**
+ * Creates a pool options handle with the defaults (see
+ * `memacct_pool_options`). The caller owns it and must release it with
+ * `memacct_pool_options_free`. Returns NULL only if an internal error
+ * occurred (allocation failure aborts the process, as in Rust).
+ */
+struct memacct_pool_options *memacct_pool_options_new(void);
+
+/**
+ * Releases a handle from `memacct_pool_options_new`. NULL is a no-op. The
+ * handle must not be used afterwards, nor freed twice.
+ *
+ * # Safety
+ * `opts` is NULL or a handle from `memacct_pool_options_new` that has not
+ * been freed and that no other thread is using.
+ */
+void memacct_pool_options_free(struct memacct_pool_options *opts);
+
+/**
+ * Sets the most live entries the pool holds; 0 means no limit (the default).
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_max_entries(struct memacct_pool_options *opts,
+                                                         uint64_t max_entries);
+
+/**
+ * Sets the most payload bytes the pool holds; 0 means no limit (the default).
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_max_bytes(struct memacct_pool_options *opts,
+                                                       uint64_t max_bytes);
+
+/**
+ * Sets the eviction policy (default `MEMACCT_POLICY_LRU`). A value that is
+ * not a `memacct_pool_policy` is `MEMACCT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_policy(struct memacct_pool_options *opts,
+                                                    memacct_pool_policy policy);
+
+/**
+ * Sets what a put does when a limit would be exceeded (default
+ * `MEMACCT_POOL_REJECT`). A value that is not a `memacct_pool_full_action`
+ * is `MEMACCT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_on_full(struct memacct_pool_options *opts,
+                                                     memacct_pool_full_action on_full);
+
+/**
+ * Sets the number of shards, 1..=256 (checked by `memacct_pool_new`); 0
+ * picks one from the machine's parallelism (the default). With 1 shard,
+ * eviction follows the policy's order exactly; with more, exactly within a
+ * shard.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_shards(struct memacct_pool_options *opts,
+                                                    size_t shards);
+
+/**
+ * Sets the TTL, in milliseconds, of entries put without one in domains
+ * without a default of their own; 0 means none (the default).
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_default_ttl_ms(struct memacct_pool_options *opts,
+                                                            uint64_t ttl_ms);
+
+/**
+ * Sets the granularity, in milliseconds, of the expiry buckets (default
+ * 1000; 0 is `MEMACCT_INVALID_OPTION` at `memacct_pool_new`). An expired
+ * entry is never returned whatever the resolution; `memacct_pool_expire`
+ * and the sweeps of writes remove it at most one resolution late.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_ttl_resolution_ms(struct memacct_pool_options *opts,
+                                                               uint64_t resolution_ms);
+
+/**
+ * Sets the limits and default TTL of one domain: at most `max_entries`
+ * entries and `max_bytes` payload bytes of the domain (0: no limit of its
+ * own), and `default_ttl_ms` for its entries put without a TTL (0: the
+ * pool's default). Replaces what an earlier call set for the domain. A
+ * `domain` that is not a `memacct_pool_domain` is `MEMACCT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_domain_limits(struct memacct_pool_options *opts,
+                                                           memacct_pool_domain domain,
+                                                           uint64_t max_entries,
+                                                           uint64_t max_bytes,
+                                                           uint64_t default_ttl_ms);
+
+/**
+ * Sets the seed of the `MEMACCT_POLICY_RANDOM` generator (each shard uses
+ * seed + shard number): the same seed and operations give the same victims.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_pool_options_set_seed(struct memacct_pool_options *opts, uint64_t seed);
+
+/**
+ * Creates an empty pool configured by `opts` (NULL: the defaults; the pool
+ * copies what it needs, so `opts` may be freed right after). `*out` is set to
+ * NULL on entry; on success it receives a new pool owned by the caller
+ * (release it with `memacct_pool_free`). A bad configuration (a limit of 0
+ * set through a domain, shards above 256, a TTL resolution of 0) is
+ * `MEMACCT_INVALID_OPTION`.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle that no thread mutates during the call;
+ * `out` is NULL or valid for one pointer write.
+ */
+enum memacct_status memacct_pool_new(const struct memacct_pool_options *opts,
+                                     struct memacct_pool **out);
+
+/**
+ * Releases a pool and every entry in it. NULL is a no-op. The pool must not
+ * be used afterwards (by any thread), nor freed twice; its handles die with it.
+ *
+ * # Safety
+ * `pool` is NULL or a pool from `memacct_pool_new` / `memacct_pool_restore`
+ * that has not been freed and that no other thread is using.
+ */
+void memacct_pool_free(struct memacct_pool *pool);
+
+/**
+ * Stores a copy of the `len` bytes at `data` (`(NULL, 0)` is an empty
+ * payload) in `domain` (a `memacct_pool_domain`), for `owner` (0: no owner;
+ * `memacct_pool_release_owner` releases all entries of an owner at once),
+ * expiring after `ttl_ms` milliseconds (0: the domain's or the pool's
+ * default TTL, if any; `MEMACCT_POOL_NO_TTL`: never). On success writes the
+ * new entry's handle (never 0) to `*out_handle`.
+ *
+ * When a limit would be passed: `MEMACCT_POOL_EXHAUSTED` under
+ * `MEMACCT_POOL_REJECT` (nothing stored); under `MEMACCT_POOL_EVICT` the
+ * policy's victims are evicted (their handles go stale) until it fits, and
+ * `MEMACCT_POOL_EXHAUSTED` only if nothing more can be evicted or the
+ * payload alone exceeds a limit.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `data` is NULL or valid for `len` readable
+ * bytes; `out_handle` is NULL or valid for one `uint64_t` write.
+ */
+enum memacct_status memacct_pool_put(const struct memacct_pool *pool,
+                                     memacct_pool_domain domain,
+                                     uint64_t owner,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     uint64_t ttl_ms,
+                                     uint64_t *out_handle);
+
+/**
+ * Copies the payload `handle` names into `*out`, a library-owned buffer:
+ * see `memacct_buffer` (reset to `{NULL, 0}` on entry; release it with
+ * `memacct_buffer_free`; an empty payload is `{NULL, 0}`). Counts as an
+ * access for the policy and as a hit. A stale handle is
+ * `MEMACCT_STALE_HANDLE` (a miss).
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `out` is NULL or valid for one
+ * `memacct_buffer` write.
+ */
+enum memacct_status memacct_pool_get(const struct memacct_pool *pool,
+                                     uint64_t handle,
+                                     struct memacct_buffer *out);
+
+/**
+ * Replaces the payload `handle` names with a copy of the `len` bytes at
+ * `data` (an access; the TTL is unchanged). A payload that grows past a
+ * limit is `MEMACCT_POOL_EXHAUSTED` under `MEMACCT_POOL_REJECT` (the old
+ * payload stays) or makes room like a put under `MEMACCT_POOL_EVICT`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `data` is NULL or valid for `len` readable bytes.
+ */
+enum memacct_status memacct_pool_update(const struct memacct_pool *pool,
+                                        uint64_t handle,
+                                        const uint8_t *data,
+                                        size_t len);
+
+/**
+ * Releases the entry `handle` names; the handle goes stale. A second
+ * release (or any stale handle) is `MEMACCT_STALE_HANDLE` and touches nothing.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+enum memacct_status memacct_pool_release(const struct memacct_pool *pool, uint64_t handle);
+
+/**
+ * Releases every entry of `owner` at once (e.g. when a connection ends),
+ * in O(entries of the owner); their handles go stale. Writes how many there
+ * were to `*out_count` unless `out_count` is NULL. Owner 0 names no owner:
+ * it releases nothing put through this API.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `out_count` is NULL or valid for one
+ * `size_t` write.
+ */
+enum memacct_status memacct_pool_release_owner(const struct memacct_pool *pool,
+                                               uint64_t owner,
+                                               size_t *out_count);
+
+/**
+ * Removes every entry whose TTL has passed (to the TTL resolution) now;
+ * writes how many to `*out_count` unless `out_count` is NULL. (Expired
+ * entries are never returned even before they are removed; writes also
+ * sweep a few on the way.)
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `out_count` is NULL or valid for one
+ * `size_t` write.
+ */
+enum memacct_status memacct_pool_expire(const struct memacct_pool *pool, size_t *out_count);
+
+/**
+ * Releases every entry; writes how many to `*out_count` unless `out_count`
+ * is NULL. Every handle of the pool goes stale.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `out_count` is NULL or valid for one
+ * `size_t` write.
+ */
+enum memacct_status memacct_pool_clear(const struct memacct_pool *pool, size_t *out_count);
+
+/**
+ * Whether `handle` names a live, unexpired entry of `pool` (not an access:
+ * no policy, hit or miss effect). False for a NULL pool.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+bool memacct_pool_contains(const struct memacct_pool *pool, uint64_t handle);
+
+/**
+ * Number of live entries (including expired ones not yet swept); 0 for a
+ * NULL pool.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+size_t memacct_pool_len(const struct memacct_pool *pool);
+
+/**
+ * Fills `*out` with the pool's figures (see `memacct_pool_stats`; the
+ * function cannot share the struct's name in C).
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `out` is NULL or valid for one
+ * `memacct_pool_stats` write.
+ */
+enum memacct_status memacct_pool_get_stats(const struct memacct_pool *pool,
+                                           struct memacct_pool_stats *out);
+
+/**
+ * Writes the live entries (domain, owner, TTL left, payload) to the file at
+ * `path` (NUL-terminated) crash-safely: a temporary file in the same
+ * directory, fsync, rename over `path`, fsync of the directory. Writes how
+ * many entries to `*out_count` unless `out_count` is NULL. Entries put
+ * concurrently may or may not be in. An OS failure is `MEMACCT_IO` (the
+ * last-error message has the OS message).
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `path` is NULL or a NUL-terminated string;
+ * `out_count` is NULL or valid for one `size_t` write.
+ */
+enum memacct_status memacct_pool_checkpoint(const struct memacct_pool *pool,
+                                            const char *path,
+                                            size_t *out_count);
+
+/**
+ * Creates a pool configured by `opts` (NULL: the defaults) holding the
+ * entries of the checkpoint at `path` (NUL-terminated), with new handles
+ * and TTLs resuming from what was left. `*out` is set to NULL on entry; on
+ * success it receives a new pool owned by the caller. A corrupt or truncated
+ * file is `MEMACCT_BAD_CHECKPOINT`, an unreadable one `MEMACCT_IO`, entries
+ * that do not fit under `MEMACCT_POOL_REJECT` `MEMACCT_POOL_EXHAUSTED`.
+ *
+ * # Safety
+ * `path` is NULL or a NUL-terminated string; `opts` is NULL or a live handle
+ * that no thread mutates during the call; `out` is NULL or valid for one
+ * pointer write.
+ */
+enum memacct_status memacct_pool_restore(const char *path,
+                                         const struct memacct_pool_options *opts,
+                                         struct memacct_pool **out);
+
+/**
+ * The stable snake_case name of a domain (`"session"`, `"shared"`, ...; the
+ * name the Erlang and Python surfaces use). Static: do not free it. NULL for
+ * a value that is not a `memacct_pool_domain`.
+ */
+const char *memacct_pool_domain_name(memacct_pool_domain domain);
+
+/**
+ * The stable snake_case name of a policy (`"lru"`, `"s3_fifo"`, ...).
+ * Static: do not free it. NULL for a value that is not a `memacct_pool_policy`.
+ */
+const char *memacct_pool_policy_name(memacct_pool_policy policy);
 
 #ifdef __cplusplus
 }  // extern "C"

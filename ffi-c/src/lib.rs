@@ -42,6 +42,7 @@ mod buffer;
 mod codec;
 mod dictionary;
 mod options;
+mod pool;
 mod status;
 
 use std::ffi::CStr;
@@ -66,6 +67,21 @@ pub use options::{
     memacct_size_options, memacct_size_options_add_atom_word, memacct_size_options_free,
     memacct_size_options_new, memacct_size_options_set_inflate_limit,
     memacct_size_options_set_local_node, memacct_size_options_set_max_depth,
+};
+pub use pool::{
+    memacct_pool, memacct_pool_checkpoint, memacct_pool_clear, memacct_pool_contains,
+    memacct_pool_domain, memacct_pool_domain_arg, memacct_pool_domain_name,
+    memacct_pool_domain_stats, memacct_pool_expire, memacct_pool_free, memacct_pool_full_action,
+    memacct_pool_full_action_arg, memacct_pool_get, memacct_pool_get_stats, memacct_pool_len,
+    memacct_pool_new, memacct_pool_options, memacct_pool_options_free, memacct_pool_options_new,
+    memacct_pool_options_set_default_ttl_ms, memacct_pool_options_set_domain_limits,
+    memacct_pool_options_set_max_bytes, memacct_pool_options_set_max_entries,
+    memacct_pool_options_set_on_full, memacct_pool_options_set_policy,
+    memacct_pool_options_set_seed, memacct_pool_options_set_shards,
+    memacct_pool_options_set_ttl_resolution_ms, memacct_pool_policy, memacct_pool_policy_arg,
+    memacct_pool_policy_name, memacct_pool_pressure, memacct_pool_put, memacct_pool_release,
+    memacct_pool_release_owner, memacct_pool_restore, memacct_pool_stats, memacct_pool_update,
+    MEMACCT_POOL_DOMAIN_COUNT, MEMACCT_POOL_NO_TTL,
 };
 pub use status::{memacct_status, memacct_status_arg};
 
