@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple, PyType};
 
 mod codec;
+mod pool;
 
 // ---------------------------------------------------------------------------
 // Exceptions: one base class, one subclass per `Error::code()`.
@@ -640,8 +641,8 @@ fn term_size(
     Ok(PyTermSize(ctx.size(py, etf, fields)?))
 }
 
-/// Native part of memacct: exact BEAM term sizing and the compact-state codec
-/// (see the ``memacct`` package).
+/// Native part of memacct: exact BEAM term sizing, the compact-state codec
+/// and the state pool (see the ``memacct`` package).
 #[pymodule(gil_used = false)]
 fn _memacct(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -656,6 +657,7 @@ fn _memacct(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFieldSize>()?;
     m.add_class::<PySizer>()?;
     codec::add_codec(m)?;
+    pool::add_pool(m)?;
     add_error_classes(m)?;
     Ok(())
 }

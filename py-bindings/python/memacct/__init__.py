@@ -14,6 +14,12 @@ similar terms (``Dictionary.train``; ``save``/``load`` keep it on disk), small
 connection states compress to well under half of
 ``term_to_binary(T, [compressed])``; without one, to about its size.
 
+State pool: ``Pool`` is a thread-safe, bounded store of byte payloads
+addressed by integer handles, with limits by entries and bytes (pool-wide and
+per domain), reject or evict when full (LRU, LFU, FIFO, TTL, random or
+S3-FIFO), TTLs, per-owner release and crash-safe checkpoints;
+``Pool.stats()`` reports its figures (``PoolStats``).
+
 Every algorithm lives in the Rust core ``memacct-core``; this package is a thin
 binding. Sizing, compressing, decompressing and training release the GIL, so
 threads can work in parallel. Invalid or unsupported input raises a subclass
@@ -35,6 +41,8 @@ from ._memacct import (
     BLOB_VERSION as BLOB_VERSION,
     DEFAULT_DICTIONARY_BYTES as DEFAULT_DICTIONARY_BYTES,
     KINDS as KINDS,
+    POOL_DOMAINS as POOL_DOMAINS,
+    POOL_POLICIES as POOL_POLICIES,
     WORD_BYTES as WORD_BYTES,
     AtomCacheRefError as AtomCacheRefError,
     BadBlobError as BadBlobError,
@@ -49,6 +57,7 @@ from ._memacct import (
     Dictionary as Dictionary,
     DictionaryMismatchError as DictionaryMismatchError,
     DictionaryRequiredError as DictionaryRequiredError,
+    DomainStats as DomainStats,
     DuplicateMapKeyError as DuplicateMapKeyError,
     EmptyInputError as EmptyInputError,
     FieldSize as FieldSize,
@@ -59,7 +68,10 @@ from ._memacct import (
     MemacctError as MemacctError,
     MemacctIoError as MemacctIoError,
     NeedsVmError as NeedsVmError,
+    Pool as Pool,
     PoolExhaustedError as PoolExhaustedError,
+    PoolSlot as PoolSlot,
+    PoolStats as PoolStats,
     Sizer as Sizer,
     StaleHandleError as StaleHandleError,
     TermSize as TermSize,
@@ -79,6 +91,8 @@ __all__ = [
     "BLOB_VERSION",
     "DEFAULT_DICTIONARY_BYTES",
     "KINDS",
+    "POOL_DOMAINS",
+    "POOL_POLICIES",
     "WORD_BYTES",
     "AtomCacheRefError",
     "BadBlobError",
@@ -93,6 +107,7 @@ __all__ = [
     "Dictionary",
     "DictionaryMismatchError",
     "DictionaryRequiredError",
+    "DomainStats",
     "DuplicateMapKeyError",
     "EmptyInputError",
     "FieldSize",
@@ -103,7 +118,10 @@ __all__ = [
     "MemacctError",
     "MemacctIoError",
     "NeedsVmError",
+    "Pool",
     "PoolExhaustedError",
+    "PoolSlot",
+    "PoolStats",
     "Sizer",
     "StaleHandleError",
     "TermSize",

@@ -3,7 +3,8 @@
 import sys
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, Union, final
+from types import TracebackType
+from typing import Any, Final, Literal, Union, final
 
 if sys.version_info >= (3, 12):
     from collections.abc import Buffer as _Buffer
@@ -15,6 +16,9 @@ from typing_extensions import TypeAlias
 _BytesLike: TypeAlias = _Buffer
 """Any object with the buffer protocol: bytes (read in place), bytearray, memoryview, ... (copied)."""
 _Path: TypeAlias = Union[str, "os.PathLike[str]"]
+_Domain: TypeAlias = Literal["session", "shared", "registry", "cache", "ephemeral"]
+_Policy: TypeAlias = Literal["lru", "lfu", "fifo", "ttl", "random", "s3_fifo"]
+_Pressure: TypeAlias = Literal["low", "medium", "high", "critical"]
 
 __all__ = [
     "__version__",
@@ -32,6 +36,12 @@ __all__ = [
     "blob_info",
     "BlobInfo",
     "Dictionary",
+    "POOL_DOMAINS",
+    "POOL_POLICIES",
+    "Pool",
+    "PoolSlot",
+    "PoolStats",
+    "DomainStats",
     "MemacctError",
     "TruncatedError",
     "BadVersionError",
@@ -285,6 +295,209 @@ def decompress(
 
 def blob_info(blob: _BytesLike) -> BlobInfo:
     """What a blob's header says, without decoding it (e.g. ``dictionary_id``)."""
+
+# --- state pool --------------------------------------------------------------------------
+
+POOL_DOMAINS: Final[tuple[str, ...]]
+"""Names of the pool's domains: ``('session', 'shared', 'registry', 'cache', 'ephemeral')``."""
+POOL_POLICIES: Final[tuple[str, ...]]
+"""Names of the eviction policies: ``('lru', 'lfu', 'fifo', 'ttl', 'random', 's3_fifo')``."""
+
+@final
+class Pool:
+    """A thread-safe, bounded store of byte payloads addressed by integer handles.
+
+    ``max_entries`` / ``max_bytes`` bound the live entries and their payload bytes
+    (None: no limit). When a put would pass a limit, ``on_full="reject"`` (the default)
+    raises ``PoolExhaustedError`` and ``on_full="evict"`` evicts the ``policy``'s
+    victims until it fits. ``shards`` (1..256, None: from the CPU count); eviction
+    order is the policy's exactly within a shard (``shards=1``: pool-wide).
+    ``domains`` maps domain names to ``dict(max_entries=, max_bytes=, default_ttl=)``.
+    TTLs are seconds (at least 0.001); ``ttl_resolution`` (default 1.0) is the
+    granularity of expiry sweeps. A handle is valid until its entry is released,
+    evicted, expired or reclaimed; afterwards it raises ``StaleHandleError``.
+    Bad options raise ``InvalidOptionError``. Used as a context manager, the pool
+    is cleared on exit.
+    """
+
+    def __new__(
+        cls,
+        max_entries: Union[int, None] = None,
+        max_bytes: Union[int, None] = None,
+        *,
+        policy: _Policy = "lru",
+        on_full: Literal["reject", "evict"] = "reject",
+        shards: Union[int, None] = None,
+        default_ttl: Union[float, None] = None,
+        domains: Union[Mapping[_Domain, Mapping[str, Union[int, float, None]]], None] = None,
+        seed: Union[int, None] = None,
+        ttl_resolution: Union[float, None] = None,
+    ) -> Pool: ...
+    @staticmethod
+    def restore(
+        path: _Path,
+        max_entries: Union[int, None] = None,
+        max_bytes: Union[int, None] = None,
+        *,
+        policy: _Policy = "lru",
+        on_full: Literal["reject", "evict"] = "reject",
+        shards: Union[int, None] = None,
+        default_ttl: Union[float, None] = None,
+        domains: Union[Mapping[_Domain, Mapping[str, Union[int, float, None]]], None] = None,
+        seed: Union[int, None] = None,
+        ttl_resolution: Union[float, None] = None,
+    ) -> Pool:
+        """A new pool holding the entries of a checkpoint (new handles; TTLs resume).
+
+        ``BadCheckpointError`` for a corrupt file, ``MemacctIoError`` if unreadable,
+        ``PoolExhaustedError`` if the entries do not fit under ``on_full="reject"``.
+        """
+    def put(
+        self,
+        data: _BytesLike,
+        *,
+        domain: _Domain = "session",
+        owner: Union[int, None] = None,
+        ttl: Union[float, None] = None,
+    ) -> int:
+        """Stores a copy of ``data``; returns its handle (a positive int).
+
+        ``ttl`` in seconds (None: the domain's or pool's default; ``math.inf``: none).
+        """
+    def get(self, handle: int) -> bytes:
+        """A copy of the payload ``handle`` names (``StaleHandleError`` if gone)."""
+    def update(self, handle: int, data: _BytesLike) -> None:
+        """Replaces the payload ``handle`` names (the TTL is unchanged)."""
+    def release(self, handle: int) -> None:
+        """Releases the entry; a second release raises ``StaleHandleError``."""
+    def release_owner(self, owner: int) -> int:
+        """Releases every entry of ``owner``; returns how many."""
+    def expire(self) -> int:
+        """Removes every entry whose TTL has passed; returns how many."""
+    def clear(self) -> int:
+        """Releases every entry; returns how many."""
+    def stats(self) -> PoolStats:
+        """The pool's figures."""
+    def checkpoint(self, path: _Path) -> int:
+        """Writes the live entries to ``path`` crash-safely; returns how many."""
+    def slot(
+        self,
+        data: _BytesLike,
+        *,
+        domain: _Domain = "session",
+        owner: Union[int, None] = None,
+        ttl: Union[float, None] = None,
+    ) -> PoolSlot:
+        """A context manager: puts ``data`` on entry (yielding the handle), releases on exit."""
+    @property
+    def policy(self) -> str:
+        """The eviction policy's name."""
+    @property
+    def on_full(self) -> str:
+        """``"reject"`` or ``"evict"``."""
+    @property
+    def shards(self) -> int:
+        """Number of shards."""
+    @property
+    def max_entries(self) -> Union[int, None]:
+        """The pool-wide entry limit."""
+    @property
+    def max_bytes(self) -> Union[int, None]:
+        """The pool-wide payload byte limit."""
+    def __len__(self) -> int: ...
+    def __contains__(self, handle: object) -> bool: ...
+    def __enter__(self) -> Pool: ...
+    def __exit__(
+        self,
+        exc_type: Union[type[BaseException], None],
+        exc: Union[BaseException, None],
+        tb: Union[TracebackType, None],
+    ) -> bool: ...
+
+@final
+class PoolSlot:
+    """The context manager of ``Pool.slot`` (single use)."""
+
+    @property
+    def handle(self) -> Union[int, None]:
+        """The handle while entered, else None."""
+    def __enter__(self) -> int: ...
+    def __exit__(
+        self,
+        exc_type: Union[type[BaseException], None],
+        exc: Union[BaseException, None],
+        tb: Union[TracebackType, None],
+    ) -> bool: ...
+
+@final
+class DomainStats:
+    """Figures of one domain of a pool (immutable)."""
+
+    @property
+    def entries(self) -> int: ...
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def hits(self) -> int: ...
+    @property
+    def evicted(self) -> int: ...
+    @property
+    def expired(self) -> int: ...
+    def to_dict(self) -> dict[str, int]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class PoolStats:
+    """A pool's figures (immutable). With no concurrent writer:
+    ``created + reused == in_use + released + evicted + expired``."""
+
+    @property
+    def policy(self) -> str: ...
+    @property
+    def shards(self) -> int: ...
+    @property
+    def in_use(self) -> int:
+        """Live entries (including expired ones not yet swept)."""
+    @property
+    def available(self) -> int:
+        """Free slots kept for reuse."""
+    @property
+    def created(self) -> int:
+        """Puts that took a new slot."""
+    @property
+    def reused(self) -> int:
+        """Puts that reused a freed slot."""
+    @property
+    def released(self) -> int:
+        """Entries released (``release``, ``release_owner``, ``clear``)."""
+    @property
+    def evicted(self) -> int: ...
+    @property
+    def expired(self) -> int: ...
+    @property
+    def rejected(self) -> int:
+        """Puts and updates refused with ``PoolExhaustedError``."""
+    @property
+    def hits(self) -> int: ...
+    @property
+    def misses(self) -> int: ...
+    @property
+    def bytes_stored(self) -> int:
+        """Payload bytes of the live entries."""
+    @property
+    def bytes_allocated(self) -> int:
+        """Bytes the pool's storage holds (payload capacities plus its structures)."""
+    @property
+    def reuse_ratio(self) -> float: ...
+    @property
+    def pressure(self) -> _Pressure:
+        """``"low"`` (< 60% of the tighter limit), ``"medium"``, ``"high"`` (>= 80%), ``"critical"`` (>= 90%)."""
+    @property
+    def domains(self) -> dict[str, DomainStats]:
+        """Per-domain figures, keyed by every name of ``POOL_DOMAINS``."""
+    def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-ready dict of every attribute (``domains`` a dict of dicts)."""
+    def __eq__(self, value: object, /) -> bool: ...
 
 # --- errors ------------------------------------------------------------------------------
 

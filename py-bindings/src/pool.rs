@@ -1,0 +1,809 @@
+//! The state pool: `Pool`, `PoolStats`, `DomainStats` and the `Pool.slot`
+//! context manager (bindings of [`memacct_core::pool`]; the pool itself
+//! lives in the core).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use memacct_core::pool::{
+    Domain, DomainConfig, DomainStats, FullAction, Handle, PolicyKind, Pool, PoolConfig, PoolStats,
+};
+use memacct_core::Error;
+use pyo3::exceptions::PyValueError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+
+use crate::{buffer_bytes, mapping_items, to_py_err};
+
+/// Payloads from this size on are copied with the GIL released; below it,
+/// releasing and taking back the GIL costs more than the copy.
+const DETACH_BYTES: usize = 16 * 1024;
+
+fn invalid(py: Python<'_>, name: &'static str, reason: String) -> PyErr {
+    to_py_err(py, &Error::InvalidOption { name, reason })
+}
+
+/// A duration in seconds (a positive, finite float, at least 1 ms).
+fn seconds(py: Python<'_>, name: &'static str, secs: f64) -> PyResult<Duration> {
+    if !secs.is_finite() || secs < 0.001 {
+        return Err(invalid(
+            py,
+            name,
+            format!("{secs} s: a duration is a finite number of seconds, at least 0.001"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn domain_arg(py: Python<'_>, name: &str) -> PyResult<Domain> {
+    Domain::from_name(name).ok_or_else(|| {
+        invalid(
+            py,
+            "domain",
+            format!(
+                "unknown domain {name:?} (one of {})",
+                names(Domain::ALL.map(Domain::as_str))
+            ),
+        )
+    })
+}
+
+fn names<const N: usize>(all: [&str; N]) -> String {
+    all.join(", ")
+}
+
+/// The options of `Pool(...)` and `Pool.restore(...)`, converted once.
+#[allow(clippy::too_many_arguments)]
+fn config(
+    py: Python<'_>,
+    max_entries: Option<u64>,
+    max_bytes: Option<u64>,
+    policy: &str,
+    on_full: &str,
+    shards: Option<usize>,
+    default_ttl: Option<f64>,
+    domains: Option<&Bound<'_, PyAny>>,
+    seed: Option<u64>,
+    ttl_resolution: Option<f64>,
+) -> PyResult<PoolConfig> {
+    let mut c = PoolConfig {
+        on_full: FullAction::Reject,
+        ..PoolConfig::default()
+    };
+    c.max_entries = max_entries;
+    c.max_bytes = max_bytes;
+    c.policy = PolicyKind::from_name(policy).ok_or_else(|| {
+        invalid(
+            py,
+            "policy",
+            format!(
+                "unknown policy {policy:?} (one of {})",
+                names(PolicyKind::ALL.map(PolicyKind::as_str))
+            ),
+        )
+    })?;
+    c.on_full = match on_full {
+        "reject" => FullAction::Reject,
+        "evict" => FullAction::Evict,
+        _ => {
+            return Err(invalid(
+                py,
+                "on_full",
+                format!("{on_full:?} is neither \"reject\" nor \"evict\""),
+            ))
+        }
+    };
+    if let Some(0) = shards {
+        return Err(invalid(py, "shards", "at least 1 (None: automatic)".into()));
+    }
+    c.shards = shards.unwrap_or(0);
+    c.default_ttl = default_ttl
+        .map(|s| seconds(py, "default_ttl", s))
+        .transpose()?;
+    if let Some(s) = ttl_resolution {
+        c.ttl_resolution = seconds(py, "ttl_resolution", s)?;
+    }
+    if let Some(seed) = seed {
+        c.seed = seed;
+    }
+    if let Some(domains) = domains {
+        for (name, spec) in mapping_items::<String, Bound<'_, PyAny>>(domains, "domains")? {
+            let d = domain_arg(py, &name)?;
+            c.domains[d as usize] = domain_config(py, &name, &spec)?;
+        }
+    }
+    Ok(c)
+}
+
+/// One domain's `dict(max_entries=..., max_bytes=..., default_ttl=...)`.
+fn domain_config(py: Python<'_>, name: &str, spec: &Bound<'_, PyAny>) -> PyResult<DomainConfig> {
+    let mut d = DomainConfig::default();
+    for (key, value) in mapping_items::<String, Bound<'_, PyAny>>(spec, "each domain's limits")? {
+        match key.as_str() {
+            "max_entries" => d.max_entries = value.extract()?,
+            "max_bytes" => d.max_bytes = value.extract()?,
+            "default_ttl" => {
+                d.default_ttl = value
+                    .extract::<Option<f64>>()?
+                    .map(|s| seconds(py, "default_ttl", s))
+                    .transpose()?
+            }
+            _ => {
+                return Err(invalid(
+                    py,
+                    "domains",
+                    format!(
+                        "unknown key {key:?} for domain {name:?} \
+                         (max_entries, max_bytes, default_ttl)"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(d)
+}
+
+/// `ttl` of `put`: None is the default, `math.inf` no TTL, else seconds.
+fn ttl_arg(
+    py: Python<'_>,
+    ttl: Option<f64>,
+    pool: &Pool,
+    domain: Domain,
+) -> PyResult<Option<Duration>> {
+    match ttl {
+        None => Ok(pool.config().domains[domain as usize]
+            .default_ttl
+            .or(pool.config().default_ttl)),
+        Some(s) if s == f64::INFINITY => Ok(None),
+        Some(s) => seconds(py, "ttl", s).map(Some),
+    }
+}
+
+/// A handle argument: any int (one the pool did not issue is stale when used).
+fn handle_arg(handle: u64) -> Handle {
+    Handle::from_raw(handle)
+}
+
+// ---------------------------------------------------------------------------
+// Pool.
+// ---------------------------------------------------------------------------
+
+/// A concurrent, bounded store of byte payloads (compact states or anything
+/// else), addressed by integer handles. Thread-safe: share one pool between
+/// threads freely; large payloads, checkpoints and restores release the GIL.
+///
+/// ``max_entries`` / ``max_bytes`` bound the live entries and their payload
+/// bytes (None: no limit). When a put would pass a limit, ``on_full="reject"``
+/// (the default) raises ``PoolExhaustedError`` (backpressure) and
+/// ``on_full="evict"`` evicts the ``policy``'s victims until it fits:
+/// ``"lru"``, ``"lfu"``, ``"fifo"``, ``"ttl"`` (soonest to expire),
+/// ``"random"`` (seeded by ``seed``) or ``"s3_fifo"`` (scan-resistant).
+/// ``shards`` (1..256; None: from the CPU count) splits the pool for
+/// concurrency; eviction order is the policy's exactly within a shard, so use
+/// ``shards=1`` when it must be exact pool-wide.
+///
+/// Each entry belongs to a domain (``"session"``, ``"shared"``,
+/// ``"registry"``, ``"cache"``, ``"ephemeral"``; ``memacct.POOL_DOMAINS``);
+/// ``domains`` maps domain names to their own
+/// ``dict(max_entries=..., max_bytes=..., default_ttl=...)``. TTLs are in
+/// seconds (at least 0.001): ``default_ttl`` applies to puts without one in
+/// domains without their own; ``ttl_resolution`` (default 1.0) is the
+/// granularity of expiry sweeps (an expired entry is never returned, but
+/// ``expire()`` removes it only once its bucket is due).
+///
+/// A handle is valid until its entry is released, evicted, expired or
+/// reclaimed (``release_owner``, ``clear``); afterwards every use raises
+/// ``StaleHandleError`` and never touches another entry.
+///
+/// >>> with memacct.Pool(max_entries=1000) as pool:
+/// ...     h = pool.put(b"state", owner=42)
+/// ...     pool.get(h)
+/// ...     pool.release_owner(42)
+/// b'state'
+/// 1
+#[pyclass(module = "memacct", name = "Pool", frozen)]
+pub(crate) struct PyPool(Pool);
+
+impl PyPool {
+    fn put_impl(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        domain: &str,
+        owner: Option<u64>,
+        ttl: Option<f64>,
+    ) -> PyResult<u64> {
+        let domain = domain_arg(py, domain)?;
+        let ttl = ttl_arg(py, ttl, &self.0, domain)?;
+        let bytes = buffer_bytes(data, "data")?;
+        let data = bytes.as_bytes();
+        let pool = &self.0;
+        let result = if data.len() >= DETACH_BYTES {
+            py.detach(|| pool.put_vec(domain, owner, ttl, data.to_vec()))
+        } else {
+            pool.put_vec(domain, owner, ttl, data.to_vec())
+        };
+        result.map(Handle::to_raw).map_err(|e| to_py_err(py, &e))
+    }
+}
+
+#[pymethods]
+impl PyPool {
+    #[new]
+    #[pyo3(signature = (max_entries=None, max_bytes=None, *, policy="lru", on_full="reject", shards=None, default_ttl=None, domains=None, seed=None, ttl_resolution=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        max_entries: Option<u64>,
+        max_bytes: Option<u64>,
+        policy: &str,
+        on_full: &str,
+        shards: Option<usize>,
+        default_ttl: Option<f64>,
+        domains: Option<&Bound<'_, PyAny>>,
+        seed: Option<u64>,
+        ttl_resolution: Option<f64>,
+    ) -> PyResult<Self> {
+        let c = config(
+            py,
+            max_entries,
+            max_bytes,
+            policy,
+            on_full,
+            shards,
+            default_ttl,
+            domains,
+            seed,
+            ttl_resolution,
+        )?;
+        Pool::new(c).map(PyPool).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// A new pool holding the entries of the checkpoint at ``path`` (written
+    /// by ``checkpoint``), configured by the same options as ``Pool(...)``.
+    /// Entries get new handles; TTLs resume from what was left. Raises
+    /// ``BadCheckpointError`` for a corrupt or truncated file,
+    /// ``MemacctIoError`` if it cannot be read, ``PoolExhaustedError`` if the
+    /// entries do not fit under ``on_full="reject"``. The GIL is released.
+    #[staticmethod]
+    #[pyo3(signature = (path, max_entries=None, max_bytes=None, *, policy="lru", on_full="reject", shards=None, default_ttl=None, domains=None, seed=None, ttl_resolution=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn restore(
+        py: Python<'_>,
+        path: PathBuf,
+        max_entries: Option<u64>,
+        max_bytes: Option<u64>,
+        policy: &str,
+        on_full: &str,
+        shards: Option<usize>,
+        default_ttl: Option<f64>,
+        domains: Option<&Bound<'_, PyAny>>,
+        seed: Option<u64>,
+        ttl_resolution: Option<f64>,
+    ) -> PyResult<Self> {
+        let c = config(
+            py,
+            max_entries,
+            max_bytes,
+            policy,
+            on_full,
+            shards,
+            default_ttl,
+            domains,
+            seed,
+            ttl_resolution,
+        )?;
+        py.detach(|| Pool::restore(&path, c))
+            .map(PyPool)
+            .map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Stores a copy of ``data`` (any bytes-like object) and returns its
+    /// handle (a positive int). ``domain`` names its domain, ``owner`` (an
+    /// int, e.g. a connection id) lets ``release_owner`` release it with the
+    /// owner's other entries, ``ttl`` is its lifetime in seconds (None: the
+    /// domain's or the pool's default; ``math.inf``: none). Raises
+    /// ``PoolExhaustedError`` when full (see the class), ``InvalidOptionError``
+    /// for an unknown domain or a bad ``ttl``.
+    #[pyo3(signature = (data, *, domain="session", owner=None, ttl=None))]
+    fn put(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        domain: &str,
+        owner: Option<u64>,
+        ttl: Option<f64>,
+    ) -> PyResult<u64> {
+        self.put_impl(py, data, domain, owner, ttl)
+    }
+
+    /// A copy of the payload ``handle`` names (an access: it counts for the
+    /// policy and as a hit). ``StaleHandleError`` if the entry is gone. The
+    /// GIL is released while copying.
+    #[pyo3(signature = (handle))]
+    fn get<'py>(&self, py: Python<'py>, handle: u64) -> PyResult<Bound<'py, PyBytes>> {
+        let pool = &self.0;
+        let data = py
+            .detach(|| pool.get(handle_arg(handle)))
+            .map_err(|e| to_py_err(py, &e))?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    /// Replaces the payload ``handle`` names with a copy of ``data`` (an
+    /// access; the TTL is unchanged). A payload that grows past a limit is
+    /// rejected (``PoolExhaustedError``, the old payload stays) or makes room
+    /// like a put, per ``on_full``. ``StaleHandleError`` if the entry is gone.
+    #[pyo3(signature = (handle, data))]
+    fn update(&self, py: Python<'_>, handle: u64, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let bytes = buffer_bytes(data, "data")?;
+        let data = bytes.as_bytes();
+        let pool = &self.0;
+        let h = handle_arg(handle);
+        let result = if data.len() >= DETACH_BYTES {
+            py.detach(|| pool.update(h, data))
+        } else {
+            pool.update(h, data)
+        };
+        result.map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Releases the entry ``handle`` names; the handle goes stale. A second
+    /// release (or any stale handle) raises ``StaleHandleError`` and touches
+    /// nothing.
+    #[pyo3(signature = (handle))]
+    fn release(&self, py: Python<'_>, handle: u64) -> PyResult<()> {
+        self.0
+            .release(handle_arg(handle))
+            .map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Releases every entry of ``owner`` at once (e.g. when its connection
+    /// ends); returns how many there were.
+    #[pyo3(signature = (owner))]
+    fn release_owner(&self, owner: u64) -> usize {
+        self.0.release_owner(owner)
+    }
+
+    /// Removes every entry whose TTL has passed (to ``ttl_resolution``);
+    /// returns how many. Expired entries are never returned even before.
+    fn expire(&self) -> usize {
+        self.0.expire_now()
+    }
+
+    /// Releases every entry; returns how many. Every handle goes stale.
+    fn clear(&self) -> usize {
+        self.0.clear()
+    }
+
+    /// The pool's figures (a ``PoolStats``). With no concurrent writer they
+    /// reconcile exactly: ``created + reused == in_use + released + evicted +
+    /// expired``.
+    fn stats(&self) -> PyPoolStats {
+        PyPoolStats(self.0.stats())
+    }
+
+    /// Writes the live entries (domain, owner, TTL left, payload) to ``path``
+    /// crash-safely (temporary file, fsync, rename, directory fsync); returns
+    /// how many. ``MemacctIoError`` if the OS refuses. The GIL is released.
+    #[pyo3(signature = (path))]
+    fn checkpoint(&self, py: Python<'_>, path: PathBuf) -> PyResult<usize> {
+        let pool = &self.0;
+        py.detach(|| pool.checkpoint(&path))
+            .map_err(|e| to_py_err(py, &e))
+    }
+
+    /// A context manager that puts ``data`` on entry (same arguments as
+    /// ``put``), gives its handle to the ``with`` block, and releases the
+    /// entry on exit (unless it is already gone: evicted, expired, released).
+    ///
+    /// >>> with pool.slot(b"scratch", domain="ephemeral") as h:  # doctest: +SKIP
+    /// ...     pool.get(h)
+    #[pyo3(signature = (data, *, domain="session", owner=None, ttl=None))]
+    fn slot(
+        slf: &Bound<'_, Self>,
+        data: &Bound<'_, PyAny>,
+        domain: &str,
+        owner: Option<u64>,
+        ttl: Option<f64>,
+    ) -> PyResult<PyPoolSlot> {
+        let py = slf.py();
+        // Check the arguments now, not only when the block is entered.
+        let d = domain_arg(py, domain)?;
+        ttl_arg(py, ttl, &slf.get().0, d)?;
+        Ok(PyPoolSlot {
+            pool: slf.clone().unbind(),
+            data: buffer_bytes(data, "data")?.unbind(),
+            domain: domain.to_owned(),
+            owner,
+            ttl,
+            handle: AtomicU64::new(0),
+        })
+    }
+
+    /// The eviction policy's name.
+    #[getter]
+    fn policy(&self) -> &'static str {
+        self.0.config().policy.as_str()
+    }
+
+    /// ``"reject"`` or ``"evict"``.
+    #[getter]
+    fn on_full(&self) -> &'static str {
+        match self.0.config().on_full {
+            FullAction::Reject => "reject",
+            FullAction::Evict => "evict",
+        }
+    }
+
+    /// Number of shards.
+    #[getter]
+    fn shards(&self) -> usize {
+        self.0.config().shards
+    }
+
+    /// The pool-wide entry limit (None: none).
+    #[getter]
+    fn max_entries(&self) -> Option<u64> {
+        self.0.config().max_entries
+    }
+
+    /// The pool-wide payload byte limit (None: none).
+    #[getter]
+    fn max_bytes(&self) -> Option<u64> {
+        self.0.config().max_bytes
+    }
+
+    fn __len__(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether ``handle`` names a live, unexpired entry (not an access).
+    fn __contains__(&self, handle: &Bound<'_, PyAny>) -> bool {
+        handle
+            .extract::<u64>()
+            .is_ok_and(|h| self.0.contains(handle_arg(h)))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Clears the pool (every entry released) and lets exceptions propagate.
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, PyTuple>) -> bool {
+        self.0.clear();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        let c = self.0.config();
+        let limit = |v: Option<u64>| v.map_or_else(|| "None".to_owned(), |n| n.to_string());
+        format!(
+            "Pool(max_entries={}, max_bytes={}, policy='{}', on_full='{}', shards={}, len={})",
+            limit(c.max_entries),
+            limit(c.max_bytes),
+            c.policy.as_str(),
+            self.on_full(),
+            c.shards,
+            self.0.len()
+        )
+    }
+}
+
+/// The context manager of ``Pool.slot``: puts on ``__enter__`` (returning
+/// the handle), releases on ``__exit__``. Single use.
+#[pyclass(module = "memacct", name = "PoolSlot", frozen)]
+pub(crate) struct PyPoolSlot {
+    pool: Py<PyPool>,
+    data: Py<PyBytes>,
+    domain: String,
+    owner: Option<u64>,
+    ttl: Option<f64>,
+    /// The handle while entered (0: not entered; no handle is 0).
+    handle: AtomicU64,
+}
+
+#[pymethods]
+impl PyPoolSlot {
+    fn __enter__(&self, py: Python<'_>) -> PyResult<u64> {
+        let h = self.pool.get().put_impl(
+            py,
+            self.data.bind(py).as_any(),
+            &self.domain,
+            self.owner,
+            self.ttl,
+        )?;
+        if self
+            .handle
+            .compare_exchange(0, h, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            // Entered twice: undo this put, keep the first.
+            let _ = self.pool.get().0.release(Handle::from_raw(h));
+            return Err(PyValueError::new_err(
+                "a pool slot can be entered only once",
+            ));
+        }
+        Ok(h)
+    }
+
+    /// The handle while entered, else None.
+    #[getter]
+    fn handle(&self) -> Option<u64> {
+        match self.handle.load(Ordering::Acquire) {
+            0 => None,
+            h => Some(h),
+        }
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, PyTuple>) -> bool {
+        let h = self.handle.swap(0, Ordering::AcqRel);
+        if h != 0 {
+            // Already gone (evicted, expired, released in the block): fine.
+            let _ = self.pool.get().0.release(Handle::from_raw(h));
+        }
+        false
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stats.
+// ---------------------------------------------------------------------------
+
+/// Figures of one domain of a pool (immutable).
+#[pyclass(module = "memacct", name = "DomainStats", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub(crate) struct PyDomainStats(DomainStats);
+
+#[pymethods]
+impl PyDomainStats {
+    /// Live entries.
+    #[getter]
+    fn entries(&self) -> u64 {
+        self.0.entries
+    }
+
+    /// Payload bytes of the live entries.
+    #[getter]
+    fn bytes(&self) -> u64 {
+        self.0.bytes
+    }
+
+    /// Gets that found their entry.
+    #[getter]
+    fn hits(&self) -> u64 {
+        self.0.hits
+    }
+
+    /// Entries evicted to make room.
+    #[getter]
+    fn evicted(&self) -> u64 {
+        self.0.evicted
+    }
+
+    /// Entries that expired.
+    #[getter]
+    fn expired(&self) -> u64 {
+        self.0.expired
+    }
+
+    /// A plain dict of every attribute.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        domain_dict(py, &self.0)
+    }
+
+    fn __repr__(&self) -> String {
+        let d = &self.0;
+        format!(
+            "DomainStats(entries={}, bytes={}, hits={}, evicted={}, expired={})",
+            d.entries, d.bytes, d.hits, d.evicted, d.expired
+        )
+    }
+}
+
+fn domain_dict<'py>(py: Python<'py>, d: &DomainStats) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item(intern!(py, "entries"), d.entries)?;
+    out.set_item(intern!(py, "bytes"), d.bytes)?;
+    out.set_item(intern!(py, "hits"), d.hits)?;
+    out.set_item(intern!(py, "evicted"), d.evicted)?;
+    out.set_item(intern!(py, "expired"), d.expired)?;
+    Ok(out)
+}
+
+/// A pool's figures (immutable; from ``Pool.stats()``).
+///
+/// Shards are read one after the other: with no concurrent writer the
+/// figures reconcile exactly (``created + reused == in_use + released +
+/// evicted + expired``); under concurrent writes each is exact for some
+/// moment of the call. ``pressure`` is ``"low"`` (< 60% of the tighter of
+/// ``max_entries`` / ``max_bytes``, or no limit), ``"medium"`` (< 80%),
+/// ``"high"`` (< 90%) or ``"critical"``.
+#[pyclass(module = "memacct", name = "PoolStats", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub(crate) struct PyPoolStats(PoolStats);
+
+/// The integer fields of `PoolStats`, by name, in report order.
+fn counters(s: &PoolStats) -> [(&'static str, u64); 13] {
+    [
+        ("shards", s.shards as u64),
+        ("in_use", s.in_use),
+        ("available", s.available),
+        ("created", s.created),
+        ("reused", s.reused),
+        ("released", s.released),
+        ("evicted", s.evicted),
+        ("expired", s.expired),
+        ("rejected", s.rejected),
+        ("hits", s.hits),
+        ("misses", s.misses),
+        ("bytes_stored", s.bytes_stored),
+        ("bytes_allocated", s.bytes_allocated),
+    ]
+}
+
+#[pymethods]
+impl PyPoolStats {
+    /// The eviction policy's name.
+    #[getter]
+    fn policy(&self) -> &'static str {
+        self.0.policy.as_str()
+    }
+
+    /// Number of shards.
+    #[getter]
+    fn shards(&self) -> usize {
+        self.0.shards
+    }
+
+    /// Live entries (including expired ones not yet swept; gets never return those).
+    #[getter]
+    fn in_use(&self) -> u64 {
+        self.0.in_use
+    }
+
+    /// Free slots kept for reuse.
+    #[getter]
+    fn available(&self) -> u64 {
+        self.0.available
+    }
+
+    /// Puts that took a new slot.
+    #[getter]
+    fn created(&self) -> u64 {
+        self.0.created
+    }
+
+    /// Puts that reused a freed slot.
+    #[getter]
+    fn reused(&self) -> u64 {
+        self.0.reused
+    }
+
+    /// Entries released (``release``, ``release_owner``, ``clear``).
+    #[getter]
+    fn released(&self) -> u64 {
+        self.0.released
+    }
+
+    /// Entries evicted to make room.
+    #[getter]
+    fn evicted(&self) -> u64 {
+        self.0.evicted
+    }
+
+    /// Entries removed because their TTL passed.
+    #[getter]
+    fn expired(&self) -> u64 {
+        self.0.expired
+    }
+
+    /// Puts and updates refused with ``PoolExhaustedError``.
+    #[getter]
+    fn rejected(&self) -> u64 {
+        self.0.rejected
+    }
+
+    /// Gets that found their entry.
+    #[getter]
+    fn hits(&self) -> u64 {
+        self.0.hits
+    }
+
+    /// Gets on a stale handle (released, evicted, expired, unknown).
+    #[getter]
+    fn misses(&self) -> u64 {
+        self.0.misses
+    }
+
+    /// Payload bytes of the live entries.
+    #[getter]
+    fn bytes_stored(&self) -> u64 {
+        self.0.bytes_stored
+    }
+
+    /// Bytes the pool's storage holds: payload buffer capacities plus the
+    /// pool's own structures (its accounting, not the allocator's overhead).
+    #[getter]
+    fn bytes_allocated(&self) -> u64 {
+        self.0.bytes_allocated
+    }
+
+    /// ``reused / (reused + created)``; 0.0 before the first put.
+    #[getter]
+    fn reuse_ratio(&self) -> f64 {
+        self.0.reuse_ratio
+    }
+
+    /// ``"low"``, ``"medium"``, ``"high"`` or ``"critical"``.
+    #[getter]
+    fn pressure(&self) -> &'static str {
+        self.0.pressure.as_str()
+    }
+
+    /// Per-domain figures: a new dict from every name of
+    /// ``memacct.POOL_DOMAINS`` to its ``DomainStats``.
+    #[getter]
+    fn domains<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for (d, s) in Domain::ALL.iter().zip(&self.0.domains) {
+            out.set_item(d.as_str(), PyDomainStats(*s))?;
+        }
+        Ok(out)
+    }
+
+    /// A plain dict of every attribute (``domains`` a dict of dicts), ready
+    /// for ``json.dumps``.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.0;
+        let d = PyDict::new(py);
+        d.set_item(intern!(py, "policy"), s.policy.as_str())?;
+        for (name, v) in counters(s) {
+            d.set_item(name, v)?;
+        }
+        d.set_item(intern!(py, "reuse_ratio"), s.reuse_ratio)?;
+        d.set_item(intern!(py, "pressure"), s.pressure.as_str())?;
+        let domains = PyDict::new(py);
+        for (dom, ds) in Domain::ALL.iter().zip(&s.domains) {
+            domains.set_item(dom.as_str(), domain_dict(py, ds)?)?;
+        }
+        d.set_item(intern!(py, "domains"), domains)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.0;
+        let fields: Vec<String> = counters(s)
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        format!(
+            "PoolStats(policy='{}', {}, reuse_ratio={}, pressure='{}')",
+            s.policy.as_str(),
+            fields.join(", "),
+            s.reuse_ratio,
+            s.pressure.as_str()
+        )
+    }
+}
+
+/// Adds the pool's classes and constants to the module.
+pub(crate) fn add_pool(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<PyPool>()?;
+    m.add_class::<PyPoolSlot>()?;
+    m.add_class::<PyPoolStats>()?;
+    m.add_class::<PyDomainStats>()?;
+    m.add(
+        "POOL_DOMAINS",
+        PyTuple::new(py, Domain::ALL.map(Domain::as_str))?,
+    )?;
+    m.add(
+        "POOL_POLICIES",
+        PyTuple::new(py, PolicyKind::ALL.map(PolicyKind::as_str))?,
+    )?;
+    Ok(())
+}
