@@ -16,6 +16,11 @@
          codec_blob_info/1, codec_limits/0,
          dictionary_train/2, dictionary_load/1, dictionary_load_dirty/1,
          dictionary_to_binary/1, dictionary_id/1]).
+-export([pool_new/1, pool_restore/2, pool_checkpoint/2,
+         pool_put/5, pool_put_dirty/5, pool_update/3, pool_update_dirty/3,
+         pool_get/2, pool_get_dirty/2, pool_decode_dirty/2,
+         pool_release/2, pool_contains/2, pool_size/1, pool_expire/1,
+         pool_clear/1, pool_stats/1, pool_limits/0]).
 
 -on_load(init/0).
 -compile(warn_missing_spec_all).
@@ -35,7 +40,21 @@
 %% A dictionary resource (`is_reference/1' is true of NIF resources).
 -type codec_result() :: {ok, binary()} | {error, {atom(), binary()}}.
 
--export_type([report/0, etf_opts/0, result/0, dict/0, codec_result/0]).
+-type pool() :: reference().
+%% A state pool resource.
+-type pool_config() :: {{non_neg_integer(), none | pos_integer(), none | pos_integer(),
+                         atom(), reject | evict, none | non_neg_integer(), pos_integer()},
+                        {non_neg_integer(),
+                         [{atom(), none | pos_integer(), none | pos_integer(),
+                           none | non_neg_integer()}],
+                         dict() | none, integer(), non_neg_integer()}}.
+%% What `memacct_pool:new/1' normalises its options to (see `pool.rs').
+-type pool_error() :: {error, {atom(), binary()}}.
+-type pool_get_result() :: {ok, term()} | {etf, binary()} | {dirty_blob, binary()}
+                         | pool_error().
+
+-export_type([report/0, etf_opts/0, result/0, dict/0, codec_result/0,
+              pool/0, pool_config/0, pool_error/0, pool_get_result/0]).
 
 %% Loads the shared object from the application's priv directory, or from
 %% `../priv' next to this beam when the application is not known to the code
@@ -149,4 +168,94 @@ dictionary_to_binary(_Dict) ->
 %% @doc The dictionary's id.
 -spec dictionary_id(dict()) -> non_neg_integer().
 dictionary_id(_Dict) ->
+    erlang:nif_error(nif_not_loaded).
+
+%%% ---------------------------------------------------------------------------
+%%% State pool (see native/src/pool.rs)
+
+%% @doc A new pool.
+-spec pool_new(pool_config()) -> {ok, pool()} | pool_error().
+pool_new(_Config) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc A pool holding a checkpoint's entries (dirty I/O scheduler).
+-spec pool_restore(binary(), pool_config()) -> {ok, pool()} | pool_error().
+pool_restore(_Path, _Config) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Write a checkpoint (dirty I/O scheduler).
+-spec pool_checkpoint(pool(), binary()) -> {ok, non_neg_integer()} | pool_error().
+pool_checkpoint(_Pool, _Path) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Store ETF on a normal scheduler (`dirty' when the payload is large).
+-spec pool_put(pool(), atom(), binary(), boolean(), default | none | non_neg_integer()) ->
+          {ok, non_neg_integer()} | pool_error() | dirty.
+pool_put(_Pool, _Domain, _Etf, _Owned, _Ttl) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Store ETF on a dirty CPU scheduler.
+-spec pool_put_dirty(pool(), atom(), binary(), boolean(), default | none | non_neg_integer()) ->
+          {ok, non_neg_integer()} | pool_error().
+pool_put_dirty(_Pool, _Domain, _Etf, _Owned, _Ttl) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Replace a payload on a normal scheduler (`dirty' when large).
+-spec pool_update(pool(), non_neg_integer(), binary()) -> ok | pool_error() | dirty.
+pool_update(_Pool, _Handle, _Etf) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Replace a payload on a dirty CPU scheduler.
+-spec pool_update_dirty(pool(), non_neg_integer(), binary()) -> ok | pool_error().
+pool_update_dirty(_Pool, _Handle, _Etf) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Read an entry on a normal scheduler.
+-spec pool_get(pool(), non_neg_integer()) -> pool_get_result() | dirty.
+pool_get(_Pool, _Handle) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Read an entry on a dirty CPU scheduler.
+-spec pool_get_dirty(pool(), non_neg_integer()) -> pool_get_result().
+pool_get_dirty(_Pool, _Handle) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Decode a stored blob on a dirty CPU scheduler.
+-spec pool_decode_dirty(pool(), binary()) -> pool_get_result().
+pool_decode_dirty(_Pool, _Blob) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Release an entry.
+-spec pool_release(pool(), non_neg_integer()) -> ok | pool_error().
+pool_release(_Pool, _Handle) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Whether a handle names a live entry.
+-spec pool_contains(pool(), non_neg_integer()) -> boolean().
+pool_contains(_Pool, _Handle) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Live entries.
+-spec pool_size(pool()) -> non_neg_integer().
+pool_size(_Pool) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Remove expired entries (dirty CPU scheduler).
+-spec pool_expire(pool()) -> non_neg_integer().
+pool_expire(_Pool) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Release every entry (dirty CPU scheduler).
+-spec pool_clear(pool()) -> non_neg_integer().
+pool_clear(_Pool) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc The pool's figures.
+-spec pool_stats(pool()) -> map().
+pool_stats(_Pool) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc `{CopyNormalMax, DecodeNormalMax}'.
+-spec pool_limits() -> {pos_integer(), pos_integer()}.
+pool_limits() ->
     erlang:nif_error(nif_not_loaded).

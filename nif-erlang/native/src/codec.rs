@@ -56,6 +56,11 @@ pub struct DictRes {
 impl rustler::Resource for DictRes {}
 
 impl DictRes {
+    /// The parsed dictionary (the state pool compresses with it).
+    pub(crate) fn dict(&self) -> &Dictionary {
+        &self.dict
+    }
+
     fn new(dict: Dictionary) -> ResourceArc<DictRes> {
         let bytes = dict.to_bytes();
         ResourceArc::new(DictRes { dict, bytes })

@@ -12,6 +12,7 @@ use rustler::{Atom, Binary, Encoder, Env, Error as NifError, NifResult, Term};
 
 mod codec;
 mod live;
+mod pool;
 mod vm;
 
 use live::{live_options, Live, Walk};
@@ -55,6 +56,10 @@ rustler::atoms! {
     codec,
     bad_dictionary,
     invalid_option,
+    pool_exhausted,
+    stale_handle,
+    bad_checkpoint,
+    io,
 }
 
 /// Largest ETF input (bytes; for compressed input, compressed plus declared
@@ -121,6 +126,10 @@ pub(crate) fn error_term<'a>(env: Env<'a>, e: &Error) -> Term<'a> {
         "codec" => codec(),
         "bad_dictionary" => bad_dictionary(),
         "invalid_option" => invalid_option(),
+        "pool_exhausted" => pool_exhausted(),
+        "stale_handle" => stale_handle(),
+        "bad_checkpoint" => bad_checkpoint(),
+        "io" => io(),
         // A code added to the core later: still an atom, made on demand.
         other => Atom::from_str(env, other).unwrap_or_else(|_| unsupported()),
     };

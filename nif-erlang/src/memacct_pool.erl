@@ -1,0 +1,456 @@
+%%% @doc An off-heap state pool: Erlang terms stored compactly outside every
+%%% process heap, addressed by integer handles, with limits, six eviction
+%%% policies, TTLs, per-process ownership with immediate reclaim, and
+%%% crash-safe checkpoints.
+%%%
+%%% The pool is a NIF resource over `memacct_core::pool::Pool' (Rust): no
+%%% gen_server, no ETS table, no sweeper process and no timers. Every call
+%%% runs in the calling process; the pool is sharded (one mutex per shard),
+%%% so processes on different schedulers rarely meet.
+%%%
+%%% == Quick start ==
+%%% ```
+%%% 1> {ok, P} = memacct_pool:new(#{max_entries => 10000, policy => lru}).
+%%% 2> {ok, H} = memacct_pool:acquire(P, session, #{id => <<"conn-1">>, phase => init}).
+%%% 3> memacct_pool:get(P, H).
+%%% {ok,#{id => <<"conn-1">>,phase => init}}
+%%% 4> ok = memacct_pool:release(P, H), memacct_pool:get(P, H).
+%%% {error,{stale_handle,<<"stale handle ...">>}}
+%%% '''
+%%%
+%%% == Handles ==
+%%% A handle is a positive integer (generation, shard and slot packed in 64
+%%% bits). It is valid until its entry is released, evicted, expired, or
+%%% reclaimed because its owner exited; any later use of it — `get',
+%%% `update', `release' — is `{error, {stale_handle, Msg}}', and it can never
+%%% reach the entry that later takes its slot. Handles belong to one pool:
+%%% restored entries get new handles.
+%%%
+%%% == Storage ==
+%%% A value is stored as `term_to_binary(Value)': ETF shorter than
+%%% `compress_min_bytes' (default 256) as is, longer ETF through memacct's
+%%% codec (see {@link memacct:compress/2}; with the pool's `dictionary', if
+%%% given). `get' gives back a term `=:=' to the one stored.
+%%%
+%%% == Ownership ==
+%%% {@link acquire/3} stores an entry owned by the calling process. The pool
+%%% monitors each owner process (a NIF monitor, `enif_monitor_process', set
+%%% on its first acquire); when it exits, for any reason, all its entries
+%%% are released at once by the monitor's callback — no message, no
+%%% gen_server, no polling. Owner ids are 64-bit numbers drawn from one
+%%% VM-wide counter that starts at a random value (never a pid's internal
+%%% number, which the VM reuses), so owner ids kept in a checkpoint do not
+%%% collide with those of the restoring VM: restored entries have no owner
+%%% process. {@link put/3} stores an entry without owner.
+%%%
+%%% == Limits, eviction, TTL ==
+%%% `max_entries' and `max_bytes' (payload bytes after compaction) hold
+%%% pool-wide and per domain exactly, across shards. When a put would pass
+%%% one, `on_full => reject' answers `{error, {pool_exhausted, Msg}}'
+%%% (backpressure) and `on_full => evict' (the default) evicts the policy's
+%%% victim first. TTLs need no timers: an expired entry is never returned
+%%% (every access checks), writes sweep a bounded number of due entries, and
+%%% {@link expire/1} sweeps all of them.
+%%%
+%%% == Scheduling ==
+%%% Every call is O(1) in the number of entries. Puts, updates and gets of
+%%% small payloads run on the calling normal scheduler; large ones (codec
+%%% work above {@link memacct:codec_scheduling_limits/0}, payloads above
+%%% `element(1, scheduling_limits())' bytes, ETF above
+%%% `element(2, scheduling_limits())' bytes) move to a dirty CPU scheduler
+%%% or to `binary_to_term/1'. {@link checkpoint/2}, {@link restore/2},
+%%% {@link clear/1} and {@link expire/1} always run on dirty schedulers.
+%%%
+%%% == Errors ==
+%%% Results are `{error, {Code, Message}}' with `Code' one of
+%%% `pool_exhausted', `stale_handle', `bad_checkpoint', `io',
+%%% `invalid_option' (or a codec code for a corrupt checkpoint payload). An
+%%% argument of the wrong type (not a pool, a negative handle, an unknown
+%%% domain or option) raises `badarg'.
+-module(memacct_pool).
+
+-export([new/0, new/1, put/3, put/4, acquire/3, acquire/4, get/2, update/3,
+         release/2, contains/2, stats/1, size/1, expire/1, clear/1,
+         checkpoint/2, restore/2, scheduling_limits/0]).
+
+-compile(warn_missing_spec_all).
+
+-define(DEFAULT_LEVEL, 3).
+-define(DEFAULT_COMPRESS_MIN, 256).
+-define(DEFAULT_SEED, 16#6d656d6163637421).
+-define(DEFAULT_TTL_RESOLUTION_MS, 1000).
+-define(U64_MAX, 16#FFFFFFFFFFFFFFFF).
+-define(DOMAINS, [session, shared, registry, cache, ephemeral]).
+
+-opaque pool() :: reference().
+%% A pool (a NIF resource). It lives as long as a process (or
+%% `persistent_term') refers to it.
+
+-type handle() :: pos_integer().
+%% An entry's address; see "Handles" above.
+
+-type domain() :: session | shared | registry | cache | ephemeral.
+%% The kind of state an entry holds: each domain has its own optional limits
+%% and default TTL, and its own figures in {@link stats/1}.
+
+-type policy() :: lru | lfu | fifo | ttl | random | s3fifo.
+
+-type domain_options() :: #{max_entries => pos_integer(),
+                            max_bytes => pos_integer(),
+                            default_ttl_ms => non_neg_integer()}.
+
+-type options() :: #{max_entries => pos_integer(),
+                     max_bytes => pos_integer(),
+                     shards => non_neg_integer(),
+                     policy => policy(),
+                     on_full => reject | evict,
+                     default_ttl_ms => non_neg_integer(),
+                     ttl_resolution_ms => pos_integer(),
+                     domains => #{domain() => domain_options()},
+                     seed => non_neg_integer(),
+                     dictionary => memacct:dictionary(),
+                     level => 1..22,
+                     compress_min_bytes => non_neg_integer() | infinity}.
+%% <dl>
+%% <dt>`max_entries', `max_bytes'</dt><dd>Pool-wide limits (default: none).</dd>
+%% <dt>`shards'</dt><dd>1..256; 0 (default) picks 2 × CPUs rounded to a power
+%%   of two, at most 64. With one shard eviction order is exactly the
+%%   policy's; with more it is exact within each shard.</dd>
+%% <dt>`policy'</dt><dd>`lru' (default), `lfu', `fifo', `ttl' (soonest to
+%%   expire first), `random' (seeded by `seed'), `s3fifo' (scan-resistant).</dd>
+%% <dt>`on_full'</dt><dd>`evict' (default) or `reject'.</dd>
+%% <dt>`default_ttl_ms'</dt><dd>TTL of entries of domains without their own
+%%   (default: none).</dd>
+%% <dt>`ttl_resolution_ms'</dt><dd>Granularity of the expiry wheel (default
+%%   1000): sweeps remove an entry at most this late; gets never return an
+%%   expired entry.</dd>
+%% <dt>`domains'</dt><dd>Per-domain `max_entries', `max_bytes',
+%%   `default_ttl_ms'.</dd>
+%% <dt>`dictionary', `level', `compress_min_bytes'</dt><dd>How values are
+%%   compacted: a trained dictionary (see {@link memacct:train_dictionary/2}),
+%%   the zstd level (default 3), and the ETF size from which values are
+%%   compressed (default 256; `infinity': never).</dd>
+%% </dl>
+
+-type put_options() :: #{ttl_ms => non_neg_integer() | infinity}.
+%% `ttl_ms': this entry's TTL (`infinity': none) instead of its domain's.
+
+-type pressure() :: low | medium | high | critical.
+%% The tighter of entries/`max_entries' and bytes/`max_bytes': low below
+%% 60%, medium below 80%, high below 90%, critical from 90%.
+
+-type domain_stats() :: #{entries := non_neg_integer(), bytes := non_neg_integer(),
+                          hits := non_neg_integer(), evicted := non_neg_integer(),
+                          expired := non_neg_integer(),
+                          max_entries := pos_integer() | none,
+                          max_bytes := pos_integer() | none}.
+
+-type stats() :: #{policy := policy(), shards := pos_integer(),
+                   in_use := non_neg_integer(), available := non_neg_integer(),
+                   created := non_neg_integer(), reused := non_neg_integer(),
+                   released := non_neg_integer(), evicted := non_neg_integer(),
+                   expired := non_neg_integer(), rejected := non_neg_integer(),
+                   hits := non_neg_integer(), misses := non_neg_integer(),
+                   bytes_stored := non_neg_integer(),
+                   bytes_allocated := non_neg_integer(),
+                   reuse_ratio := float(), pressure := pressure(),
+                   domains := #{domain() => domain_stats()},
+                   owners := non_neg_integer(), reclaimed := non_neg_integer(),
+                   max_entries := pos_integer() | none,
+                   max_bytes := pos_integer() | none}.
+%% <dl>
+%% <dt>`in_use'</dt><dd>Live entries (expired ones not yet swept included;
+%%   gets never return those).</dd>
+%% <dt>`available'</dt><dd>Freed slots kept for reuse.</dd>
+%% <dt>`created', `reused'</dt><dd>Puts that took a new slot / a freed one;
+%%   `reuse_ratio' is `reused / (reused + created)' (0.0 before the first
+%%   put, never above 1.0).</dd>
+%% <dt>`released', `evicted', `expired', `rejected'</dt><dd>Entries that
+%%   left by release (including owner reclaim and `clear'), by eviction, by
+%%   TTL; puts and updates refused.</dd>
+%% <dt>`hits', `misses'</dt><dd>Gets that found their entry / that did not.</dd>
+%% <dt>`bytes_stored'</dt><dd>Payload bytes (after compaction).</dd>
+%% <dt>`bytes_allocated'</dt><dd>What the pool's storage holds: payload
+%%   buffers plus slab, policy, expiry and owner structures. Released
+%%   payloads are freed, so it returns to its baseline when entries leave.</dd>
+%% <dt>`owners', `reclaimed'</dt><dd>Processes monitored as owners; entries
+%%   released because their owner exited.</dd>
+%% </dl>
+%% Shards are read one after another: exact when no writer runs, each
+%% figure exact for some instant of the call otherwise.
+
+-type error() :: {error, {atom(), binary()}}.
+
+-export_type([pool/0, handle/0, domain/0, policy/0, options/0,
+              domain_options/0, put_options/0, pressure/0, stats/0,
+              domain_stats/0, error/0]).
+
+%%% ---------------------------------------------------------------------------
+%%% Creating
+
+%% @doc {@link new/1} with default options: an unlimited LRU pool.
+-spec new() -> {ok, pool()} | error().
+new() ->
+    new(#{}).
+
+%% @doc A new, empty pool. A bad option type or an unknown option raises
+%% `badarg'; a value the core refuses (e.g. `shards => 1000', `level => 30')
+%% is `{error, {invalid_option, Msg}}'.
+-spec new(options()) -> {ok, pool()} | error().
+new(Opts) when is_map(Opts) ->
+    memacct_nif:pool_new(config(Opts, [Opts]));
+new(Opts) ->
+    badarg([Opts], 1, <<"options must be a map">>).
+
+%% @doc A new pool configured by `Opts' (as {@link new/1}) holding the entries
+%% of the checkpoint at `Path', with new handles and the TTLs they had left.
+%% `{error, {bad_checkpoint, _}}' for a truncated or corrupt file,
+%% `{error, {io, _}}' for an unreadable one, `pool_exhausted' if the entries
+%% do not fit under `on_full => reject'. Give the same `dictionary' as the
+%% checkpointed pool had.
+-spec restore(file:filename_all(), options()) -> {ok, pool()} | error().
+restore(Path, Opts) when is_map(Opts) ->
+    Args = [Path, Opts],
+    memacct_nif:pool_restore(path(Path, Args, 1), config(Opts, Args));
+restore(Path, Opts) ->
+    badarg([Path, Opts], 2, <<"options must be a map">>).
+
+%% @doc Writes the live entries (domain, owner id, TTL left, payload) to
+%% `Path' crash-safely (temporary file, fsync, rename, fsync of the
+%% directory). Returns how many entries were written.
+-spec checkpoint(pool(), file:filename_all()) -> {ok, non_neg_integer()} | error().
+checkpoint(Pool, Path) ->
+    memacct_nif:pool_checkpoint(Pool, path(Path, [Pool, Path], 2)).
+
+%%% ---------------------------------------------------------------------------
+%%% Entries
+
+%% @doc Stores `Value' in `Domain' without owner (it stays until released,
+%% evicted or expired). `{error, {pool_exhausted, Msg}}' when a limit is
+%% reached under `on_full => reject' (or nothing can be evicted).
+-spec put(pool(), domain(), term()) -> {ok, handle()} | error().
+put(Pool, Domain, Value) ->
+    put(Pool, Domain, Value, #{}).
+
+%% @doc {@link put/3} with options (`ttl_ms').
+-spec put(pool(), domain(), term(), put_options()) -> {ok, handle()} | error().
+put(Pool, Domain, Value, Opts) ->
+    store(Pool, Domain, Value, Opts, false, [Pool, Domain, Value, Opts]).
+
+%% @doc {@link put/3}, the entry owned by the calling process: released at
+%% once when the process exits (see "Ownership").
+-spec acquire(pool(), domain(), term()) -> {ok, handle()} | error().
+acquire(Pool, Domain, Value) ->
+    acquire(Pool, Domain, Value, #{}).
+
+%% @doc {@link acquire/3} with options (`ttl_ms').
+-spec acquire(pool(), domain(), term(), put_options()) -> {ok, handle()} | error().
+acquire(Pool, Domain, Value, Opts) ->
+    store(Pool, Domain, Value, Opts, true, [Pool, Domain, Value, Opts]).
+
+-spec store(pool(), domain(), term(), put_options(), boolean(), [term()]) ->
+          {ok, handle()} | error().
+store(Pool, Domain, Value, Opts, Owned, Args) when is_atom(Domain), is_map(Opts) ->
+    Ttl = case Opts of
+              #{ttl_ms := infinity} -> none;
+              #{ttl_ms := T} when is_integer(T), T >= 0, T =< ?U64_MAX -> T;
+              #{ttl_ms := _} -> badarg(Args, 4, <<"ttl_ms must be a non-negative integer or infinity">>);
+              _ -> default
+          end,
+    check_keys(Opts, [ttl_ms], Args, 4),
+    Etf = term_to_binary(Value),
+    case memacct_nif:pool_put(Pool, Domain, Etf, Owned, Ttl) of
+        dirty -> memacct_nif:pool_put_dirty(Pool, Domain, Etf, Owned, Ttl);
+        R -> R
+    end;
+store(_Pool, Domain, _Value, _Opts, _Owned, Args) when is_atom(Domain) ->
+    badarg(Args, 4, <<"options must be a map">>);
+store(_Pool, _Domain, _Value, _Opts, _Owned, Args) ->
+    badarg(Args, 2, <<"domain must be one of session, shared, registry, cache, ephemeral">>).
+
+%% @doc The value stored under `Handle' (an access: it counts for the
+%% policy, the hit counters, and the TTL check).
+-spec get(pool(), handle()) -> {ok, term()} | error().
+get(Pool, Handle) when is_integer(Handle) ->
+    R = case memacct_nif:pool_get(Pool, Handle) of
+            dirty -> memacct_nif:pool_get_dirty(Pool, Handle);
+            R0 -> R0
+        end,
+    decoded(Pool, R);
+get(Pool, Handle) ->
+    badarg([Pool, Handle], 2, <<"a handle is a non-negative integer">>).
+
+-spec decoded(pool(), memacct_nif:pool_get_result()) -> {ok, term()} | error().
+decoded(_Pool, {ok, _} = R) ->
+    R;
+decoded(Pool, {dirty_blob, Blob}) ->
+    decoded(Pool, memacct_nif:pool_decode_dirty(Pool, Blob));
+decoded(_Pool, {etf, Etf}) ->
+    try binary_to_term(Etf) of
+        T -> {ok, T}
+    catch
+        error:badarg ->
+            {error, {invalid_value, <<"the stored ETF is rejected by binary_to_term/1">>}}
+    end;
+decoded(_Pool, {error, _} = E) ->
+    E.
+
+%% @doc Replaces the value under `Handle' (an access; its TTL is unchanged).
+%% A value that grows past a limit is refused (`reject') or makes room
+%% (`evict') like a put.
+-spec update(pool(), handle(), term()) -> ok | error().
+update(Pool, Handle, Value) when is_integer(Handle) ->
+    Etf = term_to_binary(Value),
+    case memacct_nif:pool_update(Pool, Handle, Etf) of
+        dirty -> memacct_nif:pool_update_dirty(Pool, Handle, Etf);
+        R -> R
+    end;
+update(Pool, Handle, Value) ->
+    badarg([Pool, Handle, Value], 2, <<"a handle is a non-negative integer">>).
+
+%% @doc Releases the entry: its handle is stale from now on. Releasing it
+%% again is `{error, {stale_handle, Msg}}' and touches nothing.
+-spec release(pool(), handle()) -> ok | error().
+release(Pool, Handle) when is_integer(Handle) ->
+    memacct_nif:pool_release(Pool, Handle);
+release(Pool, Handle) ->
+    badarg([Pool, Handle], 2, <<"a handle is a non-negative integer">>).
+
+%% @doc Whether `Handle' names a live, unexpired entry (not an access).
+-spec contains(pool(), handle()) -> boolean().
+contains(Pool, Handle) when is_integer(Handle) ->
+    memacct_nif:pool_contains(Pool, Handle);
+contains(Pool, Handle) ->
+    badarg([Pool, Handle], 2, <<"a handle is a non-negative integer">>).
+
+%%% ---------------------------------------------------------------------------
+%%% The pool as a whole
+
+%% @doc The pool's figures (see {@type stats()}).
+-spec stats(pool()) -> stats().
+stats(Pool) ->
+    memacct_nif:pool_stats(Pool).
+
+%% @doc Live entries (including expired ones not yet swept).
+-spec size(pool()) -> non_neg_integer().
+size(Pool) ->
+    memacct_nif:pool_size(Pool).
+
+%% @doc Removes every expired entry now; returns how many.
+-spec expire(pool()) -> non_neg_integer().
+expire(Pool) ->
+    memacct_nif:pool_expire(Pool).
+
+%% @doc Releases every entry; returns how many.
+-spec clear(pool()) -> non_neg_integer().
+clear(Pool) ->
+    memacct_nif:pool_clear(Pool).
+
+%% @doc The pool's scheduling thresholds in bytes: payloads up to
+%% `CopyBytes' are copied and ETF up to `DecodeBytes' is decoded on the
+%% calling normal scheduler (compression follows
+%% {@link memacct:codec_scheduling_limits/0}).
+-spec scheduling_limits() -> {CopyBytes :: pos_integer(), DecodeBytes :: pos_integer()}.
+scheduling_limits() ->
+    memacct_nif:pool_limits().
+
+%%% ---------------------------------------------------------------------------
+%%% Internals
+
+-spec config(map(), [term()]) -> memacct_nif:pool_config().
+config(Opts, Args) ->
+    Pos = length(Args),
+    check_keys(Opts, [max_entries, max_bytes, shards, policy, on_full, default_ttl_ms,
+                      ttl_resolution_ms, domains, seed, dictionary, level,
+                      compress_min_bytes], Args, Pos),
+    Limit = fun(K, M) -> limit(maps:get(K, M, none), K, Args, Pos) end,
+    Ttl = fun(K, M) -> ttl(maps:get(K, M, none), K, Args, Pos) end,
+    Shards = int(maps:get(shards, Opts, 0), 0, shards, Args, Pos),
+    Policy = case maps:get(policy, Opts, lru) of
+                 P when P =:= lru; P =:= lfu; P =:= fifo; P =:= ttl; P =:= random;
+                        P =:= s3fifo; P =:= s3_fifo -> P;
+                 _ -> badarg(Args, Pos, <<"policy must be lru, lfu, fifo, ttl, random or s3fifo">>)
+             end,
+    OnFull = case maps:get(on_full, Opts, evict) of
+                 F when F =:= reject; F =:= evict -> F;
+                 _ -> badarg(Args, Pos, <<"on_full must be reject or evict">>)
+             end,
+    Res = int(maps:get(ttl_resolution_ms, Opts, ?DEFAULT_TTL_RESOLUTION_MS), 0,
+              ttl_resolution_ms, Args, Pos),
+    Seed = int(maps:get(seed, Opts, ?DEFAULT_SEED), 0, seed, Args, Pos),
+    Domains = case maps:get(domains, Opts, #{}) of
+                  DM when is_map(DM) ->
+                      [domain_config(D, C, Args, Pos) || {D, C} <- maps:to_list(DM)];
+                  _ -> badarg(Args, Pos, <<"domains must be a map">>)
+              end,
+    Dict = case maps:get(dictionary, Opts, none) of
+               none -> none;
+               D when is_reference(D) -> D;
+               _ -> badarg(Args, Pos, <<"dictionary must be a memacct:dictionary()">>)
+           end,
+    Level = case maps:get(level, Opts, ?DEFAULT_LEVEL) of
+                L when is_integer(L) -> max(-(1 bsl 31), min(L, 1 bsl 31));
+                _ -> badarg(Args, Pos, <<"level must be an integer in 1..22">>)
+            end,
+    CMin = case maps:get(compress_min_bytes, Opts, ?DEFAULT_COMPRESS_MIN) of
+               infinity -> ?U64_MAX;
+               C -> int(C, 0, compress_min_bytes, Args, Pos)
+           end,
+    {{Shards, Limit(max_entries, Opts), Limit(max_bytes, Opts), Policy, OnFull,
+      Ttl(default_ttl_ms, Opts), Res},
+     {Seed, Domains, Dict, Level, CMin}}.
+
+-spec domain_config(term(), term(), [term()], pos_integer()) ->
+          {domain(), none | pos_integer(), none | pos_integer(), none | non_neg_integer()}.
+domain_config(D, C, Args, Pos) when is_map(C) ->
+    case lists:member(D, ?DOMAINS) of
+        true -> ok;
+        false -> badarg(Args, Pos, <<"domains: keys must be session, shared, registry, cache or ephemeral">>)
+    end,
+    check_keys(C, [max_entries, max_bytes, default_ttl_ms], Args, Pos),
+    {D, limit(maps:get(max_entries, C, none), max_entries, Args, Pos),
+     limit(maps:get(max_bytes, C, none), max_bytes, Args, Pos),
+     ttl(maps:get(default_ttl_ms, C, none), default_ttl_ms, Args, Pos)};
+domain_config(_D, _C, Args, Pos) ->
+    badarg(Args, Pos, <<"domains: each value must be a map">>).
+
+-spec limit(term(), atom(), [term()], pos_integer()) -> none | pos_integer().
+limit(none, _K, _Args, _Pos) -> none;
+limit(infinity, _K, _Args, _Pos) -> none;
+limit(V, K, Args, Pos) -> int(V, 1, K, Args, Pos).
+
+-spec ttl(term(), atom(), [term()], pos_integer()) -> none | non_neg_integer().
+ttl(none, _K, _Args, _Pos) -> none;
+ttl(infinity, _K, _Args, _Pos) -> none;
+ttl(V, K, Args, Pos) -> int(V, 0, K, Args, Pos).
+
+-spec int(term(), non_neg_integer(), atom(), [term()], pos_integer()) -> non_neg_integer().
+int(V, Min, _K, _Args, _Pos) when is_integer(V), V >= Min, V =< ?U64_MAX ->
+    V;
+int(_V, Min, K, Args, Pos) ->
+    badarg(Args, Pos, iolist_to_binary(io_lib:format("~p must be an integer in ~B..2^64-1",
+                                                     [K, Min]))).
+
+-spec path(term(), [term()], pos_integer()) -> binary().
+path(Path, _Args, _Pos) when is_binary(Path) ->
+    Path;
+path(Path, Args, Pos) ->
+    try unicode:characters_to_binary(filename:flatten(Path), unicode, file:native_name_encoding()) of
+        B when is_binary(B) -> B;
+        _ -> badarg(Args, Pos, <<"not a file name">>)
+    catch
+        error:_ -> badarg(Args, Pos, <<"not a file name">>)
+    end.
+
+-spec check_keys(map(), [atom()], [term()], pos_integer()) -> ok.
+check_keys(Opts, Known, Args, Pos) ->
+    case maps:keys(maps:without(Known, Opts)) of
+        [] -> ok;
+        Unknown ->
+            badarg(Args, Pos, iolist_to_binary(io_lib:format("unknown option(s) ~p; known: ~p",
+                                                             [Unknown, Known])))
+    end.
+
+-spec badarg([term()], pos_integer(), binary()) -> no_return().
+badarg(Args, Pos, Why) ->
+    erlang:error(badarg, Args, [{error_info, #{module => memacct, cause => #{Pos => Why}}}]).

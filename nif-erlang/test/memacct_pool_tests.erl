@@ -1,0 +1,311 @@
+-module(memacct_pool_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+new(Opts) ->
+    {ok, P} = memacct_pool:new(Opts),
+    P.
+
+stale(R) ->
+    ?assertMatch({error, {stale_handle, Msg}} when is_binary(Msg), R).
+
+alive(P, H) -> memacct_pool:contains(P, H).
+
+%%% Basics
+
+round_trip_test() ->
+    P = new(#{}),
+    Values = [1, atom, <<"bin">>, #{a => 1, <<"k">> => [1.5, {x, y}]}, lists:seq(1, 500),
+              make_ref(), self(), {deep, lists:duplicate(100, #{k => <<"v">>})},
+              binary:copy(<<"x">>, 100000)],
+    Hs = [begin {ok, H} = memacct_pool:put(P, session, V), H end || V <- Values],
+    [?assertEqual({ok, V}, memacct_pool:get(P, H)) || {V, H} <- lists:zip(Values, Hs)],
+    ?assertEqual(length(Values), memacct_pool:size(P)),
+    ?assert(lists:all(fun(H) -> is_integer(H) andalso H > 0 end, Hs)).
+
+compact_storage_test() ->
+    P = new(#{}),
+    State = #{tools => [#{name => <<"tool">>, description => binary:copy(<<"abc ">>, 50)}
+                        || _ <- lists:seq(1, 20)]},
+    {ok, _} = memacct_pool:put(P, session, State),
+    #{bytes_stored := Stored} = memacct_pool:stats(P),
+    ?assert(Stored < byte_size(term_to_binary(State)) div 4).
+
+dictionary_test() ->
+    Samples = [#{id => integer_to_binary(I), phase => initialized,
+                 caps => #{tools => true, resources => false}} || I <- lists:seq(1, 40)],
+    {ok, D} = memacct:train_dictionary(Samples, #{max_bytes => 4096}),
+    P = new(#{dictionary => D, compress_min_bytes => 0}),
+    [begin {ok, H} = memacct_pool:put(P, session, S), {ok, S} = memacct_pool:get(P, H) end
+     || S <- Samples].
+
+update_test() ->
+    P = new(#{}),
+    {ok, H} = memacct_pool:put(P, cache, a),
+    ok = memacct_pool:update(P, H, lists:seq(1, 1000)),
+    ?assertEqual({ok, lists:seq(1, 1000)}, memacct_pool:get(P, H)),
+    ok = memacct_pool:update(P, H, b),
+    ?assertEqual({ok, b}, memacct_pool:get(P, H)).
+
+stale_handle_test() ->
+    P = new(#{}),
+    {ok, H} = memacct_pool:put(P, shared, x),
+    ok = memacct_pool:release(P, H),
+    stale(memacct_pool:get(P, H)),
+    stale(memacct_pool:release(P, H)),
+    stale(memacct_pool:update(P, H, y)),
+    ?assertNot(alive(P, H)),
+    %% The slot's next occupant is not reachable through the old handle.
+    {ok, H2} = memacct_pool:put(P, shared, z),
+    ?assertNotEqual(H, H2),
+    stale(memacct_pool:get(P, H)),
+    ?assertEqual({ok, z}, memacct_pool:get(P, H2)),
+    %% Handles never issued.
+    stale(memacct_pool:get(P, 0)),
+    stale(memacct_pool:get(P, 16#FFFFFFFFFFFFFFFF)),
+    stale(memacct_pool:release(P, 12345)),
+    #{misses := Misses} = memacct_pool:stats(P),
+    ?assert(Misses >= 2).
+
+badarg_test_() ->
+    P = new(#{}),
+    {ok, H} = memacct_pool:put(P, session, v),
+    Bad = [fun() -> memacct_pool:get(P, -1) end,
+           fun() -> memacct_pool:get(P, 1 bsl 64) end,
+           fun() -> memacct_pool:get(P, foo) end,
+           fun() -> memacct_pool:get(not_a_pool, H) end,
+           fun() -> memacct_pool:get(make_ref(), H) end,
+           fun() -> memacct_pool:put(P, nodomain, v) end,
+           fun() -> memacct_pool:put(P, "session", v) end,
+           fun() -> memacct_pool:put(P, session, v, #{ttl_ms => -1}) end,
+           fun() -> memacct_pool:put(P, session, v, #{bogus => 1}) end,
+           fun() -> memacct_pool:put(P, session, v, []) end,
+           fun() -> memacct_pool:put(self(), session, v) end,
+           fun() -> memacct_pool:update(P, -5, v) end,
+           fun() -> memacct_pool:release(P, 1.0) end,
+           fun() -> memacct_pool:contains(P, <<>>) end,
+           fun() -> memacct_pool:stats(42) end,
+           fun() -> memacct_pool:size(<<>>) end,
+           fun() -> memacct_pool:expire(x) end,
+           fun() -> memacct_pool:clear([]) end,
+           fun() -> memacct_pool:checkpoint(P, 42) end,
+           fun() -> memacct_pool:checkpoint(nopool, "/tmp/x") end,
+           fun() -> memacct_pool:restore("/tmp/x", nomap) end,
+           fun() -> memacct_pool:new(not_a_map) end,
+           fun() -> memacct_pool:new(#{max_entries => 0}) end,
+           fun() -> memacct_pool:new(#{max_entries => -1}) end,
+           fun() -> memacct_pool:new(#{policy => mru}) end,
+           fun() -> memacct_pool:new(#{on_full => drop}) end,
+           fun() -> memacct_pool:new(#{unknown => 1}) end,
+           fun() -> memacct_pool:new(#{domains => #{sessions => #{}}}) end,
+           fun() -> memacct_pool:new(#{domains => #{session => #{max_entries => a}}}) end,
+           fun() -> memacct_pool:new(#{domains => []}) end,
+           fun() -> memacct_pool:new(#{dictionary => make_ref()}) end,
+           fun() -> memacct_pool:new(#{dictionary => 1}) end,
+           fun() -> memacct_pool:new(#{seed => -1}) end],
+    [?_assertError(badarg, F()) || F <- Bad] ++
+        [?_assertEqual({ok, v}, memacct_pool:get(P, H))].
+
+invalid_option_test() ->
+    ?assertMatch({error, {invalid_option, _}}, memacct_pool:new(#{shards => 1000})),
+    ?assertMatch({error, {invalid_option, _}}, memacct_pool:new(#{level => 40})),
+    ?assertMatch({error, {invalid_option, _}}, memacct_pool:new(#{ttl_resolution_ms => 0})).
+
+%%% Limits and eviction
+
+reject_test() ->
+    P = new(#{max_entries => 3, on_full => reject}),
+    Hs = [element(2, memacct_pool:put(P, session, I)) || I <- [1, 2, 3]],
+    ?assertMatch({error, {pool_exhausted, _}}, memacct_pool:put(P, session, 4)),
+    [?assert(alive(P, H)) || H <- Hs],
+    ok = memacct_pool:release(P, hd(Hs)),
+    ?assertMatch({ok, _}, memacct_pool:put(P, session, 4)),
+    ?assertMatch(#{rejected := 1, evicted := 0, in_use := 3}, memacct_pool:stats(P)).
+
+evict_test() ->
+    P = new(#{max_entries => 3, on_full => evict, shards => 1}),
+    Hs = [element(2, memacct_pool:put(P, session, I)) || I <- [1, 2, 3]],
+    {ok, H4} = memacct_pool:put(P, session, 4),
+    ?assertEqual([false, true, true, true], [alive(P, H) || H <- Hs ++ [H4]]),
+    ?assertMatch(#{rejected := 0, evicted := 1, in_use := 3}, memacct_pool:stats(P)).
+
+max_bytes_test() ->
+    P = new(#{max_bytes => 100, on_full => reject, compress_min_bytes => infinity}),
+    {ok, _} = memacct_pool:put(P, cache, binary:copy(<<1>>, 50)),
+    ?assertMatch({error, {pool_exhausted, _}}, memacct_pool:put(P, cache, binary:copy(<<1>>, 50))).
+
+domain_limit_test() ->
+    P = new(#{on_full => reject, domains => #{session => #{max_entries => 2}}}),
+    {ok, _} = memacct_pool:put(P, session, 1),
+    {ok, _} = memacct_pool:put(P, session, 2),
+    ?assertMatch({error, {pool_exhausted, _}}, memacct_pool:put(P, session, 3)),
+    ?assertMatch({ok, _}, memacct_pool:put(P, cache, 3)),
+    #{domains := #{session := S, cache := C}} = memacct_pool:stats(P),
+    ?assertMatch(#{entries := 2, max_entries := 2}, S),
+    ?assertMatch(#{entries := 1, max_entries := none}, C).
+
+%% Fills a one-shard pool of 3, touches it as `Touch' says, adds a 4th:
+%% which of the first three are still there.
+survivors(Policy, Touch) ->
+    P = new(#{max_entries => 3, policy => Policy, shards => 1}),
+    Hs = [element(2, memacct_pool:put(P, cache, I)) || I <- [a, b, c]],
+    Touch(P, Hs),
+    {ok, _} = memacct_pool:put(P, cache, d),
+    [alive(P, H) || H <- Hs].
+
+lru_test() ->
+    ?assertEqual([true, false, true],
+                 survivors(lru, fun(P, [A | _]) -> {ok, a} = memacct_pool:get(P, A) end)).
+
+fifo_test() ->
+    ?assertEqual([false, true, true],
+                 survivors(fifo, fun(P, [A | _]) -> {ok, a} = memacct_pool:get(P, A) end)).
+
+lfu_test() ->
+    ?assertEqual([true, false, true],
+                 survivors(lfu, fun(P, [A, _, C]) ->
+                                        [{ok, _} = memacct_pool:get(P, A) || _ <- [1, 2]],
+                                        {ok, c} = memacct_pool:get(P, C)
+                                end)).
+
+ttl_policy_test() ->
+    P = new(#{max_entries => 3, policy => ttl, shards => 1}),
+    {ok, A} = memacct_pool:put(P, cache, a, #{ttl_ms => 100000}),
+    {ok, B} = memacct_pool:put(P, cache, b, #{ttl_ms => 10000}),
+    {ok, C} = memacct_pool:put(P, cache, c, #{ttl_ms => 50000}),
+    {ok, _} = memacct_pool:put(P, cache, d),
+    ?assertEqual([true, false, true], [alive(P, H) || H <- [A, B, C]]).
+
+random_test() ->
+    Victims = [survivors(random, fun(_, _) -> ok end) || _ <- [1, 2, 3]],
+    [V | _] = Victims,
+    %% One victim, the same one for the same seed.
+    ?assertEqual(2, length([x || true <- V])),
+    ?assertEqual([V, V, V], Victims).
+
+s3fifo_scan_resistance_test() ->
+    Survive = fun(Policy) ->
+                      P = new(#{max_entries => 20, policy => Policy, shards => 1}),
+                      Hot = [element(2, memacct_pool:put(P, cache, {hot, I})) || I <- [1, 2]],
+                      [{ok, _} = memacct_pool:get(P, H) || H <- Hot],
+                      [{ok, _} = memacct_pool:put(P, cache, {scan, I}) || I <- lists:seq(1, 200)],
+                      [alive(P, H) || H <- Hot]
+              end,
+    ?assertEqual([true, true], Survive(s3fifo)),
+    ?assertEqual([false, false], Survive(lru)),
+    ?assertEqual([false, false], Survive(fifo)).
+
+pressure_test() ->
+    P = new(#{max_entries => 10, on_full => reject}),
+    Level = fun() -> maps:get(pressure, memacct_pool:stats(P)) end,
+    Put = fun(N) -> [{ok, _} = memacct_pool:put(P, session, I) || I <- lists:seq(1, N)] end,
+    ?assertEqual(low, Level()),
+    _ = Put(5), ?assertEqual(low, Level()),
+    _ = Put(1), ?assertEqual(medium, Level()),
+    _ = Put(2), ?assertEqual(high, Level()),
+    _ = Put(1), ?assertEqual(critical, Level()),
+    ?assertEqual(low, maps:get(pressure, memacct_pool:stats(new(#{})))).
+
+%%% TTL
+
+ttl_expiry_test() ->
+    P = new(#{default_ttl_ms => 60, ttl_resolution_ms => 10,
+              domains => #{registry => #{default_ttl_ms => 100000}}}),
+    {ok, A} = memacct_pool:put(P, session, a),
+    {ok, B} = memacct_pool:put(P, session, b),
+    {ok, C} = memacct_pool:put(P, registry, c),
+    {ok, D} = memacct_pool:put(P, session, d, #{ttl_ms => infinity}),
+    ?assertEqual({ok, a}, memacct_pool:get(P, A)),
+    timer:sleep(120),
+    stale(memacct_pool:get(P, A)),
+    ?assertNot(alive(P, B)),
+    ?assertEqual(1, memacct_pool:expire(P)),
+    ?assertEqual({ok, c}, memacct_pool:get(P, C)),
+    ?assertEqual({ok, d}, memacct_pool:get(P, D)),
+    ?assertMatch(#{expired := 2, in_use := 2}, memacct_pool:stats(P)),
+    ?assertEqual(0, memacct_pool:expire(P)).
+
+%%% Ownership
+
+owner_exit_test() ->
+    P = new(#{}),
+    Self = self(),
+    Pid = spawn(fun() ->
+                        Hs = [element(2, memacct_pool:acquire(P, session, I))
+                              || I <- lists:seq(1, 10)],
+                        Self ! {hs, Hs},
+                        receive stop -> ok end
+                end),
+    Hs = receive {hs, L} -> L end,
+    {ok, Mine} = memacct_pool:put(P, session, keep),
+    ?assertMatch(#{in_use := 11, owners := 1}, memacct_pool:stats(P)),
+    Ref = monitor(process, Pid),
+    Pid ! stop,
+    receive {'DOWN', Ref, _, _, _} -> ok end,
+    ?assertMatch(#{in_use := 1, owners := 0, reclaimed := 10}, memacct_pool:stats(P)),
+    [stale(memacct_pool:get(P, H)) || H <- Hs],
+    ?assertEqual({ok, keep}, memacct_pool:get(P, Mine)).
+
+%%% Checkpoint
+
+checkpoint_test() ->
+    Dir = tmp_dir(),
+    F1 = filename:join(Dir, "a.mapc"),
+    F2 = filename:join(Dir, "b.mapc"),
+    P = new(#{shards => 1}),
+    Values = [{I, lists:seq(1, I)} || I <- lists:seq(1, 50)],
+    Hs = [element(2, memacct_pool:put(P, lists:nth(1 + I rem 5, [session, shared, registry,
+                                                                   cache, ephemeral]), V))
+          || {I, _} = V <- Values],
+    ok = memacct_pool:release(P, lists:nth(7, Hs)),
+    ?assertEqual({ok, 49}, memacct_pool:checkpoint(P, F1)),
+    {ok, Q} = memacct_pool:restore(F1, #{shards => 1}),
+    ?assertEqual(49, memacct_pool:size(Q)),
+    Keys = [in_use, bytes_stored],
+    ?assertEqual(maps:with(Keys, memacct_pool:stats(P)), maps:with(Keys, memacct_pool:stats(Q))),
+    DomainCounts = fun(Pool) -> [maps:with([entries, bytes], S) || S <- maps:values(maps:get(domains, memacct_pool:stats(Pool)))] end,
+    ?assertEqual(DomainCounts(P), DomainCounts(Q)),
+    %% Same entries, same payloads: the restored pool checkpoints to the same bytes.
+    ?assertEqual({ok, 49}, memacct_pool:checkpoint(Q, list_to_binary(F2))),
+    ?assertEqual(file:read_file(F1), file:read_file(F2)),
+    %% Corruption and absence.
+    {ok, Bin} = file:read_file(F1),
+    ok = file:write_file(F2, binary:part(Bin, 0, byte_size(Bin) - 3)),
+    ?assertMatch({error, {bad_checkpoint, _}}, memacct_pool:restore(F2, #{})),
+    <<H:20/binary, B, T/binary>> = Bin,
+    ok = file:write_file(F2, <<H/binary, (B bxor 1), T/binary>>),
+    ?assertMatch({error, {bad_checkpoint, _}}, memacct_pool:restore(F2, #{})),
+    ?assertMatch({error, {io, _}}, memacct_pool:restore(filename:join(Dir, "none"), #{})),
+    ?assertMatch({error, {pool_exhausted, _}},
+                 memacct_pool:restore(F1, #{max_entries => 10, on_full => reject})).
+
+tmp_dir() ->
+    Dir = filename:join(["/tmp", "memacct_pool_tests_" ++ os:getpid()]),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    Dir.
+
+%%% Scheduling
+
+large_payloads_test() ->
+    P = new(#{}),
+    {Copy, Decode} = memacct_pool:scheduling_limits(),
+    Raw = new(#{compress_min_bytes => infinity}),
+    Big = crypto:strong_rand_bytes(Copy + 10),
+    {ok, H1} = memacct_pool:put(Raw, cache, Big),
+    ?assertEqual({ok, Big}, memacct_pool:get(Raw, H1)),
+    Mid = crypto:strong_rand_bytes(Decode + 10),
+    {ok, H2} = memacct_pool:put(Raw, cache, Mid),
+    ?assertEqual({ok, Mid}, memacct_pool:get(Raw, H2)),
+    ok = memacct_pool:update(Raw, H2, Big),
+    ?assertEqual({ok, Big}, memacct_pool:get(Raw, H2)),
+    L = [#{i => I, b => integer_to_binary(I)} || I <- lists:seq(1, 200000)],
+    {ok, H3} = memacct_pool:put(P, cache, L),
+    ?assertEqual({ok, L}, memacct_pool:get(P, H3)),
+    ok = memacct_pool:update(P, H3, lists:reverse(L)),
+    ?assertEqual({ok, lists:reverse(L)}, memacct_pool:get(P, H3)).
+
+clear_test() ->
+    P = new(#{}),
+    [{ok, _} = memacct_pool:put(P, session, I) || I <- lists:seq(1, 100)],
+    ?assertEqual(100, memacct_pool:clear(P)),
+    ?assertEqual(0, memacct_pool:size(P)),
+    ?assertMatch(#{available := 100, released := 100}, memacct_pool:stats(P)).
