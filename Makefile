@@ -80,6 +80,7 @@ bench: build
 	cargo bench --locked -p memacct-core --bench scan
 	escript bench/erlang_bench.escript target/bench-corpus/erlang.json
 	escript bench/codec_bench.escript target/bench-corpus/codec.json
+	escript bench/pool_bench.escript target/bench-corpus/pool.json
 	$(PY) bench/report.py
 
 ## ---- maintenance -------------------------------------------------------------

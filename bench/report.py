@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CRIT = ROOT / "target" / "criterion"
 ERL = ROOT / "target" / "bench-corpus" / "erlang.json"
 CODEC = ROOT / "target" / "bench-corpus" / "codec.json"
+POOL = ROOT / "target" / "bench-corpus" / "pool.json"
 DOC = ROOT / "BENCHMARKS.md"
 
 
@@ -121,7 +122,44 @@ def codec() -> list[str]:
     return out
 
 
-SECTIONS = {"term-sizing": term_sizing, "codec": codec}
+def pool() -> list[str]:
+    if not POOL.exists():
+        return ["(no pool results: run `make bench`)", ""]
+    p = json.loads(POOL.read_text())
+    out = [stamp(), ""]
+    out.append(f"OTP {p['otp']}, {p['schedulers']} schedulers.")
+    out.append("")
+    out.append("| acquire + release round trip | value ETF bytes | memacct_pool | seed's gen_server + queue + ETS | speed-up (target ≥20×) |")
+    out.append("|---|---|---|---|---|")
+    for key, label in (("roundtrip_small_value", "small value"), ("roundtrip_connection_state", "connection state")):
+        r = p[key]
+        out.append(
+            f"| {label} | {r['value_etf_bytes']} | {r['memacct_pool_ns_per_op']:.0f} ns | "
+            f"{r['seed_genserver_ets_ns_per_op']:.0f} ns | **{r['speedup']:.2f}×** |"
+        )
+    out.append("")
+    s = p["scaling"]
+    out.append(
+        f"Throughput, {s['processes']} processes × {s['ops_per_process']} acquire/release: "
+        f"{s['ops_per_sec_1_scheduler'] / 1e6:.2f} M ops/s on 1 scheduler, "
+        f"{s['ops_per_sec_2_schedulers'] / 1e6:.2f} M ops/s on 2: **{s['speedup']:.2f}×** (target ≥1.6×)."
+    )
+    out.append("")
+    h = p["hit_ratio"]
+    out.append(
+        f"Hit ratio at capacity {h['capacity']} over {h['keys']} keys, {h['requests']} requests "
+        f"(Zipf s = {h['zipf_s']}; scan-heavy: the same Zipf trace with a scan of 2 × capacity never-seen keys every 5,000 requests):"
+    )
+    out.append("")
+    out.append("| policy | Zipf | scan-heavy |")
+    out.append("|---|---|---|")
+    for pol in sorted(h["zipf"], key=lambda k: -h["zipf"][k]):
+        out.append(f"| {pol} | {h['zipf'][pol]:.3f} | {h['scan_heavy'][pol]:.3f} |")
+    out.append("")
+    return out
+
+
+SECTIONS = {"term-sizing": term_sizing, "codec": codec, "pool": pool}
 
 
 def main() -> int:
