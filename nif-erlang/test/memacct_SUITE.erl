@@ -42,39 +42,14 @@ groups() ->
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(memacct),
-    Seed = case os:getenv("MEMACCT_SEED") of
-               false -> erlang:system_time(microsecond) rem 1000000007;
-               S -> list_to_integer(S)
-           end,
-    ct:pal("memacct random seed: ~b (replay with MEMACCT_SEED=~b)", [Seed, Seed]),
-    [{seed, Seed}, {vectors, vectors_dir()} | Config].
+    Seed = memacct_test_vectors:seed("memacct"),
+    [{seed, Seed}, {vectors, memacct_test_vectors:dir()} | Config].
 
 end_per_suite(_Config) ->
     ok.
 
 %%% ---------------------------------------------------------------------------
 %%% Vectors
-
-vectors_dir() ->
-    case os:getenv("MEMACCT_VECTORS") of
-        false -> find_up(filename:dirname(filename:absname(?FILE)));
-        Dir -> Dir
-    end.
-
-%% `tests/vectors' two levels up from the test dir (nif-erlang/test), or of
-%% the nearest ancestor that has it (rebar3 may compile a copy under _build).
-find_up(Dir) ->
-    Candidate = filename:join([Dir, "..", "..", "tests", "vectors"]),
-    Here = filename:join([Dir, "tests", "vectors"]),
-    case {filelib:is_dir(Candidate), filelib:is_dir(Here), filename:dirname(Dir)} of
-        {true, _, _} -> Candidate;
-        {_, true, _} -> Here;
-        {_, _, Dir} -> ct:fail("tests/vectors not found; set MEMACCT_VECTORS");
-        {_, _, Up} -> find_up(Up)
-    end.
-
-unhex(Hex) ->
-    binary:decode_hex(list_to_binary(Hex)).
 
 %% Header options and records of one vector file.
 load_vectors(File) ->
@@ -86,7 +61,7 @@ load_vectors(File) ->
               {Opts#{local_node => {list_to_binary(Name), list_to_integer(Cr)}}, Recs};
          ("# atom " ++ Rest, {Opts, Recs}) ->
               {Word, Name} = case string:lexemes(Rest, " ") of
-                                 [W, H] -> {W, unhex(H)};
+                                 [W, H] -> {W, memacct_test_vectors:unhex(H)};
                                  [W] -> {W, <<>>}
                              end,
               Atoms = maps:get(atom_words, Opts, #{}),
@@ -121,7 +96,7 @@ size_vectors(Config) ->
     {comment, io_lib:format("~b records, 0 mismatches", [length(All)])}.
 
 check_size_record(Opts, [WordsS, OffHeapS, Hex]) ->
-    Etf = unhex(Hex),
+    Etf = memacct_test_vectors:unhex(Hex),
     Words = list_to_integer(WordsS),
     OffHeap = list_to_integer(OffHeapS),
     Report = memacct:etf_term_size(Etf, Opts),
@@ -172,7 +147,7 @@ error_vectors(Config) ->
                 || "# local_node " ++ R <- Lines]),
     Records = [case string:lexemes(L, " ") of
                    [Code] -> {list_to_atom(Code), <<>>};
-                   [Code, Hex] -> {list_to_atom(Code), unhex(Hex)}
+                   [Code, Hex] -> {list_to_atom(Code), memacct_test_vectors:unhex(Hex)}
                end || L <- Lines, hd(L) =/= $#],
     Bad = [{Code, Etf, Got1, Got2}
            || {Code, Etf} <- Records,

@@ -43,12 +43,8 @@ groups() ->
 
 init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(memacct),
-    Seed = case os:getenv("MEMACCT_SEED") of
-               false -> erlang:system_time(microsecond) rem 1000000007;
-               S -> list_to_integer(S)
-           end,
-    ct:pal("memacct codec random seed: ~b (replay with MEMACCT_SEED=~b)", [Seed, Seed]),
-    Dir = filename:join(vectors_dir(), "codec"),
+    Seed = memacct_test_vectors:seed("memacct codec"),
+    Dir = filename:join(memacct_test_vectors:dir(), "codec"),
     Dicts = maps:from_list(
               [begin
                    {ok, Bin} = file:read_file(filename:join(Dir, Stem ++ ".dict")),
@@ -62,27 +58,6 @@ end_per_suite(_Config) ->
 
 %%% ---------------------------------------------------------------------------
 %%% Vectors
-
-vectors_dir() ->
-    case os:getenv("MEMACCT_VECTORS") of
-        false -> find_up(filename:dirname(filename:absname(?FILE)));
-        Dir -> Dir
-    end.
-
-%% `tests/vectors' two levels up from the test dir (nif-erlang/test), or of
-%% the nearest ancestor that has it (rebar3 may compile a copy under _build).
-find_up(Dir) ->
-    Candidate = filename:join([Dir, "..", "..", "tests", "vectors"]),
-    Here = filename:join([Dir, "tests", "vectors"]),
-    case {filelib:is_dir(Candidate), filelib:is_dir(Here), filename:dirname(Dir)} of
-        {true, _, _} -> Candidate;
-        {_, true, _} -> Here;
-        {_, _, Dir} -> ct:fail("tests/vectors not found; set MEMACCT_VECTORS");
-        {_, _, Up} -> find_up(Up)
-    end.
-
-unhex(Hex) ->
-    binary:decode_hex(list_to_binary(Hex)).
 
 records(Config) ->
     {ok, Bin} = file:read_file(filename:join(?config(codec_dir, Config), "blobs.txt")),
@@ -98,8 +73,8 @@ ok_vectors(Config) ->
     Recs = [R || ["ok" | _] = R <- records(Config)],
     Bad = [{Name, Dict, Got}
            || ["ok", Name, Dict, EtfHex, BlobHex] <- Recs,
-              Etf <- [unhex(EtfHex)],
-              Blob <- [unhex(BlobHex)],
+              Etf <- [memacct_test_vectors:unhex(EtfHex)],
+              Blob <- [memacct_test_vectors:unhex(BlobHex)],
               Opts <- [dict_opts(Dict, Config)],
               Got <- [{memacct:decompress_etf(Blob, Opts), memacct:decompress(Blob, Opts),
                        memacct:blob_info(Blob)}],
@@ -119,7 +94,7 @@ error_vectors(Config) ->
     Recs = [R || ["error" | _] = R <- records(Config)],
     Bad = [{Name, Code, Got1, Got2}
            || ["error", Name, Dict, Code, BlobHex] <- Recs,
-              Blob <- [unhex(BlobHex)],
+              Blob <- [memacct_test_vectors:unhex(BlobHex)],
               Opts <- [dict_opts(Dict, Config)],
               Got1 <- [memacct:decompress_etf(Blob, Opts)],
               Got2 <- [memacct:decompress(Blob, Opts)],

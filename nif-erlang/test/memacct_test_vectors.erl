@@ -1,0 +1,41 @@
+%%% @doc Shared helpers of the Common Test suites: where the cross-language
+%%% vectors are, hex decoding, and the per-run random seed.
+-module(memacct_test_vectors).
+
+-export([dir/0, unhex/1, seed/1]).
+
+%% @doc The `tests/vectors' directory: `MEMACCT_VECTORS', else the one two
+%% levels up from this test directory (nif-erlang/test), or of the nearest
+%% ancestor that has it (rebar3 may compile a copy under _build).
+-spec dir() -> file:filename().
+dir() ->
+    case os:getenv("MEMACCT_VECTORS") of
+        false -> find_up(filename:dirname(filename:absname(?FILE)));
+        Dir -> Dir
+    end.
+
+find_up(Dir) ->
+    Candidate = filename:join([Dir, "..", "..", "tests", "vectors"]),
+    Here = filename:join([Dir, "tests", "vectors"]),
+    case {filelib:is_dir(Candidate), filelib:is_dir(Here), filename:dirname(Dir)} of
+        {true, _, _} -> Candidate;
+        {_, true, _} -> Here;
+        {_, _, Dir} -> ct:fail("tests/vectors not found; set MEMACCT_VECTORS");
+        {_, _, Up} -> find_up(Up)
+    end.
+
+%% @doc Bytes of an upper- or lower-case hex string.
+-spec unhex(string()) -> binary().
+unhex(Hex) ->
+    binary:decode_hex(list_to_binary(Hex)).
+
+%% @doc This run's random seed: `MEMACCT_SEED', else fresh; logged with how
+%% to replay it.
+-spec seed(string()) -> non_neg_integer().
+seed(What) ->
+    Seed = case os:getenv("MEMACCT_SEED") of
+               false -> erlang:system_time(microsecond) rem 1000000007;
+               S -> list_to_integer(S)
+           end,
+    ct:pal("~s random seed: ~b (replay with MEMACCT_SEED=~b)", [What, Seed, Seed]),
+    Seed.
