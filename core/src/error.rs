@@ -177,6 +177,16 @@ pub enum Error {
         /// What was being done and the OS message.
         reason: String,
     },
+    /// A memory snapshot (docs/SNAPSHOT.md) is not valid JSON, lacks a
+    /// required field, holds a value of the wrong type or range (a negative or
+    /// overflowing byte count, a fraction where an integer belongs), names
+    /// another format or version, or is internally impossible (a binary with
+    /// zero holders, a sample larger than its population).
+    #[error("bad memory snapshot: {reason}")]
+    BadSnapshot {
+        /// What is wrong, with the JSON path or line/column where known.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -208,6 +218,7 @@ impl Error {
         "stale_handle",
         "bad_checkpoint",
         "io",
+        "bad_snapshot",
     ];
 
     /// A short, stable, snake_case code naming the variant (used as the Erlang
@@ -239,6 +250,7 @@ impl Error {
             Error::StaleHandle { .. } => "stale_handle",
             Error::BadCheckpoint { .. } => "bad_checkpoint",
             Error::Io { .. } => "io",
+            Error::BadSnapshot { .. } => "bad_snapshot",
         }
     }
 }
@@ -303,6 +315,9 @@ mod tests {
             Error::StaleHandle { handle: 1 },
             Error::BadCheckpoint { reason: "x" },
             Error::Io {
+                reason: String::new(),
+            },
+            Error::BadSnapshot {
                 reason: String::new(),
             },
         ];

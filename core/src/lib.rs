@@ -21,6 +21,7 @@
 
 mod canon;
 pub mod codec;
+pub mod decompose;
 pub mod error;
 pub mod etf;
 pub mod hamt;

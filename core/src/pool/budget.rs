@@ -21,7 +21,8 @@ pub(crate) struct Exceeded {
 
 #[derive(Debug)]
 struct Counter {
-    limit: u64,
+    /// The limit; changeable while the pool runs ([`Budget::set_pool_limits`]).
+    limit: AtomicU64,
     used: AtomicU64,
     name: &'static str,
     domain_only: bool,
@@ -30,7 +31,7 @@ struct Counter {
 impl Counter {
     fn new(limit: Option<u64>, name: &'static str, domain_only: bool) -> Option<Counter> {
         limit.map(|limit| Counter {
-            limit,
+            limit: AtomicU64::new(limit),
             used: AtomicU64::new(0),
             name,
             domain_only,
@@ -42,7 +43,8 @@ impl Counter {
             || self
                 .used
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
-                    u.checked_add(n).filter(|&v| v <= self.limit)
+                    u.checked_add(n)
+                        .filter(|&v| v <= self.limit.load(Ordering::Relaxed))
                 })
                 .is_ok()
     }
@@ -98,7 +100,9 @@ impl Budget {
     pub(crate) fn never_fits(&self, d: Domain, bytes: u64) -> Option<Exceeded> {
         self.counters(d)
             .into_iter()
-            .find_map(|(c, is_count)| c.filter(|c| !is_count && bytes > c.limit))
+            .find_map(|(c, is_count)| {
+                c.filter(|c| !is_count && bytes > c.limit.load(Ordering::Relaxed))
+            })
             .map(Counter::exceeded)
     }
 
@@ -114,6 +118,48 @@ impl Budget {
                     }
                 }
                 return Err(c.exceeded());
+            }
+        }
+        Ok(())
+    }
+
+    /// The `(max_entries, max_bytes)` now, pool-wide (`None`) or of a domain.
+    pub(crate) fn limits(&self, scope: Option<Domain>) -> (Option<u64>, Option<u64>) {
+        let get = |c: &Option<Counter>| c.as_ref().map(|c| c.limit.load(Ordering::Relaxed));
+        match scope {
+            None => (get(&self.entries), get(&self.bytes)),
+            Some(d) => (
+                get(&self.dom_entries[d.idx()]),
+                get(&self.dom_bytes[d.idx()]),
+            ),
+        }
+    }
+
+    /// Changes the limits given (`Some`), pool-wide (`scope` `None`) or of a
+    /// domain; a limit can only be changed if the pool was created with one
+    /// (its usage is counted only then). Entries already stored stay; a lower
+    /// limit applies from the next write on. Returns the name of a limit that
+    /// cannot be changed, changing nothing then.
+    pub(crate) fn set_limits(
+        &self,
+        scope: Option<Domain>,
+        max_entries: Option<u64>,
+        max_bytes: Option<u64>,
+    ) -> Result<(), &'static str> {
+        let (entries, bytes) = match scope {
+            None => (&self.entries, &self.bytes),
+            Some(d) => (&self.dom_entries[d.idx()], &self.dom_bytes[d.idx()]),
+        };
+        let pairs = [
+            (max_entries, entries, "max_entries"),
+            (max_bytes, bytes, "max_bytes"),
+        ];
+        if let Some((_, _, name)) = pairs.iter().find(|(v, c, _)| v.is_some() && c.is_none()) {
+            return Err(name);
+        }
+        for (v, c, _) in pairs {
+            if let (Some(v), Some(c)) = (v, c) {
+                c.limit.store(v, Ordering::Relaxed);
             }
         }
         Ok(())

@@ -358,8 +358,54 @@ impl Pool {
             st.add(&shard.c, shard.available(), shard.structure_bytes());
         }
         st.bytes_allocated += (self.shards.len() * std::mem::size_of::<Padded>()) as u64;
-        st.finish(self.config.max_entries, self.config.max_bytes);
+        let (max_entries, max_bytes) = self.budget.limits(None);
+        st.finish(max_entries, max_bytes);
         st
+    }
+
+    /// Changes the pool-wide entry and byte limits while the pool runs (`None`
+    /// leaves a limit as it is). Only a limit the pool was created with can
+    /// be changed ([`Error::InvalidOption`] otherwise): its usage is counted
+    /// only then. Entries already stored stay; a lower limit applies from the
+    /// next write, which is rejected or evicts (per `on_full`) until the pool
+    /// is under it. [`Pool::stats`] reports the new limits and pressure.
+    pub fn set_limits(&self, max_entries: Option<u64>, max_bytes: Option<u64>) -> Result<()> {
+        self.set_scoped_limits(None, max_entries, max_bytes)
+    }
+
+    /// [`Pool::set_limits`] for one domain's own limits.
+    pub fn set_domain_limits(
+        &self,
+        domain: Domain,
+        max_entries: Option<u64>,
+        max_bytes: Option<u64>,
+    ) -> Result<()> {
+        self.set_scoped_limits(Some(domain), max_entries, max_bytes)
+    }
+
+    fn set_scoped_limits(
+        &self,
+        scope: Option<Domain>,
+        max_entries: Option<u64>,
+        max_bytes: Option<u64>,
+    ) -> Result<()> {
+        self.budget
+            .set_limits(scope, max_entries, max_bytes)
+            .map_err(|name| Error::InvalidOption {
+                name,
+                reason: "the pool was created without this limit, so its usage is not counted"
+                    .into(),
+            })
+    }
+
+    /// The pool-wide `(max_entries, max_bytes)` limits in force.
+    pub fn limits(&self) -> (Option<u64>, Option<u64>) {
+        self.budget.limits(None)
+    }
+
+    /// A domain's own `(max_entries, max_bytes)` limits in force.
+    pub fn domain_limits(&self, domain: Domain) -> (Option<u64>, Option<u64>) {
+        self.budget.limits(Some(domain))
     }
 
     /// Writes the live entries (domain, owner, TTL left, payload) to `path`
@@ -390,18 +436,46 @@ impl Pool {
         config: PoolConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Pool> {
+        Ok(Pool::restore_entries(path, config, clock)?.0)
+    }
+
+    /// Like [`Pool::restore_with_clock`], also telling the new handle, domain
+    /// and owner of every restored entry, in checkpoint order — what a caller
+    /// needs to hand restored entries back to their users.
+    pub fn restore_entries(
+        path: impl AsRef<Path>,
+        config: PoolConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Pool, Vec<Restored>)> {
         let entries = checkpoint::read(path.as_ref())?;
         let pool = Pool::with_clock(config, clock)?;
+        let mut restored = Vec::with_capacity(entries.len());
         for e in entries {
-            pool.put_vec(
+            let handle = pool.put_vec(
                 e.domain,
                 e.owner,
                 e.ttl_ms.map(Duration::from_millis),
                 e.data,
             )?;
+            restored.push(Restored {
+                handle,
+                domain: e.domain,
+                owner: e.owner,
+            });
         }
-        Ok(pool)
+        Ok((pool, restored))
     }
+}
+
+/// An entry restored from a checkpoint ([`Pool::restore_entries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restored {
+    /// Its handle in the restored pool.
+    pub handle: Handle,
+    /// The domain it was stored in.
+    pub domain: Domain,
+    /// The owner it was stored with (an id of the VM that wrote the checkpoint).
+    pub owner: Option<u64>,
 }
 
 #[cfg(test)]

@@ -342,3 +342,83 @@ fn invalid_configurations_are_typed_errors() {
     .unwrap_err();
     assert_eq!(e.code(), "invalid_option");
 }
+
+#[test]
+fn limits_change_while_the_pool_runs() {
+    let cfg = PoolConfig {
+        shards: 2,
+        max_entries: Some(4),
+        on_full: FullAction::Reject,
+        ..PoolConfig::default()
+    };
+    let p = pool(cfg);
+    let hs: Vec<_> = (0..4)
+        .map(|i| p.put(Domain::Session, None, &[i]).unwrap())
+        .collect();
+    assert!(p.put(Domain::Session, None, b"x").is_err());
+    // Raised: room for two more, and the stats say so.
+    p.set_limits(Some(6), None).unwrap();
+    assert_eq!(p.limits(), (Some(6), None));
+    p.put(Domain::Session, None, b"5").unwrap();
+    p.put(Domain::Session, None, b"6").unwrap();
+    assert!(p.put(Domain::Session, None, b"7").is_err());
+    assert_eq!(p.stats().pressure, Pressure::Critical);
+    // Lowered below what is stored: entries stay, writes wait until under.
+    p.set_limits(Some(3), None).unwrap();
+    assert_eq!(p.len(), 6);
+    assert!(p.put(Domain::Session, None, b"x").is_err());
+    for h in &hs {
+        p.release(*h).unwrap();
+    }
+    assert_eq!(p.len(), 2);
+    p.put(Domain::Session, None, b"x").unwrap();
+    assert!(p.put(Domain::Session, None, b"y").is_err());
+    // A limit the pool was created without cannot be set (its usage is not counted).
+    assert_eq!(
+        p.set_limits(None, Some(10)).unwrap_err().code(),
+        "invalid_option"
+    );
+    assert_eq!(p.limits(), (Some(3), None));
+}
+
+#[test]
+fn restore_entries_tells_each_entry_s_new_handle() {
+    let dir = std::env::temp_dir().join(format!("memacct-restore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pool.ckpt");
+    let p = pool(one_shard());
+    p.put(Domain::Session, Some(7), b"a").unwrap();
+    p.put(Domain::Cache, None, b"bb").unwrap();
+    p.checkpoint(&path).unwrap();
+    let (q, restored) =
+        Pool::restore_entries(&path, one_shard(), Arc::new(MonotonicClock::new())).unwrap();
+    let got: Vec<_> = restored
+        .iter()
+        .map(|r| (q.get(r.handle).unwrap(), r.domain, r.owner))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (b"a".to_vec(), Domain::Session, Some(7)),
+            (b"bb".to_vec(), Domain::Cache, None)
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn domain_limits_change_while_the_pool_runs() {
+    let mut cfg = one_shard();
+    cfg.on_full = FullAction::Reject;
+    cfg.domains[Domain::Session.idx()].max_entries = Some(1);
+    let p = pool(cfg);
+    p.put(Domain::Session, None, b"a").unwrap();
+    assert!(p.put(Domain::Session, None, b"b").is_err());
+    p.set_domain_limits(Domain::Session, Some(2), None).unwrap();
+    assert_eq!(p.domain_limits(Domain::Session), (Some(2), None));
+    p.put(Domain::Session, None, b"b").unwrap();
+    assert!(p.put(Domain::Session, None, b"c").is_err());
+    // Other domains are not limited by it; a limit never configured cannot be set.
+    p.put(Domain::Cache, None, b"c").unwrap();
+    assert!(p.set_domain_limits(Domain::Cache, Some(1), None).is_err());
+}
