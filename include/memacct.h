@@ -29,7 +29,8 @@
  *   memacct_codec_options_free(), memacct_dictionary_train() or
  *   memacct_dictionary_load() / memacct_dictionary_free(),
  *   memacct_pool_options_new() / memacct_pool_options_free(),
- *   memacct_pool_new() or memacct_pool_restore() / memacct_pool_free().
+ *   memacct_pool_new() or memacct_pool_restore() / memacct_pool_free(),
+ *   memacct_snapshot_load() / memacct_decomposition_free().
  *   Dictionaries are reference-counted: codec options that use one keep it
  *   alive. A pool copies its options and every payload put into it;
  *   memacct_pool_get() returns a copy in a memacct_buffer.
@@ -59,6 +60,15 @@
  *   if (memacct_compress(etf, etf_len, NULL, &blob) == MEMACCT_OK) store(blob.data, blob.len);
  *   memacct_buffer_free(&blob);     (memacct_decompress gives the ETF back, byte for byte)
  *
+ * Memory decomposition (docs/SNAPSHOT.md): memacct_snapshot_load() parses a
+ * node snapshot and decomposes it into an immutable handle;
+ * memacct_decomposition_get() copies the main figures into a plain struct,
+ * memacct_decomposition_validate() copies every violated rule (code and
+ * message) into caller-owned fixed-size arrays (nothing to free),
+ * memacct_decomposition_report() writes the text report into a caller buffer
+ * like snprintf (*needed = full size with the NUL), and
+ * memacct_decomposition_to_json() returns a memacct_buffer.
+ *
  * Per-field sizes of a root tuple or map are not part of the C surface; the
  * Erlang (memacct:etf_term_size/1) and Python (memacct.term_size) surfaces
  * report them.
@@ -77,6 +87,22 @@
  * Number of `memacct_kind` values: the length of `memacct_size_report.by_kind`.
  */
 #define MEMACCT_KIND_COUNT 13
+
+/**
+ * Bytes of `memacct_violation.rule` (NUL included).
+ */
+#define MEMACCT_VIOLATION_RULE_LEN 48
+
+/**
+ * Bytes of `memacct_violation.message` (NUL included); longer messages are
+ * cut on a UTF-8 character boundary.
+ */
+#define MEMACCT_VIOLATION_MESSAGE_LEN 512
+
+/**
+ * The default residual tolerance: 5% of RSS.
+ */
+#define MEMACCT_DEFAULT_RESIDUAL_TOLERANCE 0.05
 
 /**
  * The dictionary size `memacct_dictionary_train` uses when `max_bytes` is 0
@@ -224,6 +250,12 @@ typedef enum memacct_status {
    * `io`: an operating-system I/O call failed (the last-error message has the OS message).
    */
   MEMACCT_IO = 25,
+  /**
+   * `bad_snapshot`: a memory snapshot (docs/SNAPSHOT.md) is not valid v1
+   * JSON: a missing required field, a negative or fractional size, another
+   * format or version, an impossible combination (the message says which).
+   */
+  MEMACCT_BAD_SNAPSHOT = 26,
   /**
    * `null_pointer`: a required pointer argument is NULL (a NULL data
    * pointer is accepted only together with a length of 0).
@@ -420,6 +452,13 @@ typedef enum memacct_pool_full_action {
 typedef struct memacct_codec_options memacct_codec_options;
 
 /**
+ * A decomposed node snapshot (opaque). Made by `memacct_snapshot_load`,
+ * released by `memacct_decomposition_free`; immutable, so it may be read
+ * from several threads at once.
+ */
+typedef struct memacct_decomposition_handle memacct_decomposition_handle;
+
+/**
  * A trained compact-state dictionary: a seed atom table plus a zstd
  * dictionary, under one id written in every blob made with it. Opaque; made by
  * `memacct_dictionary_train` or `memacct_dictionary_load`, released with
@@ -590,6 +629,134 @@ typedef struct memacct_blob_header {
    */
   size_t blob_len;
 } memacct_blob_header;
+
+/**
+ * The main figures of a decomposition, in bytes unless named otherwise
+ * (docs/ARCHITECTURE.md and `memacct_core::decompose::model` give the
+ * identities: `heap + state = process`, `total = process + off_heap +
+ * native`, `rss = base_overhead + connections + residual`).
+ */
+typedef struct memacct_decomposition {
+  /**
+   * Snapshot time, Unix milliseconds.
+   */
+  uint64_t timestamp_ms;
+  /**
+   * Connection pids given.
+   */
+  uint64_t connections;
+  /**
+   * Alive connections (the per-connection means divide by this).
+   */
+  uint64_t alive;
+  /**
+   * `erlang:system_info(process_count)`.
+   */
+  uint64_t process_count;
+  /**
+   * States sampled (0: state not measured).
+   */
+  uint64_t state_samples;
+  /**
+   * Whether a state sample was given.
+   */
+  bool state_measured;
+  /**
+   * Whether the state figure is a census (every state measured).
+   */
+  bool state_exact;
+  /**
+   * Whether `per_conn_state_ci95_low/high` are defined (false with one sample).
+   */
+  bool state_ci_defined;
+  /**
+   * Whether the allocator overhead was measured.
+   */
+  bool allocator_overhead_measured;
+  /**
+   * Mean process memory per connection.
+   */
+  double per_conn_process;
+  /**
+   * Mean state per connection (an estimate; 0 when not measured). Inside `per_conn_process`.
+   */
+  double per_conn_state;
+  /**
+   * Lower bound of the state's 95% interval (0 when undefined).
+   */
+  double per_conn_state_ci95_low;
+  /**
+   * Upper bound of the state's 95% interval (0 when undefined).
+   */
+  double per_conn_state_ci95_high;
+  /**
+   * `per_conn_process − per_conn_state`.
+   */
+  double per_conn_heap;
+  /**
+   * Share of the off-heap binaries referenced.
+   */
+  double per_conn_off_heap;
+  /**
+   * Native pool slot bytes.
+   */
+  double per_conn_native;
+  /**
+   * `per_conn_process + per_conn_off_heap + per_conn_native`.
+   */
+  double per_conn_total;
+  /**
+   * The node's resident set.
+   */
+  double rss;
+  /**
+   * `erlang:memory(total)`.
+   */
+  double beam_total;
+  /**
+   * Allocator carriers − blocks (0 when not measured).
+   */
+  double allocator_overhead;
+  /**
+   * Native memory outside the BEAM allocators (pools + other).
+   */
+  double native;
+  /**
+   * `beam_total + allocator_overhead + native`.
+   */
+  double accounted;
+  /**
+   * `rss − accounted` (signed).
+   */
+  double residual;
+  /**
+   * `100 × residual / rss`.
+   */
+  double residual_pct_of_rss;
+  /**
+   * `alive × per_conn_total`.
+   */
+  double connections_total;
+  /**
+   * `accounted − connections_total`.
+   */
+  double base_overhead;
+} memacct_decomposition;
+
+/**
+ * One violated validation rule, copied into fixed-size arrays owned by the
+ * caller (nothing to free).
+ */
+typedef struct memacct_violation {
+  /**
+   * The rule's stable code (e.g. `residual_within_tolerance`), NUL-terminated.
+   */
+  char rule[MEMACCT_VIOLATION_RULE_LEN];
+  /**
+   * The human message with the figures, NUL-terminated, cut to fit.
+   */
+  char message[MEMACCT_VIOLATION_MESSAGE_LEN];
+} memacct_violation;
 
 /**
  * Figures of one domain (`memacct_pool_stats.domains[d]`).
@@ -926,6 +1093,90 @@ enum memacct_status memacct_decompress(const uint8_t *blob,
 enum memacct_status memacct_blob_info(const uint8_t *blob,
                                       size_t blob_len,
                                       struct memacct_blob_header *out);
+
+/**
+ * Parses the `len` bytes of snapshot JSON at `json` (docs/SNAPSHOT.md, v1;
+ * UTF-8, no NUL needed), decomposes it and stores a new handle in `*out`
+ * (set to NULL first). `MEMACCT_BAD_SNAPSHOT` for anything that is not a
+ * valid v1 node snapshot (the last-error message says what).
+ *
+ * # Safety
+ * `json` is valid for `len` bytes (or NULL with `len` 0); `out` is NULL or writable.
+ */
+enum memacct_status memacct_snapshot_load(const char *json,
+                                          size_t len,
+                                          struct memacct_decomposition_handle **out);
+
+/**
+ * Releases a handle from `memacct_snapshot_load`. NULL is a no-op.
+ *
+ * # Safety
+ * `h` is NULL or a live handle, not used afterwards.
+ */
+void memacct_decomposition_free(struct memacct_decomposition_handle *h);
+
+/**
+ * Fills `*out` with the main figures of the decomposition.
+ *
+ * # Safety
+ * `h` is NULL or a live handle; `out` is NULL or writable.
+ */
+enum memacct_status memacct_decomposition_get(const struct memacct_decomposition_handle *h,
+                                              struct memacct_decomposition *out);
+
+/**
+ * `memacct_decomposition_validate_with` at the default residual tolerance
+ * (`MEMACCT_DEFAULT_RESIDUAL_TOLERANCE`, 5% of RSS).
+ *
+ * # Safety
+ * As `memacct_decomposition_validate_with`.
+ */
+enum memacct_status memacct_decomposition_validate(const struct memacct_decomposition_handle *h,
+                                                   struct memacct_violation *out,
+                                                   size_t cap,
+                                                   size_t *count);
+
+/**
+ * Validates the decomposition: `*count` is set to the number of violated
+ * rules (0: consistent), and the first `min(*count, cap)` are written to
+ * `out[0..]` (so call with `cap` 0 to size, or with a generous array — there
+ * are at most 17 rules). `residual_tolerance` is the largest accepted
+ * `|residual| / rss` (a finite value ≥ 0, else `MEMACCT_INVALID_ARGUMENT`).
+ *
+ * # Safety
+ * `h` is NULL or a live handle; `out` is valid for `cap` writes (NULL only
+ * with `cap` 0); `count` is NULL or writable.
+ */
+enum memacct_status memacct_decomposition_validate_with(const struct memacct_decomposition_handle *h,
+                                                        double residual_tolerance,
+                                                        struct memacct_violation *out,
+                                                        size_t cap,
+                                                        size_t *count);
+
+/**
+ * Writes the human text report into `buf` like `snprintf`: as much as fits
+ * in `cap` bytes (cut on a UTF-8 boundary), NUL-terminated whenever `cap` is
+ * not 0, and sets `*needed` to the full size including the NUL. So the report
+ * is complete when `*needed <= cap`; call with `buf` NULL and `cap` 0 to size.
+ *
+ * # Safety
+ * `h` is NULL or a live handle; `buf` is valid for `cap` writes (NULL only
+ * with `cap` 0); `needed` is NULL or writable.
+ */
+enum memacct_status memacct_decomposition_report(const struct memacct_decomposition_handle *h,
+                                                 char *buf,
+                                                 size_t cap,
+                                                 size_t *needed);
+
+/**
+ * The decomposition as JSON (UTF-8, not NUL-terminated) in a library-owned
+ * buffer: release it with `memacct_buffer_free`.
+ *
+ * # Safety
+ * `h` is NULL or a live handle; `out` is NULL or writable.
+ */
+enum memacct_status memacct_decomposition_to_json(const struct memacct_decomposition_handle *h,
+                                                  struct memacct_buffer *out);
 
 /**
  * Trains a dictionary from `count` sample terms: sample `i` is the
@@ -1281,6 +1532,21 @@ enum memacct_status memacct_pool_update(const struct memacct_pool *pool,
  * `pool` is NULL or a live pool.
  */
 enum memacct_status memacct_pool_release(const struct memacct_pool *pool, uint64_t handle);
+
+/**
+ * Changes the pool-wide limits while the pool runs: `max_entries` and
+ * `max_bytes`, where 0 leaves a limit as it is. Only a limit the pool was
+ * created with can change (`MEMACCT_INVALID_OPTION` otherwise: its usage is
+ * not counted). Entries already stored stay; a lower limit applies from the
+ * next put, rejected or evicting (per the pool's full action) until the pool
+ * is under it. Thread-safe like every pool function.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+enum memacct_status memacct_pool_set_limits(const struct memacct_pool *pool,
+                                            uint64_t max_entries,
+                                            uint64_t max_bytes);
 
 /**
  * Releases every entry of `owner` at once (e.g. when a connection ends),

@@ -40,6 +40,7 @@
 mod args;
 mod buffer;
 mod codec;
+mod decompose;
 mod dictionary;
 mod options;
 mod pool;
@@ -57,6 +58,13 @@ pub use codec::{
     memacct_codec_options_new, memacct_codec_options_set_dictionary,
     memacct_codec_options_set_inflate_limit, memacct_codec_options_set_level,
     memacct_codec_options_set_max_output, memacct_compress, memacct_decompress,
+};
+pub use decompose::{
+    memacct_decomposition, memacct_decomposition_free, memacct_decomposition_get,
+    memacct_decomposition_handle, memacct_decomposition_report, memacct_decomposition_to_json,
+    memacct_decomposition_validate, memacct_decomposition_validate_with, memacct_snapshot_load,
+    memacct_violation, MEMACCT_DEFAULT_RESIDUAL_TOLERANCE, MEMACCT_VIOLATION_MESSAGE_LEN,
+    MEMACCT_VIOLATION_RULE_LEN,
 };
 pub use dictionary::{
     memacct_dictionary, memacct_dictionary_free, memacct_dictionary_id, memacct_dictionary_load,
@@ -80,8 +88,8 @@ pub use pool::{
     memacct_pool_options_set_seed, memacct_pool_options_set_shards,
     memacct_pool_options_set_ttl_resolution_ms, memacct_pool_policy, memacct_pool_policy_arg,
     memacct_pool_policy_name, memacct_pool_pressure, memacct_pool_put, memacct_pool_release,
-    memacct_pool_release_owner, memacct_pool_restore, memacct_pool_stats, memacct_pool_update,
-    MEMACCT_POOL_DOMAIN_COUNT, MEMACCT_POOL_NO_TTL,
+    memacct_pool_release_owner, memacct_pool_restore, memacct_pool_set_limits, memacct_pool_stats,
+    memacct_pool_update, MEMACCT_POOL_DOMAIN_COUNT, MEMACCT_POOL_NO_TTL,
 };
 pub use status::{memacct_status, memacct_status_arg};
 
@@ -539,7 +547,12 @@ mod tests {
         assert_eq!(MEMACCT_INVALID_OPTION as u32, 21);
         assert_eq!(cstr(memacct_status_name(MEMACCT_IO as u32)), "io");
         assert_eq!(MEMACCT_IO as u32, 25);
-        assert!(memacct_status_name(26).is_null());
+        assert_eq!(
+            cstr(memacct_status_name(MEMACCT_BAD_SNAPSHOT as u32)),
+            "bad_snapshot"
+        );
+        assert_eq!(MEMACCT_BAD_SNAPSHOT as u32, 26);
+        assert!(memacct_status_name(27).is_null());
         assert!(memacct_status_name(99).is_null());
         assert!(memacct_status_name(u32::MAX).is_null());
         assert_eq!(cstr(memacct_version()), env!("CARGO_PKG_VERSION"));

@@ -750,6 +750,29 @@ pub unsafe extern "C" fn memacct_pool_release(
     })
 }
 
+/// Changes the pool-wide limits while the pool runs: `max_entries` and
+/// `max_bytes`, where 0 leaves a limit as it is. Only a limit the pool was
+/// created with can change (`MEMACCT_INVALID_OPTION` otherwise: its usage is
+/// not counted). Entries already stored stay; a lower limit applies from the
+/// next put, rejected or evicting (per the pool's full action) until the pool
+/// is under it. Thread-safe like every pool function.
+///
+/// # Safety
+/// `pool` is NULL or a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_pool_set_limits(
+    pool: *const memacct_pool,
+    max_entries: u64,
+    max_bytes: u64,
+) -> memacct_status {
+    guard(|| {
+        let some = |v: u64| (v != 0).then_some(v);
+        // SAFETY: per this function's contract.
+        unsafe { pool_ref(pool) }?.set_limits(some(max_entries), some(max_bytes))?;
+        Ok(())
+    })
+}
+
 /// Releases every entry of `owner` at once (e.g. when a connection ends),
 /// in O(entries of the owner); their handles go stale. Writes how many there
 /// were to `*out_count` unless `out_count` is NULL. Owner 0 names no owner:

@@ -76,6 +76,10 @@ pub enum memacct_status {
     MEMACCT_BAD_CHECKPOINT = 24,
     /// `io`: an operating-system I/O call failed (the last-error message has the OS message).
     MEMACCT_IO = 25,
+    /// `bad_snapshot`: a memory snapshot (docs/SNAPSHOT.md) is not valid v1
+    /// JSON: a missing required field, a negative or fractional size, another
+    /// format or version, an impossible combination (the message says which).
+    MEMACCT_BAD_SNAPSHOT = 26,
     /// `null_pointer`: a required pointer argument is NULL (a NULL data
     /// pointer is accepted only together with a length of 0).
     MEMACCT_NULL_POINTER = 100,
@@ -99,7 +103,7 @@ pub type memacct_status_arg = u32;
 
 impl memacct_status {
     /// Every status, in numeric order.
-    pub(crate) const fn all() -> [memacct_status; 30] {
+    pub(crate) const fn all() -> [memacct_status; 31] {
         [
             memacct_status::MEMACCT_OK,
             memacct_status::MEMACCT_TRUNCATED,
@@ -127,6 +131,7 @@ impl memacct_status {
             memacct_status::MEMACCT_STALE_HANDLE,
             memacct_status::MEMACCT_BAD_CHECKPOINT,
             memacct_status::MEMACCT_IO,
+            memacct_status::MEMACCT_BAD_SNAPSHOT,
             memacct_status::MEMACCT_NULL_POINTER,
             memacct_status::MEMACCT_INVALID_ARGUMENT,
             memacct_status::MEMACCT_PANIC,
@@ -170,6 +175,7 @@ impl memacct_status {
             MEMACCT_STALE_HANDLE => c"stale_handle",
             MEMACCT_BAD_CHECKPOINT => c"bad_checkpoint",
             MEMACCT_IO => c"io",
+            MEMACCT_BAD_SNAPSHOT => c"bad_snapshot",
             MEMACCT_NULL_POINTER => c"null_pointer",
             MEMACCT_INVALID_ARGUMENT => c"invalid_argument",
             MEMACCT_PANIC => c"panic",
@@ -207,6 +213,7 @@ pub(crate) fn status_of(error: &Error) -> memacct_status {
         Error::StaleHandle { .. } => MEMACCT_STALE_HANDLE,
         Error::BadCheckpoint { .. } => MEMACCT_BAD_CHECKPOINT,
         Error::Io { .. } => MEMACCT_IO,
+        Error::BadSnapshot { .. } => MEMACCT_BAD_SNAPSHOT,
         // `Error` is #[non_exhaustive]: a variant added to the core later.
         _ => MEMACCT_UNKNOWN_ERROR,
     }
@@ -358,6 +365,7 @@ mod tests {
             Error::StaleHandle { handle: 1 },
             Error::BadCheckpoint { reason: "x" },
             Error::Io { reason: "x".into() },
+            Error::BadSnapshot { reason: "x".into() },
         ]
     }
 
@@ -392,7 +400,7 @@ mod tests {
                 assert!((memacct_status::all()[i - 1] as u32) < s as u32);
             }
         }
-        assert_eq!(memacct_status::from_raw(26), None);
+        assert_eq!(memacct_status::from_raw(27), None);
         assert_eq!(memacct_status::from_raw(99), None);
         assert_eq!(memacct_status::from_raw(u32::MAX), None);
     }

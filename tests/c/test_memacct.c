@@ -375,6 +375,7 @@ static void test_names(void) {
         {MEMACCT_STALE_HANDLE, "stale_handle"},
         {MEMACCT_BAD_CHECKPOINT, "bad_checkpoint"},
         {MEMACCT_IO, "io"},
+        {MEMACCT_BAD_SNAPSHOT, "bad_snapshot"},
         {MEMACCT_NULL_POINTER, "null_pointer"},
         {MEMACCT_INVALID_ARGUMENT, "invalid_argument"},
         {MEMACCT_PANIC, "panic"},
@@ -387,7 +388,8 @@ static void test_names(void) {
     CHECK(MEMACCT_OK == 0, "MEMACCT_OK is not 0");
     CHECK(MEMACCT_INVALID_OPTION == 21 && MEMACCT_IO == 25 && MEMACCT_NULL_POINTER == 100,
           "status numbers moved");
-    CHECK(memacct_status_name((memacct_status)26) == NULL, "status 26 has a name");
+    CHECK(MEMACCT_BAD_SNAPSHOT == 26, "status numbers moved");
+    CHECK(memacct_status_name((memacct_status)27) == NULL, "status 27 has a name");
     CHECK(memacct_status_name((memacct_status)99) == NULL, "status 99 has a name");
     CHECK(memacct_status_name((memacct_status)12345) == NULL, "status 12345 has a name");
 }

@@ -226,6 +226,15 @@ static void test_limits(void) {
     memacct_pool_stats st = stats_of(p);
     CHECK(st.rejected == 1 && st.in_use == 10 && st.evicted == 0, "rejected");
     for (int i = 0; i < 10; i++) CHECK(reads(p, h[i], "x") == 1, "entry %d kept", i);
+    /* Limits change while the pool runs: raised, one more fits; a byte limit
+     * the pool was created without cannot be set. */
+    CHECK(memacct_pool_set_limits(p, 11, 0) == MEMACCT_OK, "raise max_entries");
+    put_str(p, 0, "z");
+    CHECK(memacct_pool_put(p, MEMACCT_DOMAIN_SESSION, 0, (const uint8_t *)"y", 1, 0, &extra) ==
+              MEMACCT_POOL_EXHAUSTED,
+          "full again at the new limit");
+    CHECK(memacct_pool_set_limits(p, 0, 100) == MEMACCT_INVALID_OPTION, "max_bytes not counted");
+    CHECK(memacct_pool_set_limits(NULL, 5, 0) == MEMACCT_NULL_POINTER, "NULL pool");
     memacct_pool_free(p);
 
     /* Bytes, pool-wide and per domain; a growing update past the limit. */
