@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what memacct's build, tests, demo and benchmarks need and is missing:
-# Erlang/OTP 25 + rebar3 + valgrind from apt, maturin/pytest/hypothesis into
+# Erlang/OTP 25 + rebar3 + valgrind from apt, maturin/pytest/hypothesis/pandas/matplotlib into
 # .venv from PyPI, cbindgen from crates.io. Idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "ensure-deps: creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import maturin, pytest, hypothesis" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import maturin, pytest, hypothesis, pandas, matplotlib" >/dev/null 2>&1; then
   echo "ensure-deps: pip install -r py-bindings/requirements-dev.txt"
   .venv/bin/pip install -q --disable-pip-version-check -r py-bindings/requirements-dev.txt
 fi

@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple, PyType};
 
 mod codec;
+mod decompose;
 mod pool;
 
 // ---------------------------------------------------------------------------
@@ -113,6 +114,10 @@ error_classes! {
         "A pool checkpoint file is malformed, truncated or corrupt.";
     MemacctIoError => "io",
         "An operating-system I/O call failed (a pool checkpoint); the message has the OS message.";
+    BadSnapshotError => "bad_snapshot",
+        "A memory snapshot (docs/SNAPSHOT.md) is not valid JSON, lacks a required field, \
+         holds a value of the wrong type or range, names another format or version, \
+         or is internally impossible; the message names the field or position.";
 }
 
 /// The one mapping from a core error to a Python exception: the class of its
@@ -641,8 +646,8 @@ fn term_size(
     Ok(PyTermSize(ctx.size(py, etf, fields)?))
 }
 
-/// Native part of memacct: exact BEAM term sizing, the compact-state codec
-/// and the state pool (see the ``memacct`` package).
+/// Native part of memacct: exact BEAM term sizing, the compact-state codec,
+/// the state pool and memory decomposition (see the ``memacct`` package).
 #[pymodule(gil_used = false)]
 fn _memacct(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -658,6 +663,7 @@ fn _memacct(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySizer>()?;
     codec::add_codec(m)?;
     pool::add_pool(m)?;
+    decompose::add_decompose(m)?;
     add_error_classes(m)?;
     Ok(())
 }
@@ -733,6 +739,9 @@ mod tests {
             Error::Io {
                 reason: String::new(),
             },
+            Error::BadSnapshot {
+                reason: String::new(),
+            },
         ];
 
         for e in &samples {
@@ -744,5 +753,9 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), ERROR_CODES.len());
+        // The core's own list of codes, so a new code cannot be missed here.
+        let mut core = Error::CODES.to_vec();
+        core.sort_unstable();
+        assert_eq!(codes, core);
     }
 }

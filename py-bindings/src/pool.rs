@@ -443,16 +443,33 @@ impl PyPool {
         self.0.config().shards
     }
 
-    /// The pool-wide entry limit (None: none).
+    /// The pool-wide entry limit in force (None: none).
     #[getter]
     fn max_entries(&self) -> Option<u64> {
-        self.0.config().max_entries
+        self.0.limits().0
     }
 
-    /// The pool-wide payload byte limit (None: none).
+    /// The pool-wide payload byte limit in force (None: none).
     #[getter]
     fn max_bytes(&self) -> Option<u64> {
-        self.0.config().max_bytes
+        self.0.limits().1
+    }
+
+    /// Changes the pool-wide limits while the pool runs (``None`` leaves one
+    /// as it is). Only a limit the pool was created with can change
+    /// (``InvalidOptionError`` otherwise). Entries already stored stay; a lower
+    /// limit applies from the next ``put``, rejected or evicting (per
+    /// ``on_full``) until the pool is under it.
+    #[pyo3(signature = (max_entries=None, max_bytes=None))]
+    fn set_limits(
+        &self,
+        py: Python<'_>,
+        max_entries: Option<u64>,
+        max_bytes: Option<u64>,
+    ) -> PyResult<()> {
+        self.0
+            .set_limits(max_entries, max_bytes)
+            .map_err(|e| to_py_err(py, &e))
     }
 
     fn __len__(&self) -> usize {

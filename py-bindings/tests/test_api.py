@@ -63,6 +63,7 @@ ALL_ERRORS = [
     memacct.StaleHandleError,
     memacct.BadCheckpointError,
     memacct.MemacctIoError,
+    memacct.BadSnapshotError,
 ]
 
 

@@ -606,3 +606,22 @@ def test_put_then_get_returns_every_payload(payloads: list[bytes]) -> None:
     hs = [p.put(x) for x in payloads]
     assert len(set(hs)) == len(hs)
     assert [p.get(h) for h in hs] == payloads
+
+
+def test_limits_change_while_the_pool_runs() -> None:
+    pool = memacct.Pool(max_entries=2, on_full="reject")
+    a = pool.put(b"a")
+    pool.put(b"b")
+    with pytest.raises(memacct.PoolExhaustedError):
+        pool.put(b"c")
+    pool.set_limits(max_entries=3)
+    assert pool.max_entries == 3 and pool.stats().pressure == "medium"  # 2 of 3
+    pool.put(b"c")
+    pool.set_limits(max_entries=1)  # below what is stored: entries stay
+    assert len(pool) == 3
+    with pytest.raises(memacct.PoolExhaustedError):
+        pool.put(b"d")
+    pool.release(a)
+    assert len(pool) == 2
+    with pytest.raises(memacct.InvalidOptionError):
+        pool.set_limits(max_bytes=100)  # created without a byte limit

@@ -20,6 +20,17 @@ per domain), reject or evict when full (LRU, LFU, FIFO, TTL, random or
 S3-FIFO), TTLs, per-owner release and crash-safe checkpoints;
 ``Pool.stats()`` reports its figures (``PoolStats``).
 
+Memory decomposition: ``load_snapshot(path)`` (or ``Snapshot.from_json``)
+reads a node or cluster snapshot (docs/SNAPSHOT.md) and decomposes it: per
+connection (process memory, of which state, an estimate with its 95%
+interval, and heap; off-heap binary share; native pool bytes) and per node
+(``erlang:memory`` by category, allocator overhead, native memory and the
+residual, RSS minus all of them). ``Snapshot.validate()`` lists every broken
+rule (``Violation``), ``report()`` is the text report, ``to_dict()`` the
+decomposition as plain data; ``to_pandas()`` and ``plot(path)`` need pandas
+and matplotlib (optional). ``aggregate`` summarizes many decompositions
+(min/max/mean/p50/p95/p99) and ``trend`` fits growth per hour and flags leaks.
+
 Every algorithm lives in the Rust core ``memacct-core``; this package is a thin
 binding. Sizing, compressing, decompressing and training release the GIL, so
 threads can work in parallel. Invalid or unsupported input raises a subclass
@@ -39,6 +50,8 @@ True
 
 from ._memacct import (
     BLOB_VERSION as BLOB_VERSION,
+    SNAPSHOT_VERSION as SNAPSHOT_VERSION,
+    VALIDATION_RULES as VALIDATION_RULES,
     DEFAULT_DICTIONARY_BYTES as DEFAULT_DICTIONARY_BYTES,
     KINDS as KINDS,
     POOL_DOMAINS as POOL_DOMAINS,
@@ -49,6 +62,7 @@ from ._memacct import (
     BadCheckpointError as BadCheckpointError,
     BadCompressionError as BadCompressionError,
     BadDictionaryError as BadDictionaryError,
+    BadSnapshotError as BadSnapshotError,
     BadVersionError as BadVersionError,
     BlobInfo as BlobInfo,
     BlobVersionError as BlobVersionError,
@@ -73,22 +87,29 @@ from ._memacct import (
     PoolSlot as PoolSlot,
     PoolStats as PoolStats,
     Sizer as Sizer,
+    Snapshot as Snapshot,
     StaleHandleError as StaleHandleError,
     TermSize as TermSize,
     TooDeepError as TooDeepError,
     TruncatedError as TruncatedError,
     UnknownTagError as UnknownTagError,
     UnsupportedError as UnsupportedError,
+    Violation as Violation,
     __version__ as __version__,
+    aggregate as aggregate,
     blob_info as blob_info,
     compress as compress,
     decompress as decompress,
     flat_size as flat_size,
+    load_snapshot as load_snapshot,
     term_size as term_size,
+    trend as trend,
 )
 
 __all__ = [
     "BLOB_VERSION",
+    "SNAPSHOT_VERSION",
+    "VALIDATION_RULES",
     "DEFAULT_DICTIONARY_BYTES",
     "KINDS",
     "POOL_DOMAINS",
@@ -99,6 +120,7 @@ __all__ = [
     "BadCheckpointError",
     "BadCompressionError",
     "BadDictionaryError",
+    "BadSnapshotError",
     "BadVersionError",
     "BlobInfo",
     "BlobVersionError",
@@ -123,16 +145,21 @@ __all__ = [
     "PoolSlot",
     "PoolStats",
     "Sizer",
+    "Snapshot",
     "StaleHandleError",
     "TermSize",
     "TooDeepError",
     "TruncatedError",
     "UnknownTagError",
     "UnsupportedError",
+    "Violation",
     "__version__",
+    "aggregate",
     "blob_info",
     "compress",
     "decompress",
     "flat_size",
+    "load_snapshot",
     "term_size",
+    "trend",
 ]

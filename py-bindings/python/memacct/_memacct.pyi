@@ -19,6 +19,7 @@ _Path: TypeAlias = Union[str, "os.PathLike[str]"]
 _Domain: TypeAlias = Literal["session", "shared", "registry", "cache", "ephemeral"]
 _Policy: TypeAlias = Literal["lru", "lfu", "fifo", "ttl", "random", "s3_fifo"]
 _Pressure: TypeAlias = Literal["low", "medium", "high", "critical"]
+_CiMethod: TypeAlias = Literal["student_t", "normal"]
 
 __all__ = [
     "__version__",
@@ -42,6 +43,13 @@ __all__ = [
     "PoolSlot",
     "PoolStats",
     "DomainStats",
+    "SNAPSHOT_VERSION",
+    "VALIDATION_RULES",
+    "Snapshot",
+    "Violation",
+    "load_snapshot",
+    "aggregate",
+    "trend",
     "MemacctError",
     "TruncatedError",
     "BadVersionError",
@@ -68,6 +76,7 @@ __all__ = [
     "StaleHandleError",
     "BadCheckpointError",
     "MemacctIoError",
+    "BadSnapshotError",
 ]
 
 __version__: Final[str]
@@ -404,6 +413,10 @@ class Pool:
     @property
     def max_bytes(self) -> Union[int, None]:
         """The pool-wide payload byte limit."""
+    def set_limits(
+        self, max_entries: Union[int, None] = None, max_bytes: Union[int, None] = None
+    ) -> None:
+        """Changes the pool-wide limits while the pool runs (only limits it was created with)."""
     def __len__(self) -> int: ...
     def __contains__(self, handle: object) -> bool: ...
     def __enter__(self) -> Pool: ...
@@ -499,6 +512,107 @@ class PoolStats:
         """A plain, JSON-ready dict of every attribute (``domains`` a dict of dicts)."""
     def __eq__(self, value: object, /) -> bool: ...
 
+# --- memory decomposition ----------------------------------------------------------------
+
+SNAPSHOT_VERSION: Final[int]
+"""The snapshot format version this build reads (1)."""
+VALIDATION_RULES: Final[tuple[str, ...]]
+"""Every rule code ``Snapshot.validate`` can report, in the order they are checked."""
+
+@final
+class Violation:
+    """One violated rule (immutable; compares by value)."""
+
+    def __new__(cls, rule: str, message: str, figures: Mapping[str, float]) -> Violation: ...
+    @property
+    def rule(self) -> str:
+        """The rule's stable code (one of ``VALIDATION_RULES``)."""
+    @property
+    def message(self) -> str:
+        """A human sentence with the figures."""
+    @property
+    def figures(self) -> dict[str, float]:
+        """The figures involved, by name (bytes unless the name says otherwise)."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{'rule': ..., 'message': ..., 'figures': {...}}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class Snapshot:
+    """A node or cluster memory snapshot (docs/SNAPSHOT.md, v1), decomposed by the core.
+
+    Immutable; compares equal when the snapshots are equal; pickles by its JSON.
+    """
+
+    @staticmethod
+    def from_json(data: Union[str, _BytesLike], *, ci_method: _CiMethod = "student_t") -> Snapshot:
+        """Reads a node or cluster snapshot from JSON text (``BadSnapshotError`` if it is not one)."""
+    @property
+    def is_cluster(self) -> bool:
+        """True for a cluster snapshot."""
+    @property
+    def node(self) -> Union[str, None]:
+        """The node's name (None for a cluster snapshot)."""
+    @property
+    def timestamp_ms(self) -> Union[int, None]:
+        """When the node snapshot was taken, Unix ms (None for a cluster snapshot)."""
+    @property
+    def node_names(self) -> list[str]:
+        """Names of the nodes that answered, in order."""
+    @property
+    def missing(self) -> list[dict[str, str]]:
+        """Nodes of a cluster that did not answer: ``[{'node': ..., 'reason': ...}]``."""
+    @property
+    def ci_method(self) -> _CiMethod:
+        """The quantile of the state estimate's 95% interval."""
+    @property
+    def process_bytes(self) -> Union[list[int], None]:
+        """Per-connection process memory as measured (node snapshots; None if not given)."""
+    @property
+    def state_sample_bytes(self) -> Union[list[int], None]:
+        """The sampled states' bytes (node snapshots; None if not sampled)."""
+    def node_snapshots(self) -> list[Snapshot]:
+        """One node ``Snapshot`` per node that answered (``[self]`` for a node snapshot)."""
+    def validate(self, tolerance: float = 0.05, *, epsilon: float = 1e-9) -> list[Violation]:
+        """Every violated rule; ``tolerance`` is the largest accepted ``|residual| / rss``."""
+    def report(self) -> str:
+        """The core's human text report (a cluster: each node's, in order)."""
+    def compact(self) -> dict[str, Any]:
+        """The compact key/value report (a cluster: node name -> dict)."""
+    def components(self) -> list[tuple[str, str, float]]:
+        """``[(component, group, bytes)]``: the node's RSS, partitioned (residual included)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The decomposition as plain Python data (bytes throughout)."""
+    def to_json(self) -> str:
+        """The decomposition as the core's JSON text."""
+    def snapshot_json(self) -> str:
+        """The snapshot itself as normalised v1 JSON."""
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame of the components (a cluster: one row per node); needs pandas."""
+    def plot(self, path: _Path, *, title: Union[str, None] = None) -> _Path:
+        """Writes a PNG (stacked components + residual; per-connection distribution); needs matplotlib."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+    @staticmethod
+    def _from_pickle(data: Union[str, _BytesLike], ci_method: _CiMethod) -> Snapshot: ...
+
+def load_snapshot(path: _Path, *, ci_method: _CiMethod = "student_t") -> Snapshot:
+    """Loads and decomposes a node or cluster snapshot file (``OSError``, ``BadSnapshotError``)."""
+
+def aggregate(items: Iterable[Union[Snapshot, Mapping[str, Any]]]) -> dict[str, Any]:
+    """min/max/mean/p50/p95/p99 of every figure over many decompositions (Snapshots or ``to_dict()`` dicts)."""
+
+def trend(
+    items: Iterable[Union[Snapshot, Mapping[str, Any]]],
+    *,
+    min_points: int = 5,
+    min_span_hours: float = 0.25,
+    min_r_squared: float = 0.8,
+    min_growth_pct_per_hour: float = 1.0,
+) -> dict[str, Any]:
+    """Growth per hour of RSS and per-connection total over one node's snapshots, and a leak flag."""
+
 # --- errors ------------------------------------------------------------------------------
 
 class MemacctError(ValueError):
@@ -580,3 +694,7 @@ class BadCheckpointError(MemacctError):
 
 class MemacctIoError(MemacctError):
     """An operating-system I/O call failed (a pool checkpoint); the message has the OS message."""
+
+class BadSnapshotError(MemacctError):
+    """A memory snapshot is not valid JSON, lacks a required field, holds a value of the
+    wrong type or range, names another format or version, or is internally impossible."""
