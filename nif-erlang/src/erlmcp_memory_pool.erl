@@ -25,8 +25,8 @@
 %%%   enforced: at most that many connection states live at once; one more
 %%%   is `{error, {pool_exhausted, Msg}}' (backpressure) instead of unbounded
 %%%   growth. It is read when the pool is created; {@link configure/2}
-%%%   records a new value for the next pool (the core cannot change a live
-%%%   pool's limits) and {@link pool_info/0} shows both.</li>
+%%%   changes it on the running pool (states already stored stay) and
+%%%   {@link pool_info/0} shows it.</li>
 %%% <li>`memory_pool_size' (default 1000) is reported only: slots are made
 %%%   on demand and kept for reuse, there is nothing to pre-allocate.</li>
 %%% </ul>
@@ -158,8 +158,9 @@ pool_info() ->
     gen_server:call(?SERVER, pool_info).
 
 %% @doc `configure(pool_size, N)' and `configure(max_pool_size, N)' with a
-%% positive integer: `ok' (a new maximum applies to the next pool, see the
-%% module doc); anything else `{error, invalid_config}'.
+%% positive integer: `ok'. A new maximum applies to the running pool at once
+%% (states already stored stay; acquires fail with `pool_exhausted' until
+%% the pool is under it); anything else `{error, invalid_config}'.
 -spec configure(atom(), term()) -> ok | {error, term()}.
 configure(Key, Value) ->
     gen_server:call(?SERVER, {configure, Key, Value}).
@@ -193,7 +194,11 @@ handle_call(pool_info, _From, State) ->
 handle_call({configure, pool_size, N}, _From, State) when is_integer(N), N > 0 ->
     {reply, ok, State#{pool_size := N}};
 handle_call({configure, max_pool_size, N}, _From, State) when is_integer(N), N > 0 ->
-    {reply, ok, State#{max_pool_size := N}};
+    %% The running pool's limit changes at once (states already stored stay).
+    case memacct_pool:set_limits(pool(), #{domain => session, max_entries => N}) of
+        ok -> {reply, ok, State#{max_pool_size := N}};
+        {error, _} = Error -> {reply, Error, State}
+    end;
 handle_call(_Request, _From, State) ->
     {reply, {error, invalid_config}, State}.
 

@@ -39,6 +39,14 @@
 %%% {@link decompress_etf/2} keep ETF byte for byte. Blobs are versioned and
 %%% checksummed: corrupt input is an error, never a wrong term.
 %%%
+%%% == Memory decomposition ==
+%%% {@link decompose/1} measures the node (connection processes, sampled
+%%% states, refc binaries, pools, `erlang:memory/0', allocators, the OS
+%%% resident set) and splits the RSS into per-connection figures, the node's
+%%% base overhead and a signed residual, with no double counting; every
+%%% broken rule is reported. {@link decompose_cluster/2} does it over
+%%% distribution. See {@link memacct_decompose} and {@link memacct_collect}.
+%%%
 %%% == Errors ==
 %%% The ETF functions return `{error, {Code, Message}}' for input that
 %%% `binary_to_term/1' would reject or that memacct cannot size exactly; `Code'
@@ -57,6 +65,8 @@
          train_dictionary/1, train_dictionary/2, load_dictionary/1,
          dictionary_to_binary/1, dictionary_id/1,
          codec_scheduling_limits/0, format_error/2]).
+-export([decompose/1, decompose_cluster/2, snapshot/1, write_snapshot/2,
+         format_report/1]).
 
 -compile(warn_missing_spec_all).
 
@@ -95,7 +105,8 @@
                     | duplicate_map_key | needs_vm | unsupported
                     | bad_blob | blob_version | dictionary_required
                     | dictionary_mismatch | checksum_mismatch | codec
-                    | bad_dictionary | invalid_option | pool_exhausted | stale_handle | bad_checkpoint | io | atom().
+                    | bad_dictionary | invalid_option | pool_exhausted | stale_handle | bad_checkpoint | io | bad_snapshot
+                    | rss_unavailable | atom().
 %% `memacct_core::Error::code()' as an atom. The codec adds `bad_blob' (not a
 %% blob, or a malformed one), `blob_version' (written by a newer format),
 %% `dictionary_required' / `dictionary_mismatch' (the blob names a dictionary
@@ -648,6 +659,55 @@ with_dict(Args, Fun, Pos) ->
 -spec badarg([term()], pos_integer(), binary()) -> no_return().
 badarg(Args, Pos, Why) ->
     erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => #{Pos => Why}}}]).
+
+%%% ---------------------------------------------------------------------------
+%%% Memory decomposition
+
+%% @doc Measures this node and decomposes its memory (see
+%% {@link memacct_decompose:decompose/1} for the options and the result).
+%%
+%% ```
+%% 1> Pids = memacct_sim:start_connections(1000).
+%% 2> {ok, D} = memacct:decompose(#{connection_pids => Pids, tolerance => 0.1}).
+%% 3> maps:get(per_connection, maps:get(decomposition, D)).
+%% '''
+-spec decompose(memacct_decompose:options()) ->
+          {ok, memacct_decompose:decomposition()} | error().
+decompose(Opts) ->
+    memacct_decompose:decompose(Opts).
+
+%% @doc Decomposes the memory of every node in `Nodes' (see
+%% {@link memacct_decompose:decompose_cluster/2}); a node that does not
+%% answer is listed as missing, never counted as 0. memacct must be loaded
+%% on every node.
+-spec decompose_cluster([node()], memacct_decompose:options()) ->
+          {ok, memacct_decompose:cluster_decomposition()} | error().
+decompose_cluster(Nodes, Opts) ->
+    memacct_decompose:decompose_cluster(Nodes, Opts).
+
+%% @doc Measures this node: the snapshot map of `docs/SNAPSHOT.md' (see
+%% {@link memacct_collect:snapshot/1}).
+-spec snapshot(memacct_collect:options()) -> {ok, memacct_collect:snapshot()} | error().
+snapshot(Opts) ->
+    memacct_collect:snapshot(Opts).
+
+%% @doc Writes a snapshot, a cluster snapshot (the `snapshot' of a
+%% decomposition result) or a decomposition result's snapshot as JSON, for
+%% Python (`memacct.load_snapshot') and C.
+-spec write_snapshot(file:name_all(), memacct_collect:snapshot()) -> ok | {error, term()}.
+write_snapshot(Path, #{snapshot := Snapshot, json := _}) ->
+    memacct_collect:write(Path, Snapshot);
+write_snapshot(Path, Snapshot) when is_map(Snapshot) ->
+    memacct_collect:write(Path, Snapshot);
+write_snapshot(Path, Snapshot) ->
+    erlang:error(badarg, [Path, Snapshot]).
+
+%% @doc The text report of a (node or cluster) decomposition, with every
+%% violated rule.
+-spec format_report(memacct_decompose:decomposition()
+                    | memacct_decompose:cluster_decomposition()) -> binary().
+format_report(D) ->
+    memacct_decompose:format_report(D).
 
 %%% ---------------------------------------------------------------------------
 %%% Misc

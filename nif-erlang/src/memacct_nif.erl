@@ -20,7 +20,10 @@
          pool_put/5, pool_put_dirty/5, pool_update/3, pool_update_dirty/3,
          pool_get/2, pool_get_dirty/2, pool_decode_dirty/2,
          pool_release/2, pool_contains/2, pool_size/1, pool_expire/1,
+         pool_set_limits/4,
          pool_clear/1, pool_stats/1, pool_limits/0]).
+-export([decompose_snapshot/2, decompose_cluster/2, decompose_aggregate/1,
+         decompose_trend/2]).
 
 -on_load(init/0).
 -compile(warn_missing_spec_all).
@@ -52,6 +55,12 @@
 -type pool_error() :: {error, {atom(), binary()}}.
 -type pool_get_result() :: {ok, term()} | {etf, binary()} | {dirty_blob, binary()}
                          | pool_error().
+
+-type decompose_opts() :: {ResidualTolerance :: float(), Epsilon :: float(),
+                           student_t | normal}.
+-type trend_opts() :: {MinPoints :: non_neg_integer(), MinSpanHours :: float(),
+                       MinRSquared :: float(), MinGrowthPctPerHour :: float()}.
+-export_type([decompose_opts/0, trend_opts/0]).
 
 -export_type([report/0, etf_opts/0, result/0, dict/0, codec_result/0,
               pool/0, pool_config/0, pool_error/0, pool_get_result/0]).
@@ -236,6 +245,11 @@ pool_contains(_Pool, _Handle) ->
     erlang:nif_error(nif_not_loaded).
 
 %% @doc Live entries.
+-spec pool_set_limits(pool(), pool | atom(), keep | pos_integer(), keep | pos_integer()) ->
+          ok | pool_error().
+pool_set_limits(_Pool, _Scope, _MaxEntries, _MaxBytes) ->
+    erlang:nif_error(nif_not_loaded).
+
 -spec pool_size(pool()) -> non_neg_integer().
 pool_size(_Pool) ->
     erlang:nif_error(nif_not_loaded).
@@ -258,4 +272,27 @@ pool_stats(_Pool) ->
 %% @doc `{CopyNormalMax, DecodeNormalMax}'.
 -spec pool_limits() -> {pos_integer(), pos_integer()}.
 pool_limits() ->
+    erlang:nif_error(nif_not_loaded).
+
+%%% ---------------------------------------------------------------------------
+%%% Memory decomposition (see native/src/decompose.rs); dirty CPU schedulers
+
+%% @doc Parse, decompose and validate a node snapshot (JSON).
+-spec decompose_snapshot(binary(), decompose_opts()) -> {ok, map()} | {error, {atom(), binary()}}.
+decompose_snapshot(_Json, _Opts) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Parse, decompose and validate a cluster snapshot (JSON).
+-spec decompose_cluster(binary(), decompose_opts()) -> {ok, map()} | {error, {atom(), binary()}}.
+decompose_cluster(_Json, _Opts) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Statistics over decompositions (their JSON).
+-spec decompose_aggregate([binary()]) -> {ok, map()} | {error, {atom(), binary()}}.
+decompose_aggregate(_Jsons) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc The trend of decompositions (their JSON) of one node.
+-spec decompose_trend([binary()], trend_opts()) -> {ok, map()} | {error, {atom(), binary()}}.
+decompose_trend(_Jsons, _Opts) ->
     erlang:nif_error(nif_not_loaded).

@@ -69,6 +69,7 @@
 %%% domain or option) raises `badarg'.
 -module(memacct_pool).
 
+-export([set_limits/2]).
 -export([new/0, new/1, put/3, put/4, acquire/3, acquire/4, get/2, update/3,
          release/2, contains/2, stats/1, size/1, expire/1, clear/1,
          checkpoint/2, restore/2, scheduling_limits/0]).
@@ -330,6 +331,32 @@ contains(Pool, Handle) ->
 -spec stats(pool()) -> stats().
 stats(Pool) ->
     memacct_nif:pool_stats(Pool).
+
+%% @doc Changes limits while the pool runs: `#{max_entries => N, max_bytes
+%% => M}' (positive integers; a key left out keeps its limit), pool-wide, or
+%% a domain's own with `#{domain => Domain, ...}'. Only a limit the pool was
+%% created with can change (`{error, {invalid_option, _}}' otherwise: its
+%% usage is not counted). Entries already stored stay; a lower limit applies
+%% from the next put, rejected or evicting (per `on_full') until the pool is
+%% under it. {@link stats/1} reports the limits in force.
+-spec set_limits(pool(), #{max_entries => pos_integer(), max_bytes => pos_integer(),
+                           domain => domain()}) -> ok | error().
+set_limits(Pool, Limits) when is_map(Limits) ->
+    case maps:keys(maps:without([max_entries, max_bytes, domain], Limits)) of
+        [] ->
+            Get = fun(K) -> case maps:get(K, Limits, keep) of
+                                keep -> keep;
+                                N when is_integer(N), N > 0 -> N;
+                                _ -> erlang:error(badarg, [Pool, Limits])
+                            end
+                  end,
+            Scope = maps:get(domain, Limits, pool),
+            memacct_nif:pool_set_limits(Pool, Scope, Get(max_entries), Get(max_bytes));
+        _ ->
+            erlang:error(badarg, [Pool, Limits])
+    end;
+set_limits(Pool, Limits) ->
+    erlang:error(badarg, [Pool, Limits]).
 
 %% @doc Live entries (including expired ones not yet swept).
 -spec size(pool()) -> non_neg_integer().

@@ -5,9 +5,16 @@
 %%% module literals: a literal costs nothing on a process heap while
 %%% `erts_debug:flat_size/1' still counts it, so literal-built states would
 %%% make every measurement lie. Used by the demo, the benchmarks and tests.
+%%%
+%%% {@link start_connection/1} starts a real connection process: a
+%%% `gen_server' (this module) whose state is {@link connection_state/2}
+%%% built inside the process, as erlmcp's connection processes hold theirs.
 -module(memacct_sim).
+-behaviour(gen_server).
 
 -export([connection_state/1, connection_state/2, corpus/1]).
+-export([start_connection/1, start_connections/1, stop_connections/1]).
+-export([init/1, handle_call/3, handle_cast/2]).
 
 -type state() :: #{atom() => term()}.
 -export_type([state/0]).
@@ -53,6 +60,46 @@ connection_state(N, Owner) ->
 -spec corpus(pos_integer()) -> [state()].
 corpus(Count) ->
     [connection_state(N) || N <- lists:seq(1, Count)].
+
+%% @doc Starts connection process `N' (unlinked, unsupervised): a
+%% `gen_server' holding `connection_state(N, self())', built in the process.
+-spec start_connection(non_neg_integer()) -> pid().
+start_connection(N) ->
+    {ok, Pid} = gen_server:start(?MODULE, N, []),
+    Pid.
+
+%% @doc Connection processes 1..Count.
+-spec start_connections(non_neg_integer()) -> [pid()].
+start_connections(Count) ->
+    [start_connection(N) || N <- lists:seq(1, Count)].
+
+%% @doc Kills the processes and waits until every one is gone.
+-spec stop_connections([pid()]) -> ok.
+stop_connections(Pids) ->
+    Mons = [{P, monitor(process, P)} || P <- Pids],
+    _ = [exit(P, kill) || P <- Pids],
+    _ = [receive {'DOWN', M, process, P, _} -> ok end || {P, M} <- Mons],
+    ok.
+
+%% @private
+-spec init(non_neg_integer()) -> {ok, state()}.
+init(N) ->
+    {ok, connection_state(N, self())}.
+
+%% @private
+%% `size' answers the state's flat size; anything else the state itself.
+-spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
+handle_call(size, _From, State) ->
+    {reply, erts_debug:flat_size(State), State};
+handle_call(_Req, _From, State) ->
+    {reply, State, State}.
+
+%% @private
+-spec handle_cast(term(), state()) -> {noreply, state()}.
+handle_cast({grow, Bytes}, State) ->
+    {noreply, State#{ballast => binary:copy(<<0>>, Bytes)}};
+handle_cast(_Msg, State) ->
+    {noreply, State}.
 
 session_id(N) ->
     Hash = erlang:md5(<<N:64, "memacct">>),

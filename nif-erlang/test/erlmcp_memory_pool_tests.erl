@@ -86,8 +86,9 @@ info_and_configure(_) ->
                                 reused := _, created := _},
                      pool := #{policy := lru}}, I0),
      ?_assertEqual([ok, ok, {error, invalid_config}, {error, invalid_config}], C),
+     %% A new maximum applies to the running pool at once.
      ?_assertMatch(#{connection_pool := #{pool_size := 5000, max_size := 20000,
-                                          effective_max_size := 5}}, I1)].
+                                          effective_max_size := 20000}}, I1)].
 
 owner_exit(_) ->
     Self = self(),

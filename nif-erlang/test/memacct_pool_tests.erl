@@ -309,3 +309,20 @@ clear_test() ->
     ?assertEqual(100, memacct_pool:clear(P)),
     ?assertEqual(0, memacct_pool:size(P)),
     ?assertMatch(#{available := 100, released := 100}, memacct_pool:stats(P)).
+
+set_limits_test() ->
+    {ok, P} = memacct_pool:new(#{max_entries => 2, on_full => reject,
+                                 domains => #{cache => #{max_entries => 1}}}),
+    {ok, _} = memacct_pool:put(P, session, a),
+    {ok, _} = memacct_pool:put(P, session, b),
+    ?assertMatch({error, {pool_exhausted, _}}, memacct_pool:put(P, session, c)),
+    ?assertEqual(ok, memacct_pool:set_limits(P, #{max_entries => 3})),
+    ?assertMatch(#{max_entries := 3, pressure := medium}, memacct_pool:stats(P)),
+    {ok, _} = memacct_pool:put(P, session, c),
+    ?assertMatch({error, {pool_exhausted, _}}, memacct_pool:put(P, session, d)),
+    %% A domain's own limit, and limits never configured.
+    ?assertEqual(ok, memacct_pool:set_limits(P, #{domain => cache, max_entries => 2})),
+    ?assertMatch(#{domains := #{cache := #{max_entries := 2}}}, memacct_pool:stats(P)),
+    ?assertMatch({error, {invalid_option, _}}, memacct_pool:set_limits(P, #{max_bytes => 10})),
+    ?assertError(badarg, memacct_pool:set_limits(P, #{max_entries => 0})),
+    ?assertError(badarg, memacct_pool:set_limits(P, #{colour => blue})).

@@ -11,6 +11,7 @@ use memacct_core::{Error, LocalNode, SizeOptions, TermSize};
 use rustler::{Atom, Binary, Encoder, Env, Error as NifError, NifResult, Term};
 
 mod codec;
+mod decompose;
 mod live;
 mod pool;
 mod vm;
@@ -60,6 +61,7 @@ rustler::atoms! {
     stale_handle,
     bad_checkpoint,
     io,
+    bad_snapshot,
 }
 
 /// Largest ETF input (bytes; for compressed input, compressed plus declared
@@ -130,6 +132,7 @@ pub(crate) fn error_term<'a>(env: Env<'a>, e: &Error) -> Term<'a> {
         "stale_handle" => stale_handle(),
         "bad_checkpoint" => bad_checkpoint(),
         "io" => io(),
+        "bad_snapshot" => bad_snapshot(),
         // A code added to the core later: still an atom, made on demand.
         other => Atom::from_str(env, other).unwrap_or_else(|_| unsupported()),
     };

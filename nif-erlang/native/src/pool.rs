@@ -56,6 +56,7 @@ use crate::codec::{DictRes, CODEC_NORMAL_BUDGET};
 use crate::{dirty, error_term, none, ok};
 
 rustler::atoms! {
+        pool_atom = "pool",
     etf,
     dirty_blob,
     default_ttl = "default",
@@ -625,6 +626,36 @@ fn pool_contains(res: ResourceArc<PoolRes>, h: u64) -> bool {
     res.pool.contains(Handle::from_raw(h))
 }
 
+/// `pool_set_limits(Pool, pool | Domain, MaxEntries | keep, MaxBytes | keep)`:
+/// `ok`, or `{error, {invalid_option, Msg}}` for a limit the pool was created
+/// without.
+#[rustler::nif]
+fn pool_set_limits<'a>(
+    env: Env<'a>,
+    res: ResourceArc<PoolRes>,
+    scope: Atom,
+    max_entries: Term<'a>,
+    max_bytes: Term<'a>,
+) -> NifResult<Term<'a>> {
+    let limit = |t: Term<'a>| -> NifResult<Option<u64>> {
+        if t.is_atom() {
+            Ok(None)
+        } else {
+            t.decode::<u64>().map(Some)
+        }
+    };
+    let (e, b) = (limit(max_entries)?, limit(max_bytes)?);
+    let r = if scope == pool_atom() {
+        res.pool.set_limits(e, b)
+    } else {
+        res.pool.set_domain_limits(domain(scope)?, e, b)
+    };
+    match r {
+        Ok(()) => Ok(ok().encode(env)),
+        Err(e) => Ok(error_term(env, &e)),
+    }
+}
+
 /// `pool_size(Pool)`: live entries.
 #[rustler::nif]
 fn pool_size(res: ResourceArc<PoolRes>) -> u64 {
@@ -661,15 +692,14 @@ fn limit_term<'a>(env: Env<'a>, v: Option<u64>) -> Term<'a> {
 
 /// `pool_stats(Pool)`: every `PoolStats` figure as a map, plus `owners`
 /// (processes monitored), `reclaimed` (entries released when their owner
-/// exited) and the configured limits.
+/// exited) and the limits in force.
 #[rustler::nif]
 fn pool_stats<'a>(env: Env<'a>, res: ResourceArc<PoolRes>) -> NifResult<Term<'a>> {
     let s = res.pool.stats();
-    let c = res.pool.config();
     let mut doms = Term::map_new(env);
     for d in Domain::ALL {
         let ds = &s.domains[d as usize];
-        let dc = &c.domains[d as usize];
+        let (dom_max_entries, dom_max_bytes) = res.pool.domain_limits(d);
         let keys = [
             entries().encode(env),
             bytes().encode(env),
@@ -685,8 +715,8 @@ fn pool_stats<'a>(env: Env<'a>, res: ResourceArc<PoolRes>) -> NifResult<Term<'a>
             ds.hits.encode(env),
             ds.evicted.encode(env),
             ds.expired.encode(env),
-            limit_term(env, dc.max_entries),
-            limit_term(env, dc.max_bytes),
+            limit_term(env, dom_max_entries),
+            limit_term(env, dom_max_bytes),
         ];
         doms = doms.map_put(
             domain_atom(d),
@@ -746,8 +776,8 @@ fn pool_stats<'a>(env: Env<'a>, res: ResourceArc<PoolRes>) -> NifResult<Term<'a>
         doms,
         (n_owners as u64).encode(env),
         res.reclaimed.load(Ordering::Relaxed).encode(env),
-        limit_term(env, c.max_entries),
-        limit_term(env, c.max_bytes),
+        limit_term(env, res.pool.limits().0),
+        limit_term(env, res.pool.limits().1),
     ];
     Term::map_from_term_arrays(env, &keys, &values)
 }

@@ -1,0 +1,262 @@
+%%% @doc Honest memory decomposition of a node, or of a cluster: where the
+%%% node's resident set goes — per connection, per node, and the residual
+%%% nothing explains — validated, with reports.
+%%%
+%%% {@link memacct_collect} measures the node and builds the snapshot
+%%% (`docs/SNAPSHOT.md'); the Rust core (`memacct_core::decompose', through
+%%% the NIF) decomposes it, checks every rule and writes the reports. The
+%%% usual entry points are the `memacct' functions that call this module:
+%%% {@link memacct:decompose/1}, {@link memacct:decompose_cluster/2},
+%%% {@link memacct:snapshot/1}, {@link memacct:write_snapshot/2},
+%%% {@link memacct:format_report/1}.
+%%%
+%%% == The identities (nothing counted twice) ==
+%%% ```
+%%% per connection:  process  = process_info(P, memory), every alive connection
+%%%                   state   = sampled sys:get_state/2 sizes (an estimate, 95% CI) — INSIDE process
+%%%                   heap    = process - state
+%%%                   total   = process + off-heap share (bytes/holders per refc binary) + native pool bytes
+%%% per node:        accounted = erlang:memory(total) + (allocator carriers - blocks) + native
+%%%                   residual  = OS RSS - accounted      (signed, also in % of RSS)
+%%%                   base overhead = accounted - alive x per-connection total
+%%%                   RSS = base overhead + connections + residual, exactly
+%%% '''
+%%% A cluster is the sum of the nodes that answered; a node that did not is
+%%% listed in `missing' and never counted as 0.
+%%%
+%%% == Example ==
+%%% ```
+%%% 1> Pids = memacct_sim:start_connections(1000).
+%%% 2> {ok, D} = memacct:decompose(#{connection_pids => Pids}).
+%%% 3> maps:get(valid, D).
+%%% true
+%%% 4> io:format("~s", [memacct:format_report(D)]).
+%%% 5> memacct:write_snapshot("node.json", maps:get(snapshot, D)).   % Python: memacct.load_snapshot
+%%% '''
+-module(memacct_decompose).
+
+-export([decompose/1, decompose_snapshot/2, decompose_cluster/2,
+         format_report/1, format_compact/1, to_json/1,
+         aggregate/1, trend/1, trend/2]).
+
+-compile(warn_missing_spec_all).
+
+-type options() :: #{tolerance => number(),
+                     epsilon => number(),
+                     ci_method => student_t | normal,
+                     node_timeout => timeout(),
+                     atom() => term()}.
+%% {@link memacct_collect:options()} plus:
+%% <dl>
+%% <dt>`tolerance'</dt><dd>Largest accepted `|residual| / RSS' before the
+%%   rule `residual_within_tolerance' is violated; default 0.05.</dd>
+%% <dt>`epsilon'</dt><dd>Relative tolerance of the sum identities (float
+%%   rounding); default 1.0e-9.</dd>
+%% <dt>`ci_method'</dt><dd>The state estimate's 95% interval: `student_t'
+%%   (default) or `normal'.</dd>
+%% <dt>`node_timeout'</dt><dd>{@link decompose_cluster/2}: milliseconds for
+%%   all nodes to answer; default 5000.</dd>
+%% </dl>
+
+-type violation() :: #{rule := atom(), message := binary(), figures := #{atom() => float()}}.
+%% One broken rule: its stable code (`memacct_core::decompose::RULES'), a
+%% sentence, and the figures (bytes unless the name says otherwise).
+
+-type decomposition() :: #{decomposition := map(),
+                           violations := [violation()],
+                           valid := boolean(),
+                           report := binary(),
+                           compact := map(),
+                           seed := map(),
+                           json := binary(),
+                           snapshot => memacct_collect:snapshot()}.
+%% <dl>
+%% <dt>`decomposition'</dt><dd>Every figure (bytes, floats): `per_connection'
+%%   (`process_bytes', `state' — the estimate with `mean', `ci_low',
+%%   `ci_high', `half_width', `sample_size', `population', ... —,
+%%   `heap_bytes', `off_heap_share_bytes', `native_bytes', `total_bytes',
+%%   `process_distribution'), `per_node' (`rss_bytes', `beam', allocator
+%%   overhead, native, `accounted_bytes', `residual_bytes',
+%%   `residual_pct_of_rss', `connections_bytes', `base_overhead_bytes'),
+%%   `counts'; absent figures are `undefined'.</dd>
+%% <dt>`violations'</dt><dd>Every broken rule (all of them, not the first);
+%%   `valid' is `violations =:= []'.</dd>
+%% <dt>`report', `compact', `json'</dt><dd>The text report, the compact
+%%   map (the seed's `format_compact' keys with corrected meanings, plus the
+%%   residual and the state interval) and the decomposition as JSON.</dd>
+%% <dt>`seed'</dt><dd>The fields of erlmcp's `#memory_decomposition{}'.</dd>
+%% <dt>`snapshot'</dt><dd>What was measured (when measured here).</dd>
+%% </dl>
+
+-type cluster_decomposition() :: #{cluster := map(),
+                                   violations := [violation()],
+                                   valid := boolean(),
+                                   report := [binary()],
+                                   seed := [{binary(), map()}],
+                                   json := binary(),
+                                   snapshot => memacct_collect:snapshot()}.
+%% `cluster': the nodes' decompositions, `missing' nodes with their reason,
+%% `node_count' (answered), `total_rss_bytes', `total_accounted_bytes',
+%% `total_residual_bytes', `total_connections', `total_connections_bytes',
+%% `per_connection_total_bytes', `node_rss'. `report': one text report per
+%% node that answered; `seed': each node's record fields with the cluster's.
+
+-type error() :: {error, {atom(), binary()}}.
+
+-export_type([options/0, violation/0, decomposition/0, cluster_decomposition/0]).
+
+%% @doc Measures this node ({@link memacct_collect:snapshot/1}) and
+%% decomposes the snapshot.
+-spec decompose(options()) -> {ok, decomposition()} | error().
+decompose(Opts) when is_map(Opts) ->
+    case memacct_collect:snapshot(Opts) of
+        {ok, Snapshot} ->
+            case decompose_snapshot(Snapshot, Opts) of
+                {ok, D} -> {ok, D#{snapshot => Snapshot}};
+                {error, _} = E -> E
+            end;
+        {error, _} = E ->
+            E
+    end;
+decompose(Opts) ->
+    erlang:error(badarg, [Opts]).
+
+%% @doc Decomposes a snapshot: a map from {@link memacct_collect:snapshot/1}
+%% or JSON (e.g. a file written by {@link memacct:write_snapshot/2}).
+%% A snapshot the core rejects is `{error, {bad_snapshot, Message}}'.
+-spec decompose_snapshot(memacct_collect:snapshot() | binary(), options()) ->
+          {ok, decomposition()} | error().
+decompose_snapshot(Snapshot, Opts) when is_map(Snapshot) ->
+    decompose_snapshot(memacct_collect:to_json(Snapshot), Opts);
+decompose_snapshot(Json, Opts) when is_binary(Json), is_map(Opts) ->
+    case memacct_nif:decompose_snapshot(Json, nif_opts(Opts)) of
+        {ok, #{violations := V} = D} -> {ok, D#{valid => V =:= []}};
+        {error, _} = E -> E
+    end;
+decompose_snapshot(Snapshot, Opts) ->
+    erlang:error(badarg, [Snapshot, Opts]).
+
+%% @doc Measures every node of `Nodes' over Erlang distribution (see
+%% {@link memacct_collect:cluster_snapshot/2}: `erpc', one deadline of
+%% `node_timeout' ms for all; each node measures its own pids) and
+%% decomposes the cluster. A node that does not answer (down, timed out, no
+%% memacct loaded, or its measurement failed) is in
+%% `maps:get(missing, maps:get(cluster, D))' with its reason, and in no sum.
+%% memacct (beams and NIF) must be loadable on every node measured.
+-spec decompose_cluster([node()], options()) -> {ok, cluster_decomposition()} | error().
+decompose_cluster(Nodes, Opts) when is_list(Nodes), is_map(Opts) ->
+    Snapshot = memacct_collect:cluster_snapshot(Nodes, Opts),
+    case memacct_nif:decompose_cluster(memacct_collect:to_json(Snapshot), nif_opts(Opts)) of
+        {ok, #{violations := V} = D} -> {ok, D#{valid => V =:= [], snapshot => Snapshot}};
+        {error, _} = E -> E
+    end;
+decompose_cluster(Nodes, Opts) ->
+    erlang:error(badarg, [Nodes, Opts]).
+
+-spec nif_opts(options()) -> memacct_nif:decompose_opts().
+nif_opts(Opts) ->
+    Tol = case maps:get(tolerance, Opts, 0.05) of
+              T when is_number(T), T >= 0 -> float(T);
+              _ -> erlang:error(badarg, [Opts])
+          end,
+    Eps = case maps:get(epsilon, Opts, 1.0e-9) of
+              E when is_number(E), E >= 0 -> float(E);
+              _ -> erlang:error(badarg, [Opts])
+          end,
+    Ci = case maps:get(ci_method, Opts, student_t) of
+             M when M =:= student_t; M =:= normal -> M;
+             _ -> erlang:error(badarg, [Opts])
+         end,
+    {Tol, Eps, Ci}.
+
+%% @doc The text report: of a node decomposition, or of every node of a
+%% cluster decomposition followed by the cluster's totals.
+-spec format_report(decomposition() | cluster_decomposition()) -> binary().
+format_report(#{cluster := C, report := Reports, violations := V}) ->
+    #{node_count := N, total_rss_bytes := Rss, total_residual_bytes := Res,
+      total_connections := Conns, per_connection_total_bytes := PerConn,
+      missing := Missing} = C,
+    Cluster = io_lib:format(
+                "=== CLUSTER ===~n"
+                "Nodes answered:            ~B~n"
+                "Nodes missing:             ~B~s~n"
+                "Cluster total RSS:         ~.3f MiB (nodes that answered)~n"
+                "Cluster residual:          ~.3f MiB~n"
+                "Connections:               ~B~n"
+                "Per connection total:      ~.6f MiB~n"
+                "Violations:                ~B~n~s"
+                "=== END CLUSTER ===~n",
+                [N, length(Missing),
+                 [[" ", Node, " (", Why, ")"] || #{node := Node, reason := Why} <- Missing],
+                 mib(Rss), mib(Res), Conns, mib(PerConn), length(V),
+                 [["  ", atom_to_binary(R), ": ", M, "\n"] || #{rule := R, message := M} <- V]]),
+    iolist_to_binary([Reports, Cluster]);
+format_report(#{report := Report, violations := V}) ->
+    Violations = case V of
+                     [] -> "Validation: ok (every rule holds)\n";
+                     _ -> ["Validation: ", integer_to_list(length(V)), " violation(s)\n",
+                           [["  ", atom_to_binary(R), ": ", M, "\n"]
+                            || #{rule := R, message := M} <- V]]
+                 end,
+    iolist_to_binary([Report, Violations]);
+format_report(D) ->
+    erlang:error(badarg, [D]).
+
+-spec mib(number()) -> float().
+mib(Bytes) ->
+    Bytes / 1048576.
+
+%% @doc The compact map of a node decomposition.
+-spec format_compact(decomposition()) -> map().
+format_compact(#{compact := C}) ->
+    C;
+format_compact(D) ->
+    erlang:error(badarg, [D]).
+
+%% @doc The decomposition (node or cluster) as JSON, every figure in bytes.
+-spec to_json(decomposition() | cluster_decomposition()) -> binary().
+to_json(#{json := J}) ->
+    J;
+to_json(D) ->
+    erlang:error(badarg, [D]).
+
+%% @doc Distributions (count, min, max, mean, p50, p95, p99) of every
+%% per-connection and per-node figure over node decompositions (repeated
+%% runs, or many nodes).
+-spec aggregate([decomposition()]) -> {ok, map()} | error().
+aggregate(Ds) when is_list(Ds) ->
+    memacct_nif:decompose_aggregate([to_json(D) || D <- Ds]);
+aggregate(Ds) ->
+    erlang:error(badarg, [Ds]).
+
+%% @doc {@link trend/2} with the default leak rule.
+-spec trend([decomposition()]) -> {ok, map()} | error().
+trend(Ds) ->
+    trend(Ds, #{}).
+
+%% @doc Growth per hour of the RSS and of the per-connection total over
+%% decompositions of one node (least squares), and `leak_suspected': at
+%% least `min_points' (5) decompositions over `min_span_hours' (0.25), a
+%% growth of at least `min_growth_pct_per_hour' (1.0) % of the mean per
+%% hour, and a fit with R² at least `min_r_squared' (0.8).
+-spec trend([decomposition()], #{min_points => non_neg_integer(),
+                                 min_span_hours => number(),
+                                 min_r_squared => number(),
+                                 min_growth_pct_per_hour => number()}) ->
+          {ok, map()} | error().
+trend(Ds, Opts) when is_list(Ds), is_map(Opts) ->
+    Num = fun(K, Def) ->
+                  case maps:get(K, Opts, Def) of
+                      V when is_number(V), V >= 0 -> float(V);
+                      _ -> erlang:error(badarg, [Ds, Opts])
+                  end
+          end,
+    Points = case maps:get(min_points, Opts, 5) of
+                 P when is_integer(P), P >= 0 -> P;
+                 _ -> erlang:error(badarg, [Ds, Opts])
+             end,
+    memacct_nif:decompose_trend([to_json(D) || D <- Ds],
+                                {Points, Num(min_span_hours, 0.25), Num(min_r_squared, 0.8),
+                                 Num(min_growth_pct_per_hour, 1.0)});
+trend(Ds, Opts) ->
+    erlang:error(badarg, [Ds, Opts]).
