@@ -81,6 +81,7 @@ bench: build
 	escript bench/erlang_bench.escript target/bench-corpus/erlang.json
 	escript bench/codec_bench.escript target/bench-corpus/codec.json
 	escript bench/pool_bench.escript target/bench-corpus/pool.json
+	escript bench/decompose_bench.escript target/bench-corpus/decompose.json
 	$(PY) bench/report.py
 
 ## ---- maintenance -------------------------------------------------------------

@@ -20,6 +20,7 @@ CRIT = ROOT / "target" / "criterion"
 ERL = ROOT / "target" / "bench-corpus" / "erlang.json"
 CODEC = ROOT / "target" / "bench-corpus" / "codec.json"
 POOL = ROOT / "target" / "bench-corpus" / "pool.json"
+DECOMPOSE = ROOT / "target" / "bench-corpus" / "decompose.json"
 DOC = ROOT / "BENCHMARKS.md"
 
 
@@ -159,7 +160,40 @@ def pool() -> list[str]:
     return out
 
 
-SECTIONS = {"term-sizing": term_sizing, "codec": codec, "pool": pool}
+def decompose() -> list[str]:
+    if not DECOMPOSE.exists():
+        return ["(no decomposition results: run `make bench`)", ""]
+    d = json.loads(DECOMPOSE.read_text())
+    out = [stamp(), ""]
+    out.append(f"OTP {d['otp_release']}.")
+    out.append("")
+    out.append(
+        "| connections | `memacct:decompose/1` | seed's approach (`process_info` + `sys:get_state` + `flat_size` per pid) "
+        "| speed-up (target ≥5× at 10K) | residual (% of RSS) | valid at 5% | per-connection: memacct total / seed's heap+state |"
+    )
+    out.append("|---|---|---|---|---|---|---|")
+    for r in d["results"]:
+        out.append(
+            f"| {r['connections']} | {r['memacct_ms']:.1f} ms | {r['seed_ms']:.1f} ms | **{r['speedup']:.1f}×** | "
+            f"{r['residual_pct_of_rss']:.1f}% | {'yes' if r['valid'] else 'no: ' + ', '.join(v['rule'] if isinstance(v, dict) else str(v) for v in r['violations'])} | "
+            f"{r['memacct_total_bytes']:.0f} B / {r['seed_heap_plus_state_bytes']:.0f} B |"
+        )
+    out.append("")
+    out.append("State sampling (200 states per run; the error is against the mean over every state, measured once for the check):")
+    out.append("")
+    out.append("| connections | run | estimate error | 95% CI half-width | full mean inside the CI |")
+    out.append("|---|---|---|---|---|")
+    for r in d["results"]:
+        for i, smp in enumerate(r["sampling"], 1):
+            out.append(
+                f"| {r['connections']} | {i} | {smp['error_pct_of_full_mean']:+.2f}% | ±{smp['half_width_pct_of_full_mean']:.2f}% | "
+                f"{'yes' if smp['full_mean_within_ci'] else 'no'} |"
+            )
+    out.append("")
+    return out
+
+
+SECTIONS = {"term-sizing": term_sizing, "codec": codec, "pool": pool, "decompose": decompose}
 
 
 def main() -> int:
