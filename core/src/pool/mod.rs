@@ -325,6 +325,13 @@ impl Pool {
         self.lock(self.shard_for(Some(owner))).release_owner(owner)
     }
 
+    /// `(entries, payload bytes)` that `owner` holds now, in O(its entries)
+    /// (all of an owner's entries live in one shard). What a decomposition
+    /// charges to a connection as its native bytes.
+    pub fn owner_usage(&self, owner: u64) -> (usize, u64) {
+        self.lock(self.shard_for(Some(owner))).owner_usage(owner)
+    }
+
     /// Removes every expired entry now; returns how many.
     pub fn expire_now(&self) -> usize {
         let now = self.clock.now_ms();

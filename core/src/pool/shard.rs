@@ -356,6 +356,15 @@ impl Shard {
         slots.len()
     }
 
+    /// `(entries, payload bytes)` of `owner`.
+    pub(crate) fn owner_usage(&self, owner: u64) -> (usize, u64) {
+        self.owners.get(&owner).map_or((0, 0), |list| {
+            list.iter(&self.own).fold((0, 0), |(n, b), i| {
+                (n + 1, b + self.slots[i as usize].data.len() as u64)
+            })
+        })
+    }
+
     /// Releases every entry; returns how many.
     pub(crate) fn clear(&mut self) -> usize {
         let live: Vec<u32> = (0..self.slots.len() as u32)

@@ -422,3 +422,17 @@ fn domain_limits_change_while_the_pool_runs() {
     p.put(Domain::Cache, None, b"c").unwrap();
     assert!(p.set_domain_limits(Domain::Cache, Some(1), None).is_err());
 }
+
+#[test]
+fn owner_usage_counts_only_the_owner_s_entries() {
+    let p = pool(PoolConfig::default());
+    p.put(Domain::Session, Some(1), b"abc").unwrap();
+    let h = p.put(Domain::Cache, Some(1), b"de").unwrap();
+    p.put(Domain::Session, Some(2), b"fghij").unwrap();
+    p.put(Domain::Session, None, b"k").unwrap();
+    assert_eq!(p.owner_usage(1), (2, 5));
+    assert_eq!(p.owner_usage(2), (1, 5));
+    assert_eq!(p.owner_usage(3), (0, 0));
+    p.release(h).unwrap();
+    assert_eq!(p.owner_usage(1), (1, 3));
+}
