@@ -65,6 +65,7 @@
          train_dictionary/1, train_dictionary/2, load_dictionary/1,
          dictionary_to_binary/1, dictionary_id/1,
          codec_scheduling_limits/0, format_error/2]).
+-export([native_memory/0]).
 -export([decompose/1, decompose_cluster/2, snapshot/1, write_snapshot/2,
          format_report/1]).
 
@@ -754,3 +755,16 @@ split(N, [H | T], Acc) -> split(N - 1, T, [H | Acc]).
 -spec scheduling_limits() -> {EtfBytes :: pos_integer(), LiveUnits :: pos_integer()}.
 scheduling_limits() ->
     memacct_nif:limits().
+
+%%% ---------------------------------------------------------------------------
+%%% memacct's own memory
+
+%% @doc memacct's native memory in this VM, outside the BEAM's allocators, in
+%% bytes: the NIF allocates through its own jemalloc, whose statistics these
+%% are. `allocated': live allocations (pools, dictionaries, codec contexts);
+%% `active': the pages holding them; `resident': what the OS counts in RSS;
+%% `mapped', `metadata', `retained' as jemalloc defines them.
+-spec native_memory() -> #{allocated | active | resident | mapped | metadata | retained
+                           => non_neg_integer()}.
+native_memory() ->
+    memacct_nif:native_memory().

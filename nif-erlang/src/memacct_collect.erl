@@ -34,12 +34,12 @@
 %%%   `connection_holders', the number of distinct connection processes
 %%%   that reference it. Holders are thus known exactly only among the
 %%%   connections; `holders' is the VM's count for the whole node.</dd>
-%%% <dt>Native memory</dt><dd>With `pool => Pool' (or a list of pools):
-%%%   `native.pool_bytes' is the pools' `bytes_allocated'. memacct pools
-%%%   count bytes per pool, not per owner, so `connections.native_bytes_total'
-%%%   is the payload bytes (`bytes_stored') of the pools in which some process
-%%%   owns entries — exact when, as in erlmcp, connection processes own the
-%%%   pool's entries, an overestimate when other processes share the pool.</dd>
+%%% <dt>Native memory</dt><dd>`native.other_bytes' is what memacct's NIF
+%%%   holds resident through its own jemalloc ({@link memacct:native_memory/0})
+%%%   beyond the pools' bytes. With `pool => Pool' (or a list of pools):
+%%%   `native.pool_bytes' is the pools' `bytes_allocated', and
+%%%   `connections.native_bytes_total' the payload bytes of the entries the
+%%%   connection processes own ({@link memacct_pool:owned_bytes/2}), exactly.</dd>
 %%% <dt>Node</dt><dd>`erlang:memory/0', the allocators' carriers and blocks
 %%%   (`erlang:system_info({allocator_sizes, A})' over the alloc_util
 %%%   allocators, instances and `mbcs', `mbcs_pool', `sbcs' summed, as
@@ -157,7 +157,7 @@ measure(Opts) ->
     #{bytes := StateBytes, process_bytes := SampleProc, timeouts := Timeouts,
       failures := Failures} = measure_states(Sample, Timeout, Conc, WordBytes),
     InfraScan = scan(Infra),
-    {PoolBytes, PoolConnBytes} = pools(maps:get(pool, Opts, [])),
+    {PoolBytes, PoolConnBytes} = pools(maps:get(pool, Opts, []), Conns),
     ProcessCount = erlang:system_info(process_count),
     Memory = maps:from_list(erlang:memory()),
     {Carriers, Blocks} = allocator_bytes(),
@@ -192,7 +192,7 @@ measure(Opts) ->
       beam => maps:with([total, processes, processes_used, system, atom, atom_used,
                          binary, code, ets], Memory),
       allocators => #{carriers_bytes => Carriers, blocks_bytes => Blocks},
-      native => #{pool_bytes => PoolBytes, other_bytes => 0},
+      native => native(PoolBytes),
       connections => Connections,
       infrastructure => #{pids => length(Infra),
                           alive => length(maps:get(alive, InfraScan)),
@@ -439,19 +439,15 @@ deal([H | T], I, N, Acc) ->
 %%% ---------------------------------------------------------------------------
 %%% Pools, allocators, RSS
 
--spec pools(term()) -> {non_neg_integer(), non_neg_integer()}.
-pools(Pools) when is_list(Pools) ->
+-spec pools(term(), [pid()]) -> {non_neg_integer(), non_neg_integer()}.
+pools(Pools, Conns) when is_list(Pools) ->
     lists:foldl(fun(P, {A, C}) ->
-                        #{bytes_allocated := Alloc, bytes_stored := Stored,
-                          owners := Owners} = pool_stats(P),
-                        Conn = case Owners of
-                                   0 -> 0;
-                                   _ -> Stored
-                               end,
-                        {A + Alloc, C + Conn}
+                        #{bytes_allocated := Alloc} = pool_stats(P),
+                        {_, Owned} = memacct_pool:owned_bytes(P, Conns),
+                        {A + Alloc, C + Owned}
                 end, {0, 0}, Pools);
-pools(Pool) ->
-    pools([Pool]).
+pools(Pool, Conns) ->
+    pools([Pool], Conns).
 
 -spec pool_stats(term()) -> map().
 pool_stats(P) ->
@@ -674,3 +670,12 @@ escape(<<_, Rest/binary>>, Start, Len, Orig, Acc) ->
 -spec write(file:name_all(), snapshot()) -> ok | {error, term()}.
 write(Path, Snapshot) when is_map(Snapshot) ->
     file:write_file(Path, to_json(Snapshot)).
+
+%% memacct's native memory: the pools' own accounting, and the rest of what
+%% the NIF's jemalloc holds resident (codec contexts, dictionaries, jemalloc's
+%% own overhead), so that nothing of memacct lands in the residual.
+-spec native(non_neg_integer()) -> #{pool_bytes := non_neg_integer(),
+                                     other_bytes := non_neg_integer()}.
+native(PoolBytes) ->
+    #{resident := Resident} = memacct:native_memory(),
+    #{pool_bytes => PoolBytes, other_bytes => max(0, Resident - PoolBytes)}.

@@ -16,11 +16,12 @@
          codec_blob_info/1, codec_limits/0,
          dictionary_train/2, dictionary_load/1, dictionary_load_dirty/1,
          dictionary_to_binary/1, dictionary_id/1]).
+-export([native_memory/0]).
 -export([pool_new/1, pool_restore/2, pool_checkpoint/2,
          pool_put/5, pool_put_dirty/5, pool_update/3, pool_update_dirty/3,
          pool_get/2, pool_get_dirty/2, pool_decode_dirty/2,
          pool_release/2, pool_contains/2, pool_size/1, pool_expire/1,
-         pool_set_limits/4,
+         pool_set_limits/4, pool_owned_bytes/2,
          pool_clear/1, pool_stats/1, pool_limits/0]).
 -export([decompose_snapshot/2, decompose_cluster/2, decompose_aggregate/1,
          decompose_trend/2]).
@@ -183,6 +184,11 @@ dictionary_id(_Dict) ->
 %%% State pool (see native/src/pool.rs)
 
 %% @doc A new pool.
+-spec native_memory() -> #{allocated | active | resident | mapped | metadata | retained
+                          => non_neg_integer()}.
+native_memory() ->
+    erlang:nif_error(nif_not_loaded).
+
 -spec pool_new(pool_config()) -> {ok, pool()} | pool_error().
 pool_new(_Config) ->
     erlang:nif_error(nif_not_loaded).
@@ -248,6 +254,10 @@ pool_contains(_Pool, _Handle) ->
 -spec pool_set_limits(pool(), pool | atom(), keep | pos_integer(), keep | pos_integer()) ->
           ok | pool_error().
 pool_set_limits(_Pool, _Scope, _MaxEntries, _MaxBytes) ->
+    erlang:nif_error(nif_not_loaded).
+
+-spec pool_owned_bytes(pool(), [pid()]) -> {non_neg_integer(), non_neg_integer()}.
+pool_owned_bytes(_Pool, _Pids) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec pool_size(pool()) -> non_neg_integer().

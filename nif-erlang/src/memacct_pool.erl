@@ -69,7 +69,7 @@
 %%% domain or option) raises `badarg'.
 -module(memacct_pool).
 
--export([set_limits/2]).
+-export([set_limits/2, owned_bytes/2]).
 -export([new/0, new/1, put/3, put/4, acquire/3, acquire/4, get/2, update/3,
          release/2, contains/2, stats/1, size/1, expire/1, clear/1,
          checkpoint/2, restore/2, scheduling_limits/0]).
@@ -158,7 +158,8 @@
                    domains := #{domain() => domain_stats()},
                    owners := non_neg_integer(), reclaimed := non_neg_integer(),
                    max_entries := pos_integer() | none,
-                   max_bytes := pos_integer() | none}.
+                   max_bytes := pos_integer() | none,
+                   native_allocated_bytes := non_neg_integer()}.
 %% <dl>
 %% <dt>`in_use'</dt><dd>Live entries (expired ones not yet swept included;
 %%   gets never return those).</dd>
@@ -176,6 +177,10 @@
 %%   payloads are freed, so it returns to its baseline when entries leave.</dd>
 %% <dt>`owners', `reclaimed'</dt><dd>Processes monitored as owners; entries
 %%   released because their owner exited.</dd>
+%% <dt>`native_allocated_bytes'</dt><dd>jemalloc's `allocated' for all of
+%%   memacct's native memory in this VM (every pool, dictionaries, codec
+%%   contexts), from {@link memacct:native_memory/0}: the allocator's own
+%%   count, next to the pool's `bytes_allocated' accounting.</dd>
 %% </dl>
 %% Shards are read one after another: exact when no writer runs, each
 %% figure exact for some instant of the call otherwise.
@@ -330,7 +335,8 @@ contains(Pool, Handle) ->
 %% @doc The pool's figures (see {@type stats()}).
 -spec stats(pool()) -> stats().
 stats(Pool) ->
-    memacct_nif:pool_stats(Pool).
+    #{allocated := Native} = memacct:native_memory(),
+    (memacct_nif:pool_stats(Pool))#{native_allocated_bytes => Native}.
 
 %% @doc Changes limits while the pool runs: `#{max_entries => N, max_bytes
 %% => M}' (positive integers; a key left out keeps its limit), pool-wide, or
@@ -357,6 +363,13 @@ set_limits(Pool, Limits) when is_map(Limits) ->
     end;
 set_limits(Pool, Limits) ->
     erlang:error(badarg, [Pool, Limits]).
+
+%% @doc `{Entries, PayloadBytes}' that the processes `Pids' own in the pool
+%% (entries they acquired and still hold), e.g. connection processes' share
+%% of a pool for a memory decomposition. Runs on a dirty scheduler.
+-spec owned_bytes(pool(), [pid()]) -> {non_neg_integer(), non_neg_integer()}.
+owned_bytes(Pool, Pids) when is_list(Pids) ->
+    memacct_nif:pool_owned_bytes(Pool, Pids).
 
 %% @doc Live entries (including expired ones not yet swept).
 -spec size(pool()) -> non_neg_integer().

@@ -58,15 +58,20 @@ million_cycles_return_to_baseline(_Config) ->
     %% Baseline: after one round of the same mix (slabs, owner index and
     %% policy arrays at their steady sizes).
     ok = Cycle(1000),
-    #{bytes_allocated := Base} = memacct_pool:stats(P),
+    #{bytes_allocated := Base, native_allocated_bytes := NativeBase, shards := Shards} =
+        memacct_pool:stats(P),
     T0 = erlang:monotonic_time(),
     ok = Cycle(1000000),
     Us = erlang:convert_time_unit(erlang:monotonic_time() - T0, native, microsecond),
-    #{bytes_allocated := End, in_use := 0, bytes_stored := 0, reuse_ratio := R} =
-        memacct_pool:stats(P),
-    ct:pal("1M put/release cycles in ~B ms; bytes_allocated ~B -> ~B; reuse_ratio ~.6f",
-           [Us div 1000, Base, End, R]),
-    ?assertEqual(Base, End),
+    #{bytes_allocated := End, in_use := 0, bytes_stored := 0, reuse_ratio := R,
+      native_allocated_bytes := NativeEnd} = memacct_pool:stats(P),
+    ct:pal("1M put/release cycles in ~B ms; bytes_allocated ~B -> ~B; jemalloc allocated "
+           "~B -> ~B; reuse_ratio ~.6f", [Us div 1000, Base, End, NativeBase, NativeEnd, R]),
+    %% The process may move to another scheduler, whose shard then makes its
+    %% first slot (a one-off of a few hundred bytes per shard); a leak of even
+    %% one byte per cycle would show as a megabyte.
+    ?assert(End - Base =< 4096 * Shards, {Base, End}),
+    ?assert(NativeEnd - NativeBase =< 65536 * Shards, {NativeBase, NativeEnd}),
     ?assert(R > 0.99 andalso R =< 1.0).
 
 %% 5,000 processes acquire, read and release concurrently; every count

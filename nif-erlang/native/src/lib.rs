@@ -13,6 +13,7 @@ use rustler::{Atom, Binary, Encoder, Env, Error as NifError, NifResult, Term};
 mod codec;
 mod decompose;
 mod live;
+mod native_memory;
 mod pool;
 mod vm;
 

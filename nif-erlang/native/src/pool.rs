@@ -656,6 +656,23 @@ fn pool_set_limits<'a>(
     }
 }
 
+/// `pool_owned_bytes(Pool, Pids)` on a dirty CPU scheduler (the list may be
+/// long): `{Entries, PayloadBytes}` that the processes `Pids` own in the pool,
+/// each counted in O(its entries). Pids that own nothing count 0.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn pool_owned_bytes(res: ResourceArc<PoolRes>, pids: Vec<LocalPid>) -> (u64, u64) {
+    pids.iter().fold((0, 0), |(n, b), pid| {
+        let owner = res.owner_shard(pid).get(pid).map(|&(owner, _)| owner);
+        match owner {
+            Some(o) => {
+                let (entries, bytes) = res.pool.owner_usage(o);
+                (n + entries as u64, b + bytes)
+            }
+            None => (n, b),
+        }
+    })
+}
+
 /// `pool_size(Pool)`: live entries.
 #[rustler::nif]
 fn pool_size(res: ResourceArc<PoolRes>) -> u64 {
