@@ -92,7 +92,7 @@ vectors-codec:
 	escript tests/gen_codec_vectors.escript tests/vectors/codec
 
 fuzz:
-	cd fuzz && for t in size_etf codec; do mkdir -p corpus/$$t; \
+	cd fuzz && for t in size_etf codec snapshot; do mkdir -p corpus/$$t; \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536; done
 
 clean:
