@@ -9,6 +9,12 @@
 %%% {@link start_connection/1} starts a real connection process: a
 %%% `gen_server' (this module) whose state is {@link connection_state/2}
 %%% built inside the process, as erlmcp's connection processes hold theirs.
+%%%
+%%% `gen_server:call(Pid, {compact, Pool})' moves the state into a memacct
+%%% pool: the process stores it with {@link memacct_pool:acquire/3} (so it
+%%% owns the entry, which the pool reclaims when the process exits), keeps
+%%% only `{pooled, Pool, Handle}', replies `{ok, Handle}' and hibernates.
+%%% `gen_server:call(Pid, expand)' takes it back onto the heap.
 -module(memacct_sim).
 -behaviour(gen_server).
 
@@ -17,7 +23,10 @@
 -export([init/1, handle_call/3, handle_cast/2]).
 
 -type state() :: #{atom() => term()}.
--export_type([state/0]).
+-type proc_state() :: state() | {pooled, memacct_pool:pool(), memacct_pool:handle()}.
+%% What a connection process holds: its state, or the handle of its state
+%% in a pool (after `{compact, Pool}').
+-export_type([state/0, proc_state/0]).
 
 %% @doc The state of connection number `N' (deterministic shape, fresh values).
 -spec connection_state(non_neg_integer()) -> state().
@@ -87,16 +96,36 @@ init(N) ->
     {ok, connection_state(N, self())}.
 
 %% @private
-%% `size' answers the state's flat size; anything else the state itself.
--spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
+%% `size' answers the held term's flat size; `{compact, Pool}' moves the
+%% state into `Pool' (see the module doc), `expand' takes it back, `state'
+%% (or anything else) answers the state itself (read from the pool when
+%% compacted).
+-spec handle_call(term(), gen_server:from(), proc_state()) ->
+          {reply, term(), proc_state()} | {reply, term(), proc_state(), hibernate}.
 handle_call(size, _From, State) ->
     {reply, erts_debug:flat_size(State), State};
+handle_call({compact, Pool}, _From, State) when is_map(State) ->
+    case memacct_pool:acquire(Pool, session, State) of
+        {ok, Handle} -> {reply, {ok, Handle}, {pooled, Pool, Handle}, hibernate};
+        {error, _} = Error -> {reply, Error, State}
+    end;
+handle_call({compact, _Pool}, _From, {pooled, _, Handle} = State) ->
+    {reply, {ok, Handle}, State, hibernate};
+handle_call(expand, _From, {pooled, Pool, Handle} = State) ->
+    case memacct_pool:get(Pool, Handle) of
+        {ok, Value} ->
+            _ = memacct_pool:release(Pool, Handle),
+            {reply, ok, Value};
+        {error, _} = Error -> {reply, Error, State}
+    end;
+handle_call(_Req, _From, {pooled, Pool, Handle} = State) ->
+    {reply, memacct_pool:get(Pool, Handle), State};
 handle_call(_Req, _From, State) ->
     {reply, State, State}.
 
 %% @private
--spec handle_cast(term(), state()) -> {noreply, state()}.
-handle_cast({grow, Bytes}, State) ->
+-spec handle_cast(term(), proc_state()) -> {noreply, proc_state()}.
+handle_cast({grow, Bytes}, State) when is_map(State) ->
     {noreply, State#{ballast => binary:copy(<<0>>, Bytes)}};
 handle_cast(_Msg, State) ->
     {noreply, State}.
