@@ -8,9 +8,8 @@
 //! by the policy's own order ([`Policy::rank`]), so within a shard the
 //! order is exactly the policy's whatever the domains.
 
-mod fifo;
 mod lfu;
-mod lru;
+mod queue;
 mod random;
 mod s3fifo;
 mod ttl;
@@ -20,9 +19,8 @@ use super::list::{Linked, Links};
 use super::rng::SplitMix64;
 use super::wheel::WheelItem;
 
-pub(crate) use fifo::Fifo;
 pub(crate) use lfu::Lfu;
-pub(crate) use lru::Lru;
+pub(crate) use queue::{Fifo, Lru};
 pub(crate) use random::Random;
 pub(crate) use s3fifo::S3Fifo;
 pub(crate) use ttl::Ttl;
