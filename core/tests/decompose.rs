@@ -689,3 +689,39 @@ proptest! {
         let _ = ClusterSnapshot::from_json(&s);
     }
 }
+
+#[test]
+fn components_add_up_to_rss() {
+    let d = decompose(&small(), &Options::default());
+    let parts = d.components();
+    let sum: f64 = parts.iter().map(|c| c.bytes).sum();
+    assert!(
+        (sum - d.per_node.rss_bytes).abs() < 1e-3,
+        "{sum} vs {}",
+        d.per_node.rss_bytes
+    );
+    assert_eq!(parts.last().map(|c| c.name), Some("residual"));
+}
+
+#[test]
+fn snapshot_documents_are_told_apart_by_format() {
+    let node = read("node_small.json");
+    let cluster = read("cluster_missing_node.json");
+    assert!(matches!(
+        SnapshotDocument::from_json_bytes(node.as_bytes()).unwrap(),
+        SnapshotDocument::Node(s) if s == Snapshot::from_json(&node).unwrap()
+    ));
+    assert!(matches!(
+        SnapshotDocument::from_json_bytes(cluster.as_bytes()).unwrap(),
+        SnapshotDocument::Cluster(c) if c == ClusterSnapshot::from_json(&cluster).unwrap()
+    ));
+    // Not JSON, or no format: the node reader's error.
+    for bad in ["", "[1]", "{\"version\": 1}"] {
+        assert_eq!(
+            SnapshotDocument::from_json_bytes(bad.as_bytes())
+                .unwrap_err()
+                .code(),
+            "bad_snapshot"
+        );
+    }
+}

@@ -12,8 +12,8 @@ use memacct_core::decompose::trend::Fit;
 use memacct_core::decompose::{
     aggregate as core_aggregate, compact, decompose, decompose_cluster, report_text, trend_with,
     Aggregate, CiMethod, ClusterDecomposition, ClusterSnapshot, CompactValue, Decomposition,
-    Options, Snapshot, Summary, Trend, TrendOptions, ValidationOptions, Violation, CLUSTER_FORMAT,
-    RULES, SNAPSHOT_VERSION,
+    Options, Snapshot, SnapshotDocument, Summary, Trend, TrendOptions, ValidationOptions,
+    Violation, RULES, SNAPSHOT_VERSION,
 };
 use memacct_core::Error;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -65,49 +65,21 @@ enum Parsed {
 
 /// Parses JSON text as a node or cluster snapshot (by its `format`) and
 /// decomposes it, with the GIL released for the core's work.
-fn parse(
-    py: Python<'_>,
-    text: &Bound<'_, PyAny>,
-    json: &[u8],
-    method: CiMethod,
-) -> PyResult<Parsed> {
+fn parse(py: Python<'_>, json: &[u8], method: CiMethod) -> PyResult<Parsed> {
     let options = Options { ci_method: method };
-    let cluster = is_cluster_document(py, text)?;
     let parsed = py.detach(|| -> memacct_core::Result<Parsed> {
-        let text = std::str::from_utf8(json).map_err(|e| Error::BadSnapshot {
-            reason: format!("not UTF-8: {e}"),
-        })?;
-        if cluster {
-            let s = ClusterSnapshot::from_json(text)?;
-            let d = decompose_cluster(&s, &options);
-            Ok(Parsed::Cluster(s, d))
-        } else {
-            let s = Snapshot::from_json(text)?;
-            let d = decompose(&s, &options);
-            Ok(Parsed::Node(s, d))
-        }
+        Ok(match SnapshotDocument::from_json_bytes(json)? {
+            SnapshotDocument::Cluster(s) => {
+                let d = decompose_cluster(&s, &options);
+                Parsed::Cluster(s, d)
+            }
+            SnapshotDocument::Node(s) => {
+                let d = decompose(&s, &options);
+                Parsed::Node(s, d)
+            }
+        })
     });
     parsed.map_err(|e| to_py_err(py, &e))
-}
-
-/// Whether the document's top-level `format` is the cluster format. Anything
-/// else (including JSON that does not parse) goes to the node parser, whose
-/// `BadSnapshotError` then says what is wrong.
-// TODO(core): replace with a core entry point that reads either kind.
-fn is_cluster_document(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let Ok(doc) = py
-        .import(intern!(py, "json"))?
-        .call_method1(intern!(py, "loads"), (text,))
-    else {
-        return Ok(false);
-    };
-    let Ok(doc) = doc.cast::<PyDict>() else {
-        return Ok(false);
-    };
-    Ok(match doc.get_item(intern!(py, "format"))? {
-        Some(f) => f.extract::<String>().is_ok_and(|f| f == CLUSTER_FORMAT),
-        None => false,
-    })
 }
 
 /// The JSON text of `data`: a `str` (UTF-8 encoded) or a bytes-like object.
@@ -180,7 +152,7 @@ impl PySnapshot {
     fn from_json(py: Python<'_>, data: &Bound<'_, PyAny>, ci_method: &str) -> PyResult<Self> {
         let method = ci_method_arg(py, ci_method)?;
         let bytes = json_bytes(data)?;
-        let parsed = parse(py, bytes.as_any(), bytes.as_bytes(), method)?;
+        let parsed = parse(py, bytes.as_bytes(), method)?;
         Ok(PySnapshot {
             parsed: Arc::new(parsed),
             ci_method: method,
@@ -357,7 +329,8 @@ impl PySnapshot {
         // These are the core's figures as they are, in one list: no arithmetic here.
         self.node_parts()
             .into_iter()
-            .flat_map(|(_, d)| components(d))
+            .flat_map(|(_, d)| d.components())
+            .map(|c| (c.name, c.group, c.bytes))
             .collect()
     }
 
@@ -458,35 +431,6 @@ impl PySnapshot {
     }
 }
 
-/// The partition of one node's RSS (see `Snapshot.components`).
-fn components(d: &Decomposition) -> Vec<(&'static str, &'static str, f64)> {
-    let n = &d.per_node;
-    let b = &n.beam;
-    let mut out = vec![
-        ("connection_processes", "processes", b.connection_processes),
-        (
-            "infrastructure_processes",
-            "processes",
-            b.infrastructure_processes,
-        ),
-        ("other_processes", "processes", b.other_processes),
-        ("ets", "system", b.ets),
-        ("atom", "system", b.atom),
-        ("code", "system", b.code),
-        ("binary", "system", b.binary),
-        ("system_other", "system", b.system_other),
-    ];
-    if let Some(o) = n.allocator_overhead_bytes {
-        out.push(("allocator_overhead", "allocators", o));
-    }
-    out.extend([
-        ("native_pool", "native", n.native_pool_bytes),
-        ("native_other", "native", n.native_other_bytes),
-        ("residual", "residual", n.residual_bytes),
-    ]);
-    out
-}
-
 /// Loads a node or cluster snapshot file (``docs/SNAPSHOT.md``) and
 /// decomposes it (see ``Snapshot``). ``OSError`` if the file cannot be read,
 /// ``BadSnapshotError`` if it is not a v1 snapshot.
@@ -495,8 +439,7 @@ fn components(d: &Decomposition) -> Vec<(&'static str, &'static str, f64)> {
 fn load_snapshot(py: Python<'_>, path: PathBuf, ci_method: &str) -> PyResult<PySnapshot> {
     let method = ci_method_arg(py, ci_method)?;
     let data = py.detach(|| std::fs::read(&path))?;
-    let bytes = PyBytes::new(py, &data);
-    let parsed = parse(py, bytes.as_any(), bytes.as_bytes(), method)?;
+    let parsed = parse(py, &data, method)?;
     Ok(PySnapshot {
         parsed: Arc::new(parsed),
         ci_method: method,

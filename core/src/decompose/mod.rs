@@ -29,14 +29,14 @@ pub mod validate;
 
 pub use cluster::{decompose_cluster, ClusterDecomposition};
 pub use model::{
-    decompose, BeamBreakdown, Counts, Decomposition, Options, PerConnection, PerNode, SeedRecord,
-    StateOverProcess, MIB,
+    decompose, BeamBreakdown, Component, Counts, Decomposition, Options, PerConnection, PerNode,
+    SeedRecord, StateOverProcess, MIB,
 };
 pub use report::{compact, report_text, CompactValue};
 pub use snapshot::{
     Allocators, BeamMemory, ClusterSnapshot, Connections, Infrastructure, MissingNode,
-    NativeMemory, OffHeap, OffHeapBinary, OsMemory, Snapshot, StateSample, CLUSTER_FORMAT,
-    SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
+    NativeMemory, OffHeap, OffHeapBinary, OsMemory, Snapshot, SnapshotDocument, StateSample,
+    CLUSTER_FORMAT, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
 };
 pub use stats::{aggregate, Aggregate, CiMethod, Estimate, Summary};
 pub use trend::{trend, trend_with, Trend, TrendOptions};

@@ -374,7 +374,52 @@ pub struct SeedRecord {
     pub measured_pids: u64,
 }
 
+/// One part of a node's RSS, for tables and plots ([`Decomposition::components`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Component {
+    /// What it is (`connection_processes`, `ets`, ..., `residual`).
+    pub name: &'static str,
+    /// Its group (`processes`, `system`, `allocators`, `native`, `residual`).
+    pub group: &'static str,
+    /// Bytes (the residual may be negative).
+    pub bytes: f64,
+}
+
 impl Decomposition {
+    /// The node's figures as parts that add up to RSS: the BEAM's process and
+    /// system categories, allocator overhead (when measured), memacct's
+    /// native memory and the residual. They sum to `rss_bytes` exactly when
+    /// the BEAM total identity holds (`total = processes + system`; see the
+    /// `beam_total_identity` rule).
+    pub fn components(&self) -> Vec<Component> {
+        let n = &self.per_node;
+        let b = &n.beam;
+        let part = |name, group, bytes| Component { name, group, bytes };
+        let mut out = vec![
+            part("connection_processes", "processes", b.connection_processes),
+            part(
+                "infrastructure_processes",
+                "processes",
+                b.infrastructure_processes,
+            ),
+            part("other_processes", "processes", b.other_processes),
+            part("ets", "system", b.ets),
+            part("atom", "system", b.atom),
+            part("code", "system", b.code),
+            part("binary", "system", b.binary),
+            part("system_other", "system", b.system_other),
+        ];
+        if let Some(o) = n.allocator_overhead_bytes {
+            out.push(part("allocator_overhead", "allocators", o));
+        }
+        out.extend([
+            part("native_pool", "native", n.native_pool_bytes),
+            part("native_other", "native", n.native_other_bytes),
+            part("residual", "residual", n.residual_bytes),
+        ]);
+        out
+    }
+
     /// The seed record's fields for this node alone (cluster = this node,
     /// `scope_per_cluster` false); see [`SeedRecord`].
     pub fn seed_record_fields(&self) -> SeedRecord {

@@ -304,6 +304,40 @@ pub struct ClusterSnapshot {
     pub missing: Vec<MissingNode>,
 }
 
+/// A snapshot file of either kind, told apart by its `format` field.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum SnapshotDocument {
+    /// `"format": "memacct-snapshot"`: one node.
+    Node(Snapshot),
+    /// `"format": "memacct-cluster"`: several nodes and the missing ones.
+    Cluster(ClusterSnapshot),
+}
+
+impl SnapshotDocument {
+    /// Parses a node or cluster snapshot (by its `format`, read in the same
+    /// parse) and checks it as [`Snapshot::from_json`] or
+    /// [`ClusterSnapshot::from_json`] would. A document without the cluster
+    /// format is read as a node snapshot, whose error then says what is wrong.
+    pub fn from_json_bytes(json: &[u8]) -> Result<SnapshotDocument> {
+        /// Only the `format` field; every other field is skipped unread.
+        #[derive(Deserialize)]
+        struct Format {
+            format: Option<String>,
+        }
+        let format = serde_json::from_slice::<Format>(json)
+            .ok()
+            .and_then(|f| f.format);
+        if format.as_deref() == Some(CLUSTER_FORMAT) {
+            let c: ClusterSnapshot = serde_json::from_slice(json).map_err(json_error)?;
+            c.check()?;
+            Ok(SnapshotDocument::Cluster(c))
+        } else {
+            Snapshot::from_json_bytes(json).map(SnapshotDocument::Node)
+        }
+    }
+}
+
 impl ClusterSnapshot {
     /// Parses and checks a cluster snapshot (each node as [`Snapshot::check`];
     /// a node named twice, or both present and missing, is an error).
