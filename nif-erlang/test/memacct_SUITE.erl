@@ -24,7 +24,6 @@
          etf_dirty_threshold/1, live_dirty_budget/1, normal_path_is_short/1,
          no_long_schedules/1]).
 
--define(DEFAULT_RANDOM_TERMS, 100000).
 
 suite() ->
     [{timetrap, {minutes, 10}}].
@@ -153,27 +152,18 @@ error_vectors(Config) ->
            || {Code, Etf} <- Records,
               Got1 <- [memacct:etf_flat_size(Etf, #{local_node => Local})],
               Got2 <- [memacct:etf_term_size(Etf, #{local_node => Local})],
-              not (is_error(Code, Got1) andalso is_error(Code, Got2))],
+              not (memacct_test_vectors:is_error(Code, Got1) andalso memacct_test_vectors:is_error(Code, Got2))],
     ct:pal("error vectors: ~b records, ~b mismatches", [length(Records), length(Bad)]),
     ?assertEqual([], Bad),
     ?assert(length(Records) >= 20).
 
-is_error(Code, {error, {Code, Msg}}) -> is_binary(Msg);
-is_error(_, _) -> false.
-
 %%% ---------------------------------------------------------------------------
 %%% Random terms
-
-random_count() ->
-    case os:getenv("MEMACCT_RANDOM_TERMS") of
-        false -> ?DEFAULT_RANDOM_TERMS;
-        N -> list_to_integer(N)
-    end.
 
 %% (b) Fresh random terms: both paths equal erts_debug:flat_size/1.
 random_terms(Config) ->
     Seed = ?config(seed, Config),
-    N = random_count(),
+    N = memacct_test_vectors:random_count(),
     Batch = 1000,
     {Us, {Checked, Bad}} =
         timer:tc(fun() ->

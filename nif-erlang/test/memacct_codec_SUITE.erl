@@ -24,7 +24,6 @@
          big_inputs_go_dirty/1, normal_path_is_short/1, no_long_schedules/1,
          missing_and_wrong_dictionary/1, reloaded_dictionary/1, corrupt_dictionary/1]).
 
--define(DEFAULT_RANDOM_TERMS, 100000).
 
 suite() ->
     [{timetrap, {minutes, 15}}].
@@ -98,28 +97,19 @@ error_vectors(Config) ->
               Opts <- [dict_opts(Dict, Config)],
               Got1 <- [memacct:decompress_etf(Blob, Opts)],
               Got2 <- [memacct:decompress(Blob, Opts)],
-              not (is_error(list_to_atom(Code), Got1) andalso is_error(list_to_atom(Code), Got2))],
+              not (memacct_test_vectors:is_error(list_to_atom(Code), Got1) andalso memacct_test_vectors:is_error(list_to_atom(Code), Got2))],
     ct:pal("codec error vectors: ~b records, ~b mismatches", [length(Recs), length(Bad)]),
     ?assertEqual([], Bad),
     ?assert(length(Recs) >= 10).
 
-is_error(Code, {error, {Code, Msg}}) -> is_binary(Msg);
-is_error(_, _) -> false.
-
 %%% ---------------------------------------------------------------------------
 %%% Random terms
-
-random_count() ->
-    case os:getenv("MEMACCT_RANDOM_TERMS") of
-        false -> ?DEFAULT_RANDOM_TERMS;
-        N -> list_to_integer(N)
-    end.
 
 %% Fresh random terms: decompress(compress(T)) =:= T, and
 %% decompress_etf(compress_etf(term_to_binary(T))) is that ETF byte for byte.
 random_round_trip(Config) ->
     Seed = ?config(seed, Config),
-    N = random_count(),
+    N = memacct_test_vectors:random_count(),
     Batch = 1000,
     {Us, {Checked, Bad}} =
         timer:tc(fun() ->

@@ -2,7 +2,7 @@
 %%% vectors are, hex decoding, and the per-run random seed.
 -module(memacct_test_vectors).
 
--export([dir/0, unhex/1, seed/1]).
+-export([dir/0, unhex/1, seed/1, random_count/0, is_error/2]).
 
 %% @doc The `tests/vectors' directory: `MEMACCT_VECTORS', else the one two
 %% levels up from this test directory (nif-erlang/test), or of the nearest
@@ -39,3 +39,17 @@ seed(What) ->
            end,
     ct:pal("~s random seed: ~b (replay with MEMACCT_SEED=~b)", [What, Seed, Seed]),
     Seed.
+
+%% @doc How many fresh random terms a suite checks: `MEMACCT_RANDOM_TERMS',
+%% else 100,000.
+-spec random_count() -> pos_integer().
+random_count() ->
+    case os:getenv("MEMACCT_RANDOM_TERMS") of
+        false -> 100000;
+        N -> list_to_integer(N)
+    end.
+
+%% @doc Whether `Result' is the error `Code' with a message.
+-spec is_error(atom(), term()) -> boolean().
+is_error(Code, {error, {Code, Msg}}) -> is_binary(Msg);
+is_error(_, _) -> false.
