@@ -674,6 +674,10 @@ typedef struct memacct_decomposition {
    */
   bool allocator_overhead_measured;
   /**
+   * Whether the OS-mapped pages were measured (the snapshot splits the RSS).
+   */
+  bool os_mapped_measured;
+  /**
    * Mean process memory per connection.
    */
   double per_conn_process;
@@ -722,7 +726,18 @@ typedef struct memacct_decomposition {
    */
   double native;
   /**
-   * `beam_total + allocator_overhead + native`.
+   * Resident pages no allocator hands out: `RssFile + RssShmem / views`
+   * (views = 2 under the JIT); 0 when not measured.
+   */
+  double os_mapped;
+  /**
+   * Allocated but possibly never written, so possibly not resident:
+   * carrier free space + the connections' heap reserve. How far below
+   * `-tolerance × rss` the residual may go before validation flags it.
+   */
+  double unwritten_bound;
+  /**
+   * `beam_total + allocator_overhead + native + os_mapped`.
    */
   double accounted;
   /**

@@ -493,6 +493,12 @@ fn consistent() -> impl Strategy<Value = Gen> {
         (0u64..10_000_000, 0u64..5_000_000, 0u64..5_000_000),
         (0u64..=1000, any::<bool>(), 0u64..=1000),
         prop::collection::vec((0u64..=1000, 0u64..5000), 1..20),
+        (
+            0u64..20_000_000,
+            0u64..20_000_000,
+            any::<bool>(),
+            0u64..=1000,
+        ),
     )
         .prop_map(
             |(
@@ -503,6 +509,7 @@ fn consistent() -> impl Strategy<Value = Gen> {
                 (conn_native, extra_pool, native_other),
                 (res_permille_x, res_negative, over_permille_x),
                 states,
+                (rss_file, rss_shmem, jit, reserve_permille),
             )| {
                 let process_total = alive * per_proc;
                 let processes = process_total + infra + other_procs;
@@ -520,7 +527,10 @@ fn consistent() -> impl Strategy<Value = Gen> {
                 let total = processes + system;
                 let overhead = total / 100 * over_permille_x / 1000; // ≤ 1% of total
                 let pool = conn_native + extra_pool;
-                let accounted = total + overhead + pool + native_other;
+                let os_mapped = rss_file + if jit { rss_shmem / 2 } else { rss_shmem };
+                let rss_shmem = if jit { rss_shmem / 2 * 2 } else { rss_shmem };
+                let heap_reserve = process_total / 100 * reserve_permille / 1000; // ≤ 1%
+                let accounted = total + overhead + pool + native_other + os_mapped;
                 let res = accounted / 100 * res_permille_x / 1000; // ≤ 1%
                 let rss = if res_negative {
                     accounted - res
@@ -543,9 +553,13 @@ fn consistent() -> impl Strategy<Value = Gen> {
                         timestamp_ms: 1,
                         otp_release: None,
                         word_bytes: 8,
+                        emu_flavor: Some(if jit { "jit" } else { "emu" }.into()),
                         os: OsMemory {
                             rss_bytes: rss,
                             source: None,
+                            rss_anon_bytes: Some(rss.saturating_sub(rss_file + rss_shmem)),
+                            rss_file_bytes: Some(rss_file),
+                            rss_shmem_bytes: Some(rss_shmem),
                         },
                         beam: BeamMemory {
                             total,
@@ -561,6 +575,7 @@ fn consistent() -> impl Strategy<Value = Gen> {
                         allocators: Some(Allocators {
                             carriers_bytes: total + overhead,
                             blocks_bytes: total,
+                            cached_segments: Some(0),
                         }),
                         native: Some(NativeMemory {
                             pool_bytes: pool,
@@ -580,6 +595,7 @@ fn consistent() -> impl Strategy<Value = Gen> {
                             }),
                             off_heap: Some(OffHeap { binaries }),
                             native_bytes_total: conn_native,
+                            heap_reserve_bytes_total: Some(heap_reserve),
                         },
                         infrastructure: Some(Infrastructure {
                             pids: 3,
@@ -724,4 +740,38 @@ fn snapshot_documents_are_told_apart_by_format() {
             "bad_snapshot"
         );
     }
+}
+
+#[test]
+fn unwritten_heap_bounds_a_negative_residual() {
+    let s = Snapshot::from_json(&read("node_resident.json")).unwrap();
+    let d = decompose(&s, &Options::default());
+    let pn = &d.per_node;
+    assert_close!(pn.os_mapped_bytes.unwrap(), 11.5e6);
+    assert_close!(pn.unwritten_bound_bytes, 826e6);
+    assert_close!(pn.residual_bytes, -158.5e6);
+    assert!(pn.residual_pct_of_rss < -5.0);
+    assert_eq!(d.validate(&ValidationOptions::default()), vec![]);
+    // The same node without the measured reserve: the negative residual is
+    // beyond the tolerance, and the seed's RSS rule fails with it.
+    let mut bare = s.clone();
+    bare.connections.heap_reserve_bytes_total = None;
+    let d = decompose(&bare, &Options::default());
+    assert_eq!(
+        rules(&d.validate(&ValidationOptions::default())),
+        BTreeSet::from(["residual_within_tolerance", "node_rss_covers_connections"])
+    );
+    // The bound never excuses a positive residual.
+    let mut high = s.clone();
+    high.os.rss_bytes = 2_000_000_000;
+    let d = decompose(&high, &Options::default());
+    assert_eq!(
+        rules(&d.validate(&ValidationOptions::default())),
+        BTreeSet::from(["residual_within_tolerance"])
+    );
+    // Without the JIT the shared memory is counted once in full.
+    let mut emu = s;
+    emu.emu_flavor = Some("emu".into());
+    let d = decompose(&emu, &Options::default());
+    assert_close!(d.per_node.os_mapped_bytes.unwrap(), 16e6);
 }

@@ -54,6 +54,8 @@ pub struct memacct_decomposition {
     pub state_ci_defined: bool,
     /// Whether the allocator overhead was measured.
     pub allocator_overhead_measured: bool,
+    /// Whether the OS-mapped pages were measured (the snapshot splits the RSS).
+    pub os_mapped_measured: bool,
     /// Mean process memory per connection.
     pub per_conn_process: f64,
     /// Mean state per connection (an estimate; 0 when not measured). Inside `per_conn_process`.
@@ -78,7 +80,14 @@ pub struct memacct_decomposition {
     pub allocator_overhead: f64,
     /// Native memory outside the BEAM allocators (pools + other).
     pub native: f64,
-    /// `beam_total + allocator_overhead + native`.
+    /// Resident pages no allocator hands out: `RssFile + RssShmem / views`
+    /// (views = 2 under the JIT); 0 when not measured.
+    pub os_mapped: f64,
+    /// Allocated but possibly never written, so possibly not resident:
+    /// carrier free space + the connections' heap reserve. How far below
+    /// `-tolerance × rss` the residual may go before validation flags it.
+    pub unwritten_bound: f64,
+    /// `beam_total + allocator_overhead + native + os_mapped`.
     pub accounted: f64,
     /// `rss − accounted` (signed).
     pub residual: f64,
@@ -203,6 +212,7 @@ pub unsafe extern "C" fn memacct_decomposition_get(
             state_exact: e.is_some_and(|e| e.exact),
             state_ci_defined: ci.is_some(),
             allocator_overhead_measured: pn.allocator_overhead_bytes.is_some(),
+            os_mapped_measured: pn.os_mapped_bytes.is_some(),
             per_conn_process: pc.process_bytes,
             per_conn_state: pc.state_bytes(),
             per_conn_state_ci95_low: ci.map_or(0.0, |c| c.0),
@@ -215,6 +225,8 @@ pub unsafe extern "C" fn memacct_decomposition_get(
             beam_total: pn.beam.total,
             allocator_overhead: pn.allocator_overhead_bytes.unwrap_or(0.0),
             native: pn.native_pool_bytes + pn.native_other_bytes,
+            os_mapped: pn.os_mapped_bytes.unwrap_or(0.0),
+            unwritten_bound: pn.unwritten_bound_bytes,
             accounted: pn.accounted_bytes,
             residual: pn.residual_bytes,
             residual_pct_of_rss: pn.residual_pct_of_rss,

@@ -8,11 +8,14 @@
 %%%
 %%% == What is measured, and how ==
 %%% <dl>
-%%% <dt>Connection processes</dt><dd>`process_info(P, [memory, binary])' for
-%%%   every pid given, in parallel chunks (one worker per scheduler): a
-%%%   pid that is dead (or dies while measured) is skipped and counted in
-%%%   `dead'. The `memory' figures are summed into `process_bytes_total' and
-%%%   kept one per connection in `process_bytes'.</dd>
+%%% <dt>Connection processes</dt><dd>`process_info(P, [memory, binary,
+%%%   garbage_collection_info])' for every pid given, in parallel chunks (one
+%%%   worker per scheduler): a pid that is dead (or dies while measured) is
+%%%   skipped and counted in `dead'. The `memory' figures are summed into
+%%%   `process_bytes_total' and kept one per connection in `process_bytes';
+%%%   `heap_reserve_bytes_total' sums the heap each has allocated but not
+%%%   written yet (young block − used − stack, old block − used): it is in
+%%%   `memory', but the OS counts its pages only once written.</dd>
 %%% <dt>Connection states</dt><dd>Measured on a random sample (option
 %%%   `sample', default 200): `sys:get_state(P, StateTimeout)' copies the
 %%%   state here and {@link memacct:flat_size/1} × word size sizes it. A call
@@ -44,8 +47,10 @@
 %%%   (`erlang:system_info({allocator_sizes, A})' over the alloc_util
 %%%   allocators, instances and `mbcs', `mbcs_pool', `sbcs' summed, as
 %%%   `recon_alloc' does; the OTP 23+ per-type `blocks' list and the older
-%%%   `blocks_size' entry are both read), `process_count', and the resident
-%%%   set of the OS process from `/proc/self/status' (`VmRSS'). Elsewhere than
+%%%   `blocks_size' entry are both read), `process_count', the emulator
+%%%   flavor (`jit' or `emu'), and the resident set of the OS process from
+%%%   `/proc/self/status' (`VmRSS', split into `RssAnon', `RssFile' and
+%%%   `RssShmem' when the kernel has them). Elsewhere than
 %%%   Linux, pass `rss_bytes' or the snapshot is `{error, {rss_unavailable,
 %%%   Message}}' — never `erlang:memory(total)' under another name.</dd>
 %%% </dl>
@@ -57,7 +62,7 @@
 -module(memacct_collect).
 
 -export([snapshot/1, cluster_snapshot/2, to_json/1, write/2,
-         os_rss/0, allocator_bytes/0]).
+         os_rss/0, allocator_bytes/0, cached_segments/0, await_cached_segments/1]).
 
 -compile(warn_missing_spec_all).
 
@@ -150,7 +155,7 @@ measure(Opts) ->
     end,
     Scan = scan(Conns),
     #{alive := AlivePids, dead := Dead, bytes_total := ProcTotal,
-      bytes := ProcBytes, binaries := Bins} = Scan,
+      bytes := ProcBytes, binaries := Bins, reserve_words := ReserveWords} = Scan,
     Alive = length(AlivePids),
     SampleN = sample_size(maps:get(sample, Opts, ?DEFAULT_SAMPLE), Alive),
     Sample = random_sample(SampleN, AlivePids),
@@ -161,7 +166,7 @@ measure(Opts) ->
     ProcessCount = erlang:system_info(process_count),
     Memory = maps:from_list(erlang:memory()),
     {Carriers, Blocks} = allocator_bytes(),
-    {Rss, RssSource} = rss(Opts),
+    Os = os_memory(Opts),
     Elapsed = erlang:monotonic_time(microsecond) - Started,
     Connections0 =
         #{count => length(Conns),
@@ -177,7 +182,8 @@ measure(Opts) ->
           off_heap => #{binaries => [#{bytes => Size, holders => max(Refc, Holders),
                                        connection_holders => Holders}
                                      || {Size, Refc, Holders} <- maps:values(Bins)]},
-          native_bytes_total => PoolConnBytes},
+          native_bytes_total => PoolConnBytes,
+          heap_reserve_bytes_total => ReserveWords * WordBytes},
     Connections = case KeepBytes of
                       true -> Connections0#{process_bytes => ProcBytes};
                       false -> Connections0
@@ -188,10 +194,12 @@ measure(Opts) ->
       timestamp_ms => erlang:system_time(millisecond),
       otp_release => list_to_binary(erlang:system_info(otp_release)),
       word_bytes => WordBytes,
-      os => #{rss_bytes => Rss, source => RssSource},
+      emu_flavor => emu_flavor(),
+      os => Os,
       beam => maps:with([total, processes, processes_used, system, atom, atom_used,
                          binary, code, ets], Memory),
-      allocators => #{carriers_bytes => Carriers, blocks_bytes => Blocks},
+      allocators => #{carriers_bytes => Carriers, blocks_bytes => Blocks,
+                      cached_segments => cached_segments()},
       native => native(PoolBytes),
       connections => Connections,
       infrastructure => #{pids => length(Infra),
@@ -260,9 +268,9 @@ fail(Code, Msg) ->
                                              ConnHolders :: pos_integer()}}.
 -type scan() :: #{alive := [pid()], dead := non_neg_integer(),
                   bytes_total := non_neg_integer(), bytes := [non_neg_integer()],
-                  binaries := bin_table()}.
+                  reserve_words := non_neg_integer(), binaries := bin_table()}.
 
-%% Every pid's `[memory, binary]', one worker per scheduler on equal chunks.
+%% Every pid's `[memory, binary, garbage_collection_info]', one worker per scheduler on equal chunks.
 -spec scan([pid()]) -> scan().
 scan([]) ->
     empty_scan();
@@ -280,17 +288,30 @@ scan(Pids) ->
 
 -spec empty_scan() -> scan().
 empty_scan() ->
-    #{alive => [], dead => 0, bytes_total => 0, bytes => [], binaries => #{}}.
+    #{alive => [], dead => 0, bytes_total => 0, bytes => [], reserve_words => 0,
+      binaries => #{}}.
+
+%% Heap words a process has allocated but not written yet: the young heap
+%% block minus its used part and the stack (which grows down from the
+%% block's end), plus the old heap block minus its used part. They are in
+%% `process_info(P, memory)'; the OS counts a page of them only once written.
+-spec heap_reserve_words([{atom(), non_neg_integer()}]) -> non_neg_integer().
+heap_reserve_words(Gc) ->
+    G = fun(K) -> case lists:keyfind(K, 1, Gc) of {K, V} -> V; false -> 0 end end,
+    max(0, G(heap_block_size) - G(heap_size) - G(stack_size))
+        + max(0, G(old_heap_block_size) - G(old_heap_size)).
 
 -spec scan_chunk([pid()], scan()) -> scan().
 scan_chunk([], Acc) ->
     Acc;
 scan_chunk([P | Rest], #{alive := Alive, dead := Dead, bytes_total := Total,
                          bytes := Bytes, binaries := Bins} = Acc) ->
-    case erlang:process_info(P, [memory, binary]) of
-        [{memory, M}, {binary, BinList}] ->
+    case erlang:process_info(P, [memory, binary, garbage_collection_info]) of
+        [{memory, M}, {binary, BinList}, {garbage_collection_info, Gc}] ->
+            #{reserve_words := Reserve} = Acc,
             scan_chunk(Rest, Acc#{alive := [P | Alive], bytes_total := Total + M,
                                   bytes := [M | Bytes],
+                                  reserve_words := Reserve + heap_reserve_words(Gc),
                                   binaries := add_binaries(lists:ukeysort(1, BinList), Bins)});
         undefined ->
             scan_chunk(Rest, Acc#{dead := Dead + 1})
@@ -307,8 +328,10 @@ add_binaries([{Id, Size, Refc} | Rest], Bins) ->
     end.
 
 -spec merge_scan(scan(), scan()) -> scan().
-merge_scan(#{alive := A1, dead := D1, bytes_total := T1, bytes := B1, binaries := Bin1},
-           #{alive := A2, dead := D2, bytes_total := T2, bytes := B2, binaries := Bin2}) ->
+merge_scan(#{alive := A1, dead := D1, bytes_total := T1, bytes := B1, binaries := Bin1,
+             reserve_words := R1},
+           #{alive := A2, dead := D2, bytes_total := T2, bytes := B2, binaries := Bin2,
+             reserve_words := R2}) ->
     Merged = maps:fold(fun(Id, {S, R, H}, Acc) ->
                                case Acc of
                                    #{Id := {S2, R2, H2}} -> Acc#{Id := {max(S, S2), max(R, R2), H + H2}};
@@ -316,7 +339,7 @@ merge_scan(#{alive := A1, dead := D1, bytes_total := T1, bytes := B1, binaries :
                                end
                        end, Bin2, Bin1),
     #{alive => A1 ++ A2, dead => D1 + D2, bytes_total => T1 + T2, bytes => B1 ++ B2,
-      binaries => Merged}.
+      reserve_words => R1 + R2, binaries => Merged}.
 
 -spec chunks([T], pos_integer()) -> [[T]].
 chunks(L, 1) ->
@@ -455,6 +478,43 @@ pool_stats(P) ->
     catch error:badarg -> fail(invalid_option, <<"pool: not a memacct_pool:pool()">>)
     end.
 
+%% @doc How many freed carriers `mseg_alloc' keeps cached, over its
+%% instances. They stay mapped and resident but are in no allocator figure,
+%% so they land in the residual until the cache releases them (one every
+%% ~0.5 s per instance, as observed on OTP 25).
+-spec cached_segments() -> non_neg_integer().
+cached_segments() ->
+    Status = [S || {instance, _, Info} <- mseg_info(),
+                   {memkind, Kind} <- Info, {status, S} <- [lists:keyfind(status, 1, Kind)]],
+    lists:sum([N || S <- Status, {cached_segments, N} <- [lists:keyfind(cached_segments, 1, S)],
+                    is_integer(N)]).
+
+-spec mseg_info() -> list().
+mseg_info() ->
+    case erlang:system_info({allocator, mseg_alloc}) of
+        L when is_list(L) -> L;
+        _ -> []
+    end.
+
+%% @doc Waits until `mseg_alloc' has released every cached segment, or
+%% `TimeoutMs' passed, polling every 100 ms: `{ok, WaitedMs}' or
+%% `{timeout, StillCached}'. After a mass free (e.g. moving every state off
+%% the heaps) the RSS reaches its new level only then; a snapshot taken
+%% before shows the cached carriers in its residual.
+-spec await_cached_segments(non_neg_integer()) -> {ok, non_neg_integer()} | {timeout, pos_integer()}.
+await_cached_segments(TimeoutMs) when is_integer(TimeoutMs), TimeoutMs >= 0 ->
+    await_cached_segments(erlang:monotonic_time(millisecond), TimeoutMs).
+
+-spec await_cached_segments(integer(), non_neg_integer()) ->
+          {ok, non_neg_integer()} | {timeout, pos_integer()}.
+await_cached_segments(Start, TimeoutMs) ->
+    Waited = erlang:monotonic_time(millisecond) - Start,
+    case cached_segments() of
+        0 -> {ok, Waited};
+        N when Waited >= TimeoutMs -> {timeout, N};
+        _ -> receive after 100 -> await_cached_segments(Start, TimeoutMs) end
+    end.
+
 %% @doc `{CarriersBytes, BlocksBytes}': carrier and block sizes summed over
 %% every alloc_util allocator, instance and carrier kind (`mbcs',
 %% `mbcs_pool', `sbcs'), as `recon_alloc' sums them. Carriers are what the
@@ -500,26 +560,51 @@ current(Key, L) ->
         _ -> 0
     end.
 
--spec rss(map()) -> {non_neg_integer(), binary()}.
-rss(#{rss_bytes := N}) when is_integer(N), N >= 0 ->
-    {N, <<"option rss_bytes">>};
-rss(#{rss_bytes := _}) ->
+%% The snapshot's `os' object: the RSS given as an option, or `VmRSS' and
+%% its split into `RssAnon', `RssFile' and `RssShmem' from one read of
+%% `/proc/self/status'.
+-spec os_memory(map()) -> #{atom() => non_neg_integer() | binary()}.
+os_memory(#{rss_bytes := N}) when is_integer(N), N >= 0 ->
+    #{rss_bytes => N, source => <<"option rss_bytes">>};
+os_memory(#{rss_bytes := _}) ->
     fail(invalid_option, <<"rss_bytes must be a non-negative integer">>);
-rss(_) ->
-    case os_rss() of
-        {ok, N} -> {N, <<"/proc/self/status">>};
+os_memory(_) ->
+    case os_status() of
+        {ok, #{rss_bytes := _} = Status} -> Status#{source => <<"/proc/self/status">>};
         {error, {Code, Msg}} -> fail(Code, Msg)
     end.
+
+%% `erlang:system_info(emu_flavor)' as a binary (`<<"jit">>' or `<<"emu">>').
+-spec emu_flavor() -> binary().
+emu_flavor() ->
+    atom_to_binary(erlang:system_info(emu_flavor), utf8).
 
 %% @doc The resident set of this node's OS process, in bytes: `VmRSS' of
 %% `/proc/self/status' (Linux). Elsewhere `{error, {rss_unavailable, Msg}}'.
 -spec os_rss() -> {ok, non_neg_integer()} | error().
 os_rss() ->
+    case os_status() of
+        {ok, #{rss_bytes := Rss}} -> {ok, Rss};
+        {error, _} = Error -> Error
+    end.
+
+%% `VmRSS' (as `rss_bytes') and, when the kernel has them (Linux 4.5+),
+%% `RssAnon', `RssFile', `RssShmem' (as `rss_anon_bytes', ...) from
+%% `/proc/self/status', in bytes.
+-spec os_status() -> {ok, #{atom() => non_neg_integer()}} | error().
+os_status() ->
     case file:read_file("/proc/self/status") of
         {ok, Status} ->
-            case re:run(Status, <<"^VmRSS:\\s*(\\d+)\\s*kB">>, [multiline, {capture, [1], binary}]) of
-                {match, [Kb]} -> {ok, binary_to_integer(Kb) * 1024};
-                nomatch -> {error, {rss_unavailable, <<"/proc/self/status has no VmRSS line">>}}
+            Fields = [{rss_bytes, <<"VmRSS">>}, {rss_anon_bytes, <<"RssAnon">>},
+                      {rss_file_bytes, <<"RssFile">>}, {rss_shmem_bytes, <<"RssShmem">>}],
+            Found = maps:from_list(
+                      [{Key, binary_to_integer(Kb) * 1024}
+                       || {Key, Name} <- Fields,
+                          {match, [Kb]} <- [re:run(Status, <<"^", Name/binary, ":\\s*(\\d+)\\s*kB">>,
+                                                   [multiline, {capture, [1], binary}])]]),
+            case Found of
+                #{rss_bytes := _} -> {ok, Found};
+                #{} -> {error, {rss_unavailable, <<"/proc/self/status has no VmRSS line">>}}
             end;
         {error, Reason} ->
             {error, {rss_unavailable,

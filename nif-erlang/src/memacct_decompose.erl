@@ -17,10 +17,16 @@
 %%%                   heap    = process - state
 %%%                   total   = process + off-heap share (bytes/holders per refc binary) + native pool bytes
 %%% per node:        accounted = erlang:memory(total) + (allocator carriers - blocks) + native
+%%%                               + OS-mapped pages (RssFile + RssShmem, its JIT second view excluded)
 %%%                   residual  = OS RSS - accounted      (signed, also in % of RSS)
 %%%                   base overhead = accounted - alive x per-connection total
 %%%                   RSS = base overhead + connections + residual, exactly
 %%% '''
+%%% `erlang:memory/0' counts what the VM allocated, the RSS what was written:
+%%% heaps just grown and carrier free space may not be resident yet. Their
+%%% measured sum, `unwritten_bound_bytes', widens the accepted residual
+%%% downwards only: `-(tolerance x RSS + unwritten) =< residual =< tolerance x RSS'.
+%%%
 %%% A cluster is the sum of the nodes that answered; a node that did not is
 %%% listed in `missing' and never counted as 0.
 %%%
@@ -48,8 +54,9 @@
                      atom() => term()}.
 %% {@link memacct_collect:options()} plus:
 %% <dl>
-%% <dt>`tolerance'</dt><dd>Largest accepted `|residual| / RSS' before the
-%%   rule `residual_within_tolerance' is violated; default 0.05.</dd>
+%% <dt>`tolerance'</dt><dd>Largest accepted `|residual| / RSS' (beyond the
+%%   allocated-but-unwritten bound, for a negative residual) before the rule
+%%   `residual_within_tolerance' is violated; default 0.05.</dd>
 %% <dt>`epsilon'</dt><dd>Relative tolerance of the sum identities (float
 %%   rounding); default 1.0e-9.</dd>
 %% <dt>`ci_method'</dt><dd>The state estimate's 95% interval: `student_t'
@@ -76,7 +83,8 @@
 %%   `ci_high', `half_width', `sample_size', `population', ... —,
 %%   `heap_bytes', `off_heap_share_bytes', `native_bytes', `total_bytes',
 %%   `process_distribution'), `per_node' (`rss_bytes', `beam', allocator
-%%   overhead, native, `accounted_bytes', `residual_bytes',
+%%   overhead, native, `os_mapped_bytes', `unwritten_bound_bytes',
+%%   `accounted_bytes', `residual_bytes',
 %%   `residual_pct_of_rss', `connections_bytes', `base_overhead_bytes'),
 %%   `counts'; absent figures are `undefined'.</dd>
 %% <dt>`violations'</dt><dd>Every broken rule (all of them, not the first);

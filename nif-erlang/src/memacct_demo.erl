@@ -32,10 +32,14 @@
                     pool_stats := memacct_pool:stats(),
                     etf_bytes := non_neg_integer(),
                     start_ms := non_neg_integer(),
-                    compact_ms := non_neg_integer()}.
+                    compact_ms := non_neg_integer(),
+                    settled := {ok, non_neg_integer()} | {timeout, pos_integer()}}.
 %% What {@link measure/2} measured: both decompositions, the pool's stats
 %% after compaction, the summed `term_to_binary' size of every state
-%% (for the compression ratio) and the durations of both steps.
+%% (for the compression ratio), the durations of both steps, and how the
+%% wait for `mseg_alloc' to release its cached carriers ended
+%% ({@link memacct_collect:await_cached_segments/1}) before the second
+%% decomposition.
 
 -type progress() :: fun((start | compact, non_neg_integer(), pos_integer()) -> ok).
 %% Called as `Progress(Step, Done, Total)' while starting and compacting.
@@ -43,6 +47,7 @@
 -export_type([opts/0, result/0, progress/0]).
 
 -define(MIB, 1048576).
+-define(SETTLE_MS, 30000).
 
 %% @doc Entry point for `scripts/demo.escript', root = current directory.
 -spec main([string()]) -> ok.
@@ -88,7 +93,8 @@ run(Opts) ->
     io:format("memacct demo: ~b simulated MCP connections on ~s, OTP ~s, ~b schedulers~n~n",
               [N, node(), erlang:system_info(otp_release), erlang:system_info(schedulers_online)]),
     R = measure(N, fun progress/3),
-    #{before := B, 'after' := A} = R,
+    #{before := B, 'after' := A, settled := Settled} = R,
+    settled(Settled),
     io:format("~n== 1. BEFORE: every state on its process heap ==~n~n"),
     print_decomposition(B),
     io:format("~n== 2. AFTER: every state compacted into a memacct pool, processes hibernated ==~n~n"),
@@ -121,10 +127,11 @@ measure(N, Progress) ->
         {ok, Pool} = memacct_pool:new(),
         ok = compact(Pids, Pool, Progress),
         T2 = erlang:monotonic_time(millisecond),
+        Settled = memacct_collect:await_cached_segments(?SETTLE_MS),
         {ok, After} = memacct:decompose(#{connection_pids => Pids, pool => Pool}),
         #{connections => N, before => Before, 'after' => After,
           pool_stats => memacct_pool:stats(Pool), etf_bytes => EtfBytes,
-          start_ms => T1 - T0, compact_ms => T2 - T1}
+          start_ms => T1 - T0, compact_ms => T2 - T1, settled => Settled}
     after
         memacct_sim:stop_connections(Pids)
     end.
@@ -153,6 +160,14 @@ compact(Pids, Pool, Progress) ->
                         I + 1
                 end, 1, Pids),
     ok.
+
+-spec settled({ok, non_neg_integer()} | {timeout, pos_integer()}) -> ok.
+settled({ok, Ms}) ->
+    io:format("  waited ~.1f s for mseg_alloc to return the freed carriers it caches to the OS~n",
+              [Ms / 1000]);
+settled({timeout, N}) ->
+    io:format("  ~b freed carriers still cached by mseg_alloc after ~b s (resident: in the residual)~n",
+              [N, ?SETTLE_MS div 1000]).
 
 -spec progress(start | compact, non_neg_integer(), pos_integer()) -> ok.
 progress(Step, Done, Total) ->
@@ -199,6 +214,9 @@ print_decomposition(#{decomposition := D, violations := Vs, valid := Valid}) ->
               [Mib(maps:get(base_overhead_bytes, Node))]),
     io:format("    residual          ~9.2f MiB  (~.2f% of RSS: RSS - accounted)~n",
               [Mib(maps:get(residual_bytes, Node)), float(maps:get(residual_pct_of_rss, Node))]),
+    io:format("      allocated, maybe unwritten ~.2f MiB  (heap reserve + carrier free space:~n"
+              "      not resident until written, so the residual may be that much lower)~n",
+              [Mib(maps:get(unwritten_bound_bytes, Node))]),
     io:format("    OS RSS            ~9.2f MiB~n", [Mib(maps:get(rss_bytes, Node))]),
     case Valid of
         true ->
@@ -206,9 +224,9 @@ print_decomposition(#{decomposition := D, violations := Vs, valid := Valid}) ->
         false ->
             io:format("  validation: ~b rule(s) VIOLATED (shown, not hidden):~n", [length(Vs)]),
             [io:format("    - ~s: ~s~n", [R, M]) || #{rule := R, message := M} <- Vs],
-            io:format("    note: the residual is RSS the node holds that no BEAM or memacct figure~n"
-                      "    explains (allocator caches, code/ELF pages, thread stacks, freed carriers~n"
-                      "    not yet returned to the OS); on a small node it is a large share.~n")
+            io:format("    note: a positive residual is RSS no BEAM, memacct or OS-mapping figure~n"
+                      "    explains (thread stacks, libc heaps, freed carriers still cached); on a~n"
+                      "    small node it is a large share.~n")
     end,
     ok.
 

@@ -13,14 +13,14 @@
 -export([five_thousand_connections/1, dead_pids_and_timeouts/1,
          shared_binaries_counted_once/1, pool_slots_are_native/1,
          snapshot_json_round_trip/1, erlmcp_drop_in_live/1,
-         cluster_with_peer_and_missing_nodes/1]).
+         cluster_with_peer_and_missing_nodes/1, snapshot_vectors/1]).
 
 suite() -> [{timetrap, {minutes, 10}}].
 
 all() ->
     [five_thousand_connections, dead_pids_and_timeouts, shared_binaries_counted_once,
      pool_slots_are_native, snapshot_json_round_trip, erlmcp_drop_in_live,
-     cluster_with_peer_and_missing_nodes].
+     cluster_with_peer_and_missing_nodes, snapshot_vectors].
 
 init_per_suite(Config) ->
     Config.
@@ -28,11 +28,12 @@ init_per_suite(Config) ->
 end_per_suite(_Config) ->
     ok.
 
-%% A small fresh node carries ~15-20 MiB of RSS no BEAM figure explains
-%% (beam.smp text, shared libraries, thread stacks, the NIF's pages) while
-%% allocator carriers are not all resident: at a few hundred MiB of RSS that
-%% is a few percent, at ~120 MiB it reached -5%..+15% here. The tolerance
-%% says so; the residual is logged either way.
+%% The fresh node of `five_thousand_connections' is held to the default
+%% tolerance (5% of RSS, widened downwards by the measured
+%% allocated-but-unwritten bytes only). The other cases run in the CT node,
+%% which has run other suites: its allocators hold RSS they freed but have
+%% not returned to the OS, an honest residual of any size that says nothing
+%% about the collector, so they allow 25%; the residual is logged either way.
 -define(TOLERANCE, 0.25).
 
 %% 5,000 connection processes: every component is checked against a
@@ -77,9 +78,15 @@ five_thousand_connections(_Config) ->
         ?assert(abs(DRss - Rss) / Rss < 0.05),
         ?assert(abs(Base + CB + Res - DRss) < 1.0),
         ?assert(abs(Acc + Res - DRss) < 1.0),
-        ?assert(abs(ResPct) =< 100 * ?TOLERANCE),
-        ct:pal("RSS ~.1f MiB = base ~.1f + connections ~.1f + residual ~.1f MiB (~.2f%)",
-               [DRss / 1048576, Base / 1048576, CB / 1048576, Res / 1048576, ResPct])
+        %% the default rule, restated: -(5% + unwritten) =< residual =< +5%
+        #{unwritten_bound_bytes := Unwritten, os_mapped_bytes := Mapped} = PN,
+        ?assert(Res =< 0.05 * DRss andalso Res >= -(0.05 * DRss + Unwritten)),
+        %% OS-mapped pages vs /proc read there (RssFile + RssShmem / 2 under the JIT)
+        ?assert(abs(Mapped - maps:get(mapped, R)) =< 0.05 * maps:get(mapped, R)),
+        ct:pal("RSS ~.1f MiB = base ~.1f + connections ~.1f + residual ~.1f MiB (~.2f%); "
+               "allocated, maybe unwritten ~.1f MiB; OS-mapped ~.1f MiB",
+               [DRss / 1048576, Base / 1048576, CB / 1048576, Res / 1048576, ResPct,
+                Unwritten / 1048576, Mapped / 1048576])
     after
         peer:stop(Peer)
     end.
@@ -90,13 +97,17 @@ fresh_node_run(N) ->
     Pids = memacct_sim:start_connections(N),
     {ok, D} = memacct:decompose(#{connection_pids => Pids,
                                   infrastructure_pids => [self()],
-                                  tolerance => ?TOLERANCE, seed => {1, 2, 3}}),
+                                  seed => {1, 2, 3}}),
     ProcSum = lists:sum([element(2, erlang:process_info(P, memory)) || P <- Pids]),
     BeamTotal = erlang:memory(total),
     {ok, Rss} = read_rss(),
+    {ok, File} = read_status_kb("RssFile"),
+    {ok, Shmem} = read_status_kb("RssShmem"),
+    Views = case erlang:system_info(emu_flavor) of jit -> 2; emu -> 1 end,
     %% erts_debug:flat_size of each state, inside its process
     Exact = [gen_server:call(P, size) * 8 || P <- Pids],
     #{n => N, d => D, proc_sum => ProcSum, beam_total => BeamTotal, rss => Rss,
+      mapped => File + Shmem / Views,
       exact_mean => lists:sum(Exact) / N}.
 
 %% Dead pids are skipped and counted; processes that do not answer system
@@ -278,6 +289,52 @@ ensure_distribution() ->
     end.
 
 read_rss() ->
+    read_status_kb("VmRSS").
+
+%% A `kB' line of /proc/self/status, in bytes.
+read_status_kb(Name) ->
     {ok, Status} = file:read_file("/proc/self/status"),
-    {match, [Kb]} = re:run(Status, <<"^VmRSS:\\s*(\\d+)">>, [multiline, {capture, [1], binary}]),
+    {match, [Kb]} = re:run(Status, ["^", Name, ":\\s*(\\d+)"], [multiline, {capture, [1], binary}]),
     {ok, binary_to_integer(Kb) * 1024}.
+
+%% The committed snapshot vectors (tests/vectors/snapshots/): every figure of
+%% expected.txt, as the Rust, C and Python tests check them, and every
+%% vector file covered.
+snapshot_vectors(_Config) ->
+    Dir = filename:join(memacct_test_vectors:dir(), "snapshots"),
+    {ok, Text} = file:read_file(filename:join(Dir, "expected.txt")),
+    Lines = [string:lexemes(L, " ") || L <- string:lexemes(binary_to_list(Text), "\n"),
+                                       hd(L) =/= $#],
+    Checked = [check_vector_figure(Dir, File, Key, Value) || [File, Key, Value] <- Lines],
+    Files = lists:usort([F || [F, _, _] <- Lines]),
+    ?assertEqual(lists:sort([filename:basename(F) || F <- filelib:wildcard(filename:join(Dir, "*.json"))]),
+                 Files),
+    ct:pal("snapshot vectors: ~b figures of ~b files", [length(Checked), length(Files)]).
+
+check_vector_figure(Dir, File, Key, ValueText) ->
+    {ok, Json} = file:read_file(filename:join(Dir, File)),
+    Expected = case string:to_float(ValueText) of
+                   {F, []} -> F;
+                   _ -> float(list_to_integer(ValueText))
+               end,
+    Got = case File of
+              "cluster" ++ _ ->
+                  {ok, #{cluster := C}} = memacct_nif:decompose_cluster(Json, {0.05, 1.0e-9, student_t}),
+                  case Key of
+                      "missing" -> length(maps:get(missing, C));
+                      _ -> maps:get(list_to_atom(Key), C)
+                  end;
+              _ ->
+                  {ok, D} = memacct_decompose:decompose_snapshot(Json, #{}),
+                  #{decomposition := Dec, violations := Vs} = D,
+                  case Key of
+                      "violations" -> length(Vs);
+                      "per_connection.state_bytes" ->
+                          maps:get(mean, maps:get(state, maps:get(per_connection, Dec)));
+                      _ -> lists:foldl(fun(K, M) -> maps:get(list_to_atom(K), M) end, Dec,
+                                       string:lexemes(Key, "."))
+                  end
+          end,
+    ?assert(abs(Got - Expected) =< 1.0e-9 * max(1.0, max(abs(Got), abs(Expected))),
+            {File, Key, Got, Expected}),
+    {File, Key}.

@@ -129,6 +129,25 @@ static void test_inconsistent(void) {
     memacct_decomposition_free(h);
 }
 
+/* A node whose heaps just grew: the residual is below -5% of RSS, inside the
+ * measured allocated-but-unwritten bound, so it validates clean. */
+static void test_resident(void) {
+    memacct_decomposition_handle *h = load("node_resident.json");
+    if (!h) return;
+    memacct_decomposition d;
+    memset(&d, 0, sizeof d);
+    CHECK(memacct_decomposition_get(h, &d) == MEMACCT_OK, "get");
+    CHECK(d.os_mapped_measured && near(d.os_mapped, 11.5e6), "os_mapped %f", d.os_mapped);
+    CHECK(near(d.unwritten_bound, 826e6), "unwritten_bound %f", d.unwritten_bound);
+    CHECK(near(d.accounted, 1808.5e6) && near(d.residual, -158.5e6) && d.residual_pct_of_rss < -5.0,
+          "accounted %f residual %f", d.accounted, d.residual);
+    size_t count = 99;
+    memacct_violation v[4];
+    CHECK(memacct_decomposition_validate(h, v, 4, &count) == MEMACCT_OK && count == 0,
+          "validates clean, got %zu", count);
+    memacct_decomposition_free(h);
+}
+
 static void test_hostile(void) {
     memacct_decomposition_handle *h = (memacct_decomposition_handle *)&h;
     const char *bad[] = {
@@ -183,6 +202,7 @@ int main(int argc, char **argv) {
            vectors_dir);
     test_small();
     test_inconsistent();
+    test_resident();
     test_hostile();
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;

@@ -21,7 +21,10 @@
 //! beam.processes = connection processes + infrastructure + other processes
 //! allocator_overhead = carriers − blocks    (free space inside carriers: not in beam.total)
 //! native       = native.pool_bytes + native.other_bytes            (malloc'd outside the BEAM allocators)
-//! accounted    = beam.total + allocator_overhead + native
+//! os_mapped    = RssFile + RssShmem / v     (pages no allocator hands out: executable, libraries,
+//!                                            mapped files; shared memory; v = 2 under the JIT, whose
+//!                                            code area is mapped twice and already in beam.code once)
+//! accounted    = beam.total + allocator_overhead + native + os_mapped
 //! residual     = rss − accounted            (signed; first-class, also as % of RSS)
 //! connections  = alive × per-connection total
 //!              = process_bytes_total + off-heap share + native_bytes_total
@@ -34,7 +37,19 @@
 //! has no `native` object, the native pool is taken to be the connections'
 //! own `native_bytes_total` (the least it can be). When it has no
 //! `allocators`, the overhead is "not measured" (`None`) and counts as 0, so
-//! it ends up in the residual.
+//! it ends up in the residual; the same for `os_mapped` without the RSS split.
+//!
+//! # Allocated is not resident
+//! `erlang:memory/0` and the carriers count bytes the VM has *allocated*;
+//! the RSS counts pages something has *written*. A process heap grows into a
+//! fresh block of which only the used part has been written, and a carrier's
+//! free space may never have been touched. So a node full of freshly grown
+//! heaps has a negative residual that no figure can pin down page by page
+//! (the VM does not expose heap addresses). What can be measured is its
+//! bound: `unwritten_bound = allocator_overhead + connections' heap reserve`
+//! (allocated, not yet written by the VM's own books). Validation accepts a
+//! residual in `[−(tolerance × rss + unwritten_bound), tolerance × rss]`,
+//! and the report prints the bound next to the residual.
 
 use serde::{Deserialize, Serialize};
 
@@ -113,7 +128,18 @@ pub struct PerNode {
     pub native_pool_bytes: f64,
     /// Other native memory known to the collector.
     pub native_other_bytes: f64,
-    /// `beam.total + allocator_overhead + native_pool + native_other`.
+    /// Resident pages no allocator hands out (`RssFile + RssShmem / views`,
+    /// see the module docs); `None` when the snapshot has no RSS split
+    /// (then 0 in the sums).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_mapped_bytes: Option<f64>,
+    /// Bytes allocated but possibly never written, hence possibly not
+    /// resident: allocator overhead (≥ 0) plus the connections' heap reserve,
+    /// each when measured. An upper bound on how far the residual may be
+    /// negative for that reason alone.
+    #[serde(default)]
+    pub unwritten_bound_bytes: f64,
+    /// `beam.total + allocator_overhead + native_pool + native_other + os_mapped`.
     pub accounted_bytes: f64,
     /// `rss − accounted` (may be negative): what no component explains.
     pub residual_bytes: f64,
@@ -178,6 +204,10 @@ pub struct Counts {
     pub infrastructure_pids: u64,
     /// `erlang:system_info(process_count)`.
     pub process_count: u64,
+    /// Freed carriers `mseg_alloc` still holds cached (resident, in no
+    /// figure: part of the residual until released); 0 when not measured.
+    #[serde(default)]
+    pub cached_segments: u64,
 }
 
 /// A sampled connection whose state exceeds its process memory.
@@ -288,7 +318,14 @@ pub fn decompose(snapshot: &Snapshot, options: &Options) -> Decomposition {
         Some(n) => (n.pool_bytes as f64, n.other_bytes as f64),
         None => (native_conn_total, 0.0),
     };
-    let accounted = beam.total + allocator_overhead.unwrap_or(0.0) + native_pool + native_other;
+    let os_mapped = os_mapped_bytes(snapshot);
+    let heap_reserve = c.heap_reserve_bytes_total.map_or(0.0, |r| r as f64);
+    let unwritten_bound = allocator_overhead.unwrap_or(0.0).max(0.0) + heap_reserve;
+    let accounted = beam.total
+        + allocator_overhead.unwrap_or(0.0)
+        + native_pool
+        + native_other
+        + os_mapped.unwrap_or(0.0);
     let rss = snapshot.os.rss_bytes as f64;
     let residual = rss - accounted;
     let connections_bytes = process_total + share_total + native_conn_total;
@@ -299,6 +336,8 @@ pub fn decompose(snapshot: &Snapshot, options: &Options) -> Decomposition {
         allocator_overhead_bytes: allocator_overhead,
         native_pool_bytes: native_pool,
         native_other_bytes: native_other,
+        os_mapped_bytes: os_mapped,
+        unwritten_bound_bytes: unwritten_bound,
         accounted_bytes: accounted,
         residual_bytes: residual,
         residual_pct_of_rss: if rss > 0.0 {
@@ -323,9 +362,29 @@ pub fn decompose(snapshot: &Snapshot, options: &Options) -> Decomposition {
             state_samples: c.state_sample.as_ref().map_or(0, |s| s.bytes.len() as u64),
             infrastructure_pids: snapshot.infrastructure.map_or(0, |i| i.pids),
             process_count: snapshot.process_count,
+            cached_segments: snapshot
+                .allocators
+                .and_then(|a| a.cached_segments)
+                .unwrap_or(0),
         },
         state_over_process,
     }
+}
+
+/// `RssFile + RssShmem / views` when the snapshot splits the RSS (both
+/// parts given), where `views` is 2 under the JIT (`emu_flavor` `"jit"`: its
+/// code area is one shared-memory object mapped writable and executable, the
+/// kernel counts each page once per view, and `beam.code` has it once) and 1
+/// otherwise.
+fn os_mapped_bytes(snapshot: &Snapshot) -> Option<f64> {
+    let os = &snapshot.os;
+    let (file, shmem) = (os.rss_file_bytes?, os.rss_shmem_bytes?);
+    let views = if snapshot.emu_flavor.as_deref() == Some("jit") {
+        2.0
+    } else {
+        1.0
+    };
+    Some(file as f64 + shmem as f64 / views)
 }
 
 /// One mebibyte.
@@ -379,7 +438,7 @@ pub struct SeedRecord {
 pub struct Component {
     /// What it is (`connection_processes`, `ets`, ..., `residual`).
     pub name: &'static str,
-    /// Its group (`processes`, `system`, `allocators`, `native`, `residual`).
+    /// Its group (`processes`, `system`, `allocators`, `native`, `os`, `residual`).
     pub group: &'static str,
     /// Bytes (the residual may be negative).
     pub bytes: f64,
@@ -388,7 +447,7 @@ pub struct Component {
 impl Decomposition {
     /// The node's figures as parts that add up to RSS: the BEAM's process and
     /// system categories, allocator overhead (when measured), memacct's
-    /// native memory and the residual. They sum to `rss_bytes` exactly when
+    /// native memory, the OS-mapped pages (when measured) and the residual. They sum to `rss_bytes` exactly when
     /// the BEAM total identity holds (`total = processes + system`; see the
     /// `beam_total_identity` rule).
     pub fn components(&self) -> Vec<Component> {
@@ -415,8 +474,11 @@ impl Decomposition {
         out.extend([
             part("native_pool", "native", n.native_pool_bytes),
             part("native_other", "native", n.native_other_bytes),
-            part("residual", "residual", n.residual_bytes),
         ]);
+        if let Some(m) = n.os_mapped_bytes {
+            out.push(part("os_mapped", "os", m));
+        }
+        out.push(part("residual", "residual", n.residual_bytes));
         out
     }
 

@@ -35,7 +35,8 @@ fn mib(bytes: f64) -> CompactValue {
 /// that is not the connections', `per_node_total_rss_mib` the OS's RSS.
 /// Added: process, off-heap, native per connection, the state's 95% interval
 /// (absent when undefined), accounted, residual (MiB and % of RSS),
-/// allocator overhead (absent when not measured), counts, node and timestamp.
+/// allocator overhead and OS-mapped pages (each absent when not measured),
+/// the bound on allocated-but-unwritten bytes, counts, node and timestamp.
 pub fn compact(d: &Decomposition) -> Vec<(&'static str, CompactValue)> {
     use CompactValue::*;
     let pc = &d.per_connection;
@@ -86,6 +87,13 @@ pub fn compact(d: &Decomposition) -> Vec<(&'static str, CompactValue)> {
     if let Some(o) = pn.allocator_overhead_bytes {
         out.push(("per_node_allocator_overhead_mib", mib(o)));
     }
+    if let Some(o) = pn.os_mapped_bytes {
+        out.push(("per_node_os_mapped_mib", mib(o)));
+    }
+    out.push((
+        "per_node_unwritten_bound_mib",
+        mib(pn.unwritten_bound_bytes),
+    ));
     out.extend([
         ("per_node_process_count", Int(d.counts.process_count)),
         ("measured_pids", Int(d.counts.alive)),
@@ -237,9 +245,24 @@ pub fn report_text(d: &Decomposition) -> String {
         "  Native (other):            {:>14}",
         m(pn.native_other_bytes)
     );
+    match pn.os_mapped_bytes {
+        Some(o) => {
+            let _ = writeln!(
+                s,
+                "  OS-mapped pages:           {:>14}  (executable, libraries, shared memory)",
+                m(o)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  OS-mapped pages:           not measured (in the residual)"
+            );
+        }
+    }
     let _ = writeln!(
         s,
-        "  Accounted:                 {:>14}  (BEAM total + allocator overhead + native)",
+        "  Accounted:                 {:>14}  (BEAM total + allocator overhead + native + OS-mapped)",
         m(pn.accounted_bytes)
     );
     let _ = writeln!(s, "  Total RSS (OS view):       {:>14}", m(pn.rss_bytes));
@@ -249,6 +272,18 @@ pub fn report_text(d: &Decomposition) -> String {
         m(pn.residual_bytes),
         pn.residual_pct_of_rss
     );
+    let _ = writeln!(
+        s,
+        "  Allocated, maybe unwritten:{:>14}  (carrier free space + heap reserve: not resident until written)",
+        m(pn.unwritten_bound_bytes)
+    );
+    if n.cached_segments > 0 {
+        let _ = writeln!(
+            s,
+            "  Cached carrier segments:   {:>14}  (freed, still resident until mseg_alloc releases them: in the residual)",
+            n.cached_segments
+        );
+    }
     let _ = writeln!(
         s,
         "  Base overhead:             {:>14}  (accounted - connections)",

@@ -43,6 +43,12 @@ pub struct Snapshot {
     /// Bytes per heap word (8 on 64-bit; 4 accepted). Optional, default 8.
     #[serde(default = "default_word_bytes")]
     pub word_bytes: u64,
+    /// `erlang:system_info(emu_flavor)`: `"jit"` or `"emu"`, if given. Under
+    /// the JIT the code area is one shared-memory object mapped twice (a
+    /// writable and an executable view), which decides how `os.rss_shmem_bytes`
+    /// is counted (see `docs/SNAPSHOT.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emu_flavor: Option<String>,
     /// The operating system's view.
     pub os: OsMemory,
     /// `erlang:memory/0`.
@@ -70,6 +76,17 @@ pub struct OsMemory {
     /// Where it came from (e.g. `/proc/self/status`). Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Of the RSS, anonymous pages (`RssAnon`), if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_anon_bytes: Option<u64>,
+    /// Of the RSS, file-backed pages (`RssFile`): the emulator's executable,
+    /// shared libraries (NIFs included) and mapped files, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_file_bytes: Option<u64>,
+    /// Of the RSS, shared-memory pages (`RssShmem`), counted by the kernel
+    /// once per mapping, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_shmem_bytes: Option<u64>,
 }
 
 /// `erlang:memory/0`: every key is required. `total = processes + system`;
@@ -103,6 +120,11 @@ pub struct Allocators {
     pub carriers_bytes: u64,
     /// Sum of allocated block sizes.
     pub blocks_bytes: u64,
+    /// Segments `mseg_alloc` keeps cached: freed carriers still mapped (and
+    /// resident) for reuse, in no carrier figure, so in the residual until
+    /// the cache releases them (within seconds). Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_segments: Option<u64>,
 }
 
 /// Native memory outside the BEAM allocators.
@@ -144,6 +166,13 @@ pub struct Connections {
     /// Bytes of pool slots owned by connection processes. Optional, default 0.
     #[serde(default)]
     pub native_bytes_total: u64,
+    /// Heap the alive connection processes have allocated but not written
+    /// yet, summed (`garbage_collection_info`: young heap block − used −
+    /// stack, plus old heap block − used, in bytes), if measured. It is in
+    /// `process_bytes_total` and `beam.processes`, but a page of it is in
+    /// the RSS only once something wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_reserve_bytes_total: Option<u64>,
 }
 
 /// States measured on a random sample of the alive connections.

@@ -21,9 +21,9 @@
 //! | `state_le_process_sample` | each sampled state ≤ its process memory |
 //! | `state_le_process_mean` | mean state ≤ mean process memory (heap ≥ 0) |
 //! | `per_connection_total_identity` | `total = heap + state + off-heap share + native` and `heap + state = process` (seed rule 1, corrected) |
-//! | `node_identity` | `accounted = beam.total + overhead + native`, `residual = rss − accounted`, `base_overhead + connections = accounted`, `connections = alive × per-connection total` |
-//! | `residual_within_tolerance` | `|residual| ≤ tolerance × rss` |
-//! | `node_rss_covers_connections` | `rss ≥ base_overhead + alive × per-connection total − tolerance × rss` (seed rule 2; it fails exactly when the residual is negative beyond the tolerance) |
+//! | `node_identity` | `accounted = beam.total + overhead + native + os_mapped`, `residual = rss − accounted`, `base_overhead + connections = accounted`, `connections = alive × per-connection total` |
+//! | `residual_within_tolerance` | `−(tolerance × rss + unwritten_bound) ≤ residual ≤ tolerance × rss`: allocated bytes never written are not resident, and `unwritten_bound` (measured, see [`super::model`]) bounds them |
+//! | `node_rss_covers_connections` | `rss ≥ base_overhead + alive × per-connection total − tolerance × rss − unwritten_bound` (seed rule 2; it fails exactly when the residual is below the lower bound above) |
 //! | `cluster_total_ge_nodes` | cluster RSS `≥` the sum of the RSS of the nodes present (seed rule 3, corrected: missing nodes are not zeros) |
 //! | `cluster_node_count` | the cluster's node count = the nodes present |
 
@@ -141,6 +141,8 @@ impl Decomposition {
             ("rss_bytes", pn.rss_bytes),
             ("native_pool_bytes", pn.native_pool_bytes),
             ("native_other_bytes", pn.native_other_bytes),
+            ("os_mapped_bytes", pn.os_mapped_bytes.unwrap_or(0.0)),
+            ("unwritten_bound_bytes", pn.unwritten_bound_bytes),
             ("accounted_bytes", pn.accounted_bytes),
             ("connections_bytes", pn.connections_bytes),
             ("beam.total", b.total),
@@ -385,7 +387,9 @@ impl Decomposition {
 
         // node_identity
         let overhead = pn.allocator_overhead_bytes.unwrap_or(0.0);
-        let accounted = b.total + overhead + pn.native_pool_bytes + pn.native_other_bytes;
+        let os_mapped = pn.os_mapped_bytes.unwrap_or(0.0);
+        let accounted =
+            b.total + overhead + pn.native_pool_bytes + pn.native_other_bytes + os_mapped;
         let conns = n.alive as f64 * pc.total_bytes;
         if !close(pn.accounted_bytes, accounted, eps)
             || !close(pn.residual_bytes, pn.rss_bytes - pn.accounted_bytes, eps)
@@ -399,13 +403,15 @@ impl Decomposition {
             c.push(
                 "node_identity",
                 format!(
-                    "node components do not sum: accounted {} (beam {} + overhead {} + native {} + {}), \
-                     residual {} (rss {}), base overhead {} + connections {} (alive x per-connection {})",
+                    "node components do not sum: accounted {} (beam {} + overhead {} + native {} + {} \
+                     + os mapped {}), residual {} (rss {}), base overhead {} + connections {} \
+                     (alive x per-connection {})",
                     pn.accounted_bytes,
                     b.total,
                     overhead,
                     pn.native_pool_bytes,
                     pn.native_other_bytes,
+                    os_mapped,
                     pn.residual_bytes,
                     pn.rss_bytes,
                     pn.base_overhead_bytes,
@@ -418,6 +424,7 @@ impl Decomposition {
                     ("allocator_overhead_bytes", overhead),
                     ("native_pool_bytes", pn.native_pool_bytes),
                     ("native_other_bytes", pn.native_other_bytes),
+                    ("os_mapped_bytes", os_mapped),
                     ("residual_bytes", pn.residual_bytes),
                     ("rss_bytes", pn.rss_bytes),
                     ("base_overhead_bytes", pn.base_overhead_bytes),
@@ -428,14 +435,18 @@ impl Decomposition {
 
         // residual_within_tolerance
         let slack = o.residual_tolerance * pn.rss_bytes;
-        if pn.residual_bytes.abs() > slack {
+        let unwritten = pn.unwritten_bound_bytes;
+        if pn.residual_bytes > slack || pn.residual_bytes < -(slack + unwritten) {
             c.push(
                 "residual_within_tolerance",
                 format!(
-                    "residual {} bytes is {:.2}% of RSS {}, beyond the {:.2}% tolerance",
+                    "residual {} bytes is {:.2}% of RSS {}, outside [-({:.2}% of RSS + {} bytes \
+                     allocated but possibly unwritten), +{:.2}% of RSS]",
                     pn.residual_bytes,
                     pn.residual_pct_of_rss,
                     pn.rss_bytes,
+                    100.0 * o.residual_tolerance,
+                    unwritten,
                     100.0 * o.residual_tolerance
                 ),
                 vec![
@@ -443,13 +454,14 @@ impl Decomposition {
                     ("residual_pct_of_rss", pn.residual_pct_of_rss),
                     ("rss_bytes", pn.rss_bytes),
                     ("tolerance_fraction", o.residual_tolerance),
+                    ("unwritten_bound_bytes", unwritten),
                 ],
             );
         }
 
         // node_rss_covers_connections
         let needed = pn.base_overhead_bytes + conns;
-        if pn.rss_bytes + slack < needed {
+        if pn.rss_bytes + slack + unwritten < needed {
             c.push(
                 "node_rss_covers_connections",
                 format!(
@@ -462,6 +474,7 @@ impl Decomposition {
                     ("connections", n.alive as f64),
                     ("per_connection_total_bytes", pc.total_bytes),
                     ("tolerance_bytes", slack),
+                    ("unwritten_bound_bytes", unwritten),
                 ],
             );
         }

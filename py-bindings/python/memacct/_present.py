@@ -21,6 +21,7 @@ _GROUP_COLOURS = {
     "system": ("#7f6000", "#bf9000", "#ffd966", "#ffe699", "#fff2cc"),
     "allocators": ("#7f7f7f",),
     "native": ("#375623", "#a9d08e"),
+    "os": ("#7030a0",),
     "residual": ("#c00000",),
 }
 
