@@ -2,6 +2,7 @@
 #   make demo    the main job (builds what it needs)
 #   make test    everything CI runs
 #   make bench   benchmarks; writes the figures into BENCHMARKS.md
+#   make bench-100k  the 100K-connection benchmark (three configurations)
 #   make build   libmemacct (C), the NIF + OTP app, the Python module in .venv
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,10 +17,10 @@ FUZZ_SECONDS ?= 300
 
 .PHONY: help deps build build-rust build-nif build-py header header-check \
         test test-rust test-c test-py test-erlang lint dialyzer \
-        demo bench vectors vectors-codec fuzz clean
+        demo bench bench-100k vectors vectors-codec fuzz clean
 
 help:
-	@echo "make demo | make test | make bench | make build | make vectors | make fuzz | make clean"
+	@echo "make demo | make test | make bench | make bench-100k | make build | make vectors | make fuzz | make clean"
 
 deps:
 	@scripts/ensure-deps.sh
@@ -83,6 +84,12 @@ bench: build
 	escript bench/pool_bench.escript target/bench-corpus/pool.json
 	escript bench/decompose_bench.escript target/bench-corpus/decompose.json
 	$(PY) bench/report.py
+
+BENCH_100K_CONNECTIONS ?= 100000
+bench-100k: build
+	mkdir -p target/bench-corpus
+	escript bench/bench_100k.escript target/bench-corpus/bench100k.json $(BENCH_100K_CONNECTIONS)
+	$(PY) bench/report.py bench-100k
 
 ## ---- maintenance -------------------------------------------------------------
 vectors:

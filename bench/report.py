@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Writes the figures of the last `make bench` run into BENCHMARKS.md.
 
+`report.py` updates the sections of `make bench`; `report.py NAME ...` only
+the named ones (`bench-100k` is written by `make bench-100k`).
+
 Reads criterion's estimates (target/criterion/...) and the Erlang benchmarks'
 JSON (target/bench-corpus/erlang.json, codec.json); replaces the text between
 the `<!-- bench:NAME:begin/end -->` markers of each section. Every figure of a
@@ -21,6 +24,7 @@ ERL = ROOT / "target" / "bench-corpus" / "erlang.json"
 CODEC = ROOT / "target" / "bench-corpus" / "codec.json"
 POOL = ROOT / "target" / "bench-corpus" / "pool.json"
 DECOMPOSE = ROOT / "target" / "bench-corpus" / "decompose.json"
+BENCH_100K = ROOT / "target" / "bench-corpus" / "bench100k.json"
 DOC = ROOT / "BENCHMARKS.md"
 
 
@@ -193,12 +197,102 @@ def decompose() -> list[str]:
     return out
 
 
+def bench_100k() -> list[str]:
+    if not BENCH_100K.exists():
+        return ["(no results: run `make bench-100k`)", ""]
+    d = json.loads(BENCH_100K.read_text())
+    n = d["connections"]
+    by = {r["config"]: r for r in d["results"]}
+    kib = lambda b: f"{b / 1024:.2f} KiB"  # noqa: E731
+    mib = lambda b: f"{b / 2**20:.1f} MiB"  # noqa: E731
+    out = [stamp().replace("`make bench`", "`make bench-100k`"), ""]
+    out.append(
+        f"OTP {d['otp_release']}, {d['schedulers']} schedulers, {n:,} connections per configuration, each "
+        "configuration in a fresh VM; decomposed by `memacct:decompose/1` and validated at the default 5% tolerance."
+    )
+    out.append("")
+    out.append(
+        "| configuration | process | of which state (95% CI) | off-heap | native (pool) | **total per connection** "
+        "| vs heap | node RSS | residual (% of RSS) | allocated, maybe unwritten | valid |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    base = by["heap"]["per_connection"]["total_bytes"]
+    names = {"heap": "state on the heap (seeds)", "hibernate": "heap + hibernate", "pool": "memacct pool"}
+    for key in ("heap", "hibernate", "pool"):
+        r = by[key]
+        pc, st, nd = r["per_connection"], r["state"], r["node"]
+        valid = "yes" if r["valid"] else "no: " + ", ".join(v["rule"] for v in r["violations"])
+        versus = "baseline" if key == "heap" else f"{base / pc['total_bytes']:.2f}× smaller"
+        out.append(
+            f"| {names[key]} | {kib(pc['process_bytes'])} | {kib(st['mean'])} ({kib(st['ci_low'])} .. {kib(st['ci_high'])}) "
+            f"| {kib(pc['off_heap_share_bytes'])} | {kib(pc['native_bytes'])} | **{kib(pc['total_bytes'])}** "
+            f"| {versus} | {mib(nd['rss_bytes'])} "
+            f"| {mib(nd['residual_bytes'])} ({nd['residual_pct_of_rss']:+.1f}%) | {mib(nd['unwritten_bound_bytes'])} | {valid} |"
+        )
+    out.append("")
+    pool = by["pool"]
+    ratio = pool["per_connection"]["total_bytes"] / base
+    all_valid = all(r["valid"] for r in d["results"])
+    out.append(
+        f"Target: per-connection total in the pool ≤ 1/4 of the on-heap baseline: **{ratio:.3f}** of it "
+        f"({'met' if ratio <= 0.25 else 'MISSED'}); decomposition valid in all three: "
+        f"**{'yes' if all_valid else 'NO'}**."
+    )
+    ps = pool.get("pool") or {}
+    entries = ps.get("in_use", n)
+    if ps:
+        out.append(
+            f"Pool: {entries:,} entries, {mib(ps['bytes_stored'])} stored, {mib(ps['bytes_allocated'])} allocated; "
+            f"ETF of a state {pool['etf_bytes_per_state']:.0f} B, in the pool {ps['bytes_stored'] / entries:.0f} B."
+        )
+    waits = [f"{k} {r['settled']['waited_ms'] / 1000:.1f} s" for k, r in by.items() if r.get("settled") and "waited_ms" in r["settled"]]
+    if waits:
+        out.append(f"Waited for `mseg_alloc` to release its cached carriers before measuring: {', '.join(waits)}.")
+    out.append(
+        "Timings: " + ", ".join(
+            f"{k}: start{'' if k == 'heap' else ' + ' + k} {r['start_ms'] / 1000:.1f} s, decompose {r['decompose_ms']:.0f} ms"
+            for k, r in by.items()
+        ) + "."
+    )
+    out.append("")
+    heap_conn = by["heap"]["node"]["connections_bytes"]
+    pool_conn = pool["node"]["connections_bytes"]
+    out.append("Against the seeds' own claims (002, \"Real Numbers - 100K Simulation\"):")
+    out.append("")
+    out.append(
+        f"- \"203 MB total / 2.03 MB per conn\" at 100K: the two figures disagree by 1000× (203 MB / 100,000 is "
+        f"2.03 KB). Measured here at {n:,}: the connections hold {mib(heap_conn)} with states on the heap "
+        f"({kib(base)} each) and {mib(pool_conn)} in the pool ({kib(pool['per_connection']['total_bytes'])} each); "
+        f"the node's RSS is {mib(by['heap']['node']['rss_bytes'])} and {mib(pool['node']['rss_bytes'])} "
+        f"({by['heap']['node']['rss_bytes'] / pool['node']['rss_bytes']:.1f}× less). "
+        "The seed's 203 MB is an `erlang:memory(total)`-style figure of a different simulation (its states, its "
+        "measurement, no RSS), so only the order of magnitude is comparable: our per-connection totals are KiB, "
+        "like its \"203 MB at 100K\", not MB like its \"2.03 MB per conn\"."
+    )
+    out.append(
+        "- \"<2 MB per connection\" (and the 4 MB baseline): would be ~200 GB at 100K; nothing in an erlmcp-like "
+        f"connection comes near it — the on-heap total here is {kib(base)}. The target is met by three orders of "
+        "magnitude without memacct; what memacct adds is that the figure is measured, decomposed and validated, "
+        f"and the pool's {base / pool['per_connection']['total_bytes']:.1f}× on top."
+    )
+    out.append("")
+    return out
+
+
 SECTIONS = {"term-sizing": term_sizing, "codec": codec, "pool": pool, "decompose": decompose}
+ON_REQUEST = {"bench-100k": bench_100k}
 
 
 def main() -> int:
     text = DOC.read_text()
-    for name, make in SECTIONS.items():
+    names = sys.argv[1:] or list(SECTIONS)
+    every = {**SECTIONS, **ON_REQUEST}
+    unknown = [n for n in names if n not in every]
+    if unknown:
+        print(f"unknown section(s): {', '.join(unknown)}; known: {', '.join(every)}", file=sys.stderr)
+        return 2
+    for name in names:
+        make = every[name]
         begin, end = markers(name)
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
         if not pattern.search(text):

@@ -4,7 +4,7 @@
 %%% This module only <em>measures</em>; every computation on a snapshot
 %%% (decomposition, validation, reports, aggregates) is done by the Rust core
 %%% through {@link memacct_decompose}. It needs no NIF itself (the state
-%%% sizes use {@link memacct:flat_size/1}, which does).
+%%% sizes use `erts_debug:size_shared/1'; the pool figures use the NIF).
 %%%
 %%% == What is measured, and how ==
 %%% <dl>
@@ -18,17 +18,23 @@
 %%%   `memory', but the OS counts its pages only once written.</dd>
 %%% <dt>Connection states</dt><dd>Measured on a random sample (option
 %%%   `sample', default 200): `sys:get_state(P, StateTimeout)' copies the
-%%%   state here and {@link memacct:flat_size/1} × word size sizes it. A call
+%%%   state here and `erts_debug:size_shared/1' × word size sizes it. A call
 %%%   that times out is counted in `timeouts' (a process that does not
 %%%   answer system messages — not a `gen_server', `gen_statem' or other
 %%%   `sys'-compliant process — also times out, and keeps the system message
 %%%   in its queue); one whose process died meanwhile is counted in
 %%%   `state_failures'. Several calls run at once (`concurrency'), so many
 %%%   timeouts cost `ceil(Timeouts / Concurrency) × StateTimeout', not
-%%%   `Timeouts × StateTimeout'. A state's size is the words it would take
-%%%   once copied (`erts_debug:flat_size/1'): literals and sub-terms shared
-%%%   inside the state count once per reference, so a state holding big
-%%%   module literals measures more than it occupies on its process heap.</dd>
+%%%   `Timeouts × StateTimeout'. A state's size is the heap words it
+%%%   occupies: `erts_debug:size_shared/1' counts a sub-term shared inside
+%%%   it once and a module literal (which lives in the literal area, not on
+%%%   any heap) not at all. `erts_debug:flat_size/1' — what the state costs
+%%%   once copied or serialized — counts each literal once per reference:
+%%%   for erlmcp-like states built around literal maps and keys it is ~1.7×
+%%%   larger, more than the whole memory of a hibernated process. The copy
+%%%   made by `sys:get_state/2' keeps literal references but not other
+%%%   sharing, so a state sharing non-literal sub-terms is over-, never
+%%%   under-estimated.</dd>
 %%% <dt>Off-heap (refc) binaries</dt><dd>From the same `process_info' call:
 %%%   one entry per distinct binary id, with its size, `holders' — the
 %%%   binary's reference count as the VM reports it (references from every
@@ -397,7 +403,7 @@ draw(N, Len, Acc) ->
                           timeouts := non_neg_integer(),
                           failures := non_neg_integer()}.
 
-%% `sys:get_state/2' and `memacct:flat_size/1' on every sampled pid, with up
+%% `sys:get_state/2' and `erts_debug:size_shared/1' on every sampled pid, with up
 %% to `Conc' calls in flight (one worker per slice). Each measured state
 %% comes with its process's memory, read just before the call (same order).
 -spec measure_states([pid()], timeout(), pos_integer(), pos_integer()) -> state_result().
@@ -434,7 +440,7 @@ state_slice([P | Rest], Timeout, WordBytes, {Bytes, Proc, T, F} = Acc) ->
         {memory, M} ->
             try sys:get_state(P, Timeout) of
                 State ->
-                    Size = memacct:flat_size(State) * WordBytes,
+                    Size = erts_debug:size_shared(State) * WordBytes,
                     state_slice(Rest, Timeout, WordBytes, {[Size | Bytes], [M | Proc], T, F})
             catch
                 exit:{timeout, _} ->

@@ -96,7 +96,11 @@ init(N) ->
     {ok, connection_state(N, self())}.
 
 %% @private
-%% `size' answers the held term's flat size; `{compact, Pool}' moves the
+%% `size' answers the held term's flat size, `heap_size' the heap words it
+%% occupies (`erts_debug:size_shared/1': literals not counted, shared
+%% sub-terms once); `hibernate' replies `ok' and
+%% hibernates with the state on the heap (compacted to its exact size);
+%% `{compact, Pool}' moves the
 %% state into `Pool' (see the module doc), `expand' takes it back, `state'
 %% (or anything else) answers the state itself (read from the pool when
 %% compacted).
@@ -104,6 +108,10 @@ init(N) ->
           {reply, term(), proc_state()} | {reply, term(), proc_state(), hibernate}.
 handle_call(size, _From, State) ->
     {reply, erts_debug:flat_size(State), State};
+handle_call(heap_size, _From, State) ->
+    {reply, erts_debug:size_shared(State), State};
+handle_call(hibernate, _From, State) ->
+    {reply, ok, State, hibernate};
 handle_call({compact, Pool}, _From, State) when is_map(State) ->
     case memacct_pool:acquire(Pool, session, State) of
         {ok, Handle} -> {reply, {ok, Handle}, {pooled, Pool, Handle}, hibernate};

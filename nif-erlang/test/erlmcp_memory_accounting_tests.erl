@@ -157,3 +157,32 @@ snapshot_options_test() ->
     ?assertMatch(#{valid := false}, D),
     ?assert(lists:member(residual_within_tolerance,
                          [R || #{rule := R} <- maps:get(violations, D)])).
+
+%% What the collector adds for "allocated is not resident": the heap
+%% reserve of the connections (a process that grew its heap has one), the
+%% RSS split and the emulator flavor, and the mseg cache figures.
+resident_figures_test() ->
+    Grown = spawn(fun() -> _ = lists:seq(1, 20000), receive stop -> ok end end),
+    timer:sleep(50),
+    {ok, S} = memacct_collect:snapshot(#{connection_pids => [Grown], sample => 0}),
+    exit(Grown, kill),
+    #{connections := #{heap_reserve_bytes_total := Reserve, process_bytes_total := Proc},
+      os := Os, emu_flavor := Flavor, allocators := #{cached_segments := Cached}} = S,
+    ?assert(Reserve > 0 andalso Reserve < Proc),
+    ?assert(lists:member(Flavor, [<<"jit">>, <<"emu">>])),
+    #{rss_bytes := Rss, rss_anon_bytes := Anon, rss_file_bytes := File,
+      rss_shmem_bytes := Shmem} = Os,
+    ?assertEqual(Rss, Anon + File + Shmem),
+    ?assert(is_integer(Cached) andalso Cached >= 0),
+    %% waits at most the timeout (the cache may refill on a busy node)
+    T0 = erlang:monotonic_time(millisecond),
+    case memacct_collect:await_cached_segments(300) of
+        {ok, Waited} -> ?assert(Waited =< 400);
+        {timeout, Left} -> ?assert(Left > 0)
+    end,
+    ?assert(erlang:monotonic_time(millisecond) - T0 < 1000),
+    {ok, D} = memacct_decompose:decompose_snapshot(S, #{}),
+    #{decomposition := #{per_node := #{os_mapped_bytes := Mapped,
+                                       unwritten_bound_bytes := Unwritten}}} = D,
+    ?assert(Mapped >= File andalso Mapped =< File + Shmem),
+    ?assert(Unwritten >= Reserve).

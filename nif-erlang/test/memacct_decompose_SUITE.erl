@@ -81,8 +81,11 @@ five_thousand_connections(_Config) ->
         %% the default rule, restated: -(5% + unwritten) =< residual =< +5%
         #{unwritten_bound_bytes := Unwritten, os_mapped_bytes := Mapped} = PN,
         ?assert(Res =< 0.05 * DRss andalso Res >= -(0.05 * DRss + Unwritten)),
-        %% OS-mapped pages vs /proc read there (RssFile + RssShmem / 2 under the JIT)
-        ?assert(abs(Mapped - maps:get(mapped, R)) =< 0.05 * maps:get(mapped, R)),
+        %% OS-mapped pages vs /proc read there just before and just after
+        %% (RssFile + RssShmem / 2 under the JIT; pages of the NIF library
+        %% are first touched while it decomposes, so the figure grows)
+        #{mapped_before := MappedBefore, mapped_after := MappedAfter} = R,
+        ?assert(Mapped >= 0.99 * MappedBefore andalso Mapped =< 1.01 * MappedAfter),
         ct:pal("RSS ~.1f MiB = base ~.1f + connections ~.1f + residual ~.1f MiB (~.2f%); "
                "allocated, maybe unwritten ~.1f MiB; OS-mapped ~.1f MiB",
                [DRss / 1048576, Base / 1048576, CB / 1048576, Res / 1048576, ResPct,
@@ -95,19 +98,18 @@ five_thousand_connections(_Config) ->
 %% independent measurements.
 fresh_node_run(N) ->
     Pids = memacct_sim:start_connections(N),
+    MappedBefore = os_mapped(),
     {ok, D} = memacct:decompose(#{connection_pids => Pids,
                                   infrastructure_pids => [self()],
                                   seed => {1, 2, 3}}),
     ProcSum = lists:sum([element(2, erlang:process_info(P, memory)) || P <- Pids]),
     BeamTotal = erlang:memory(total),
     {ok, Rss} = read_rss(),
-    {ok, File} = read_status_kb("RssFile"),
-    {ok, Shmem} = read_status_kb("RssShmem"),
-    Views = case erlang:system_info(emu_flavor) of jit -> 2; emu -> 1 end,
+    MappedAfter = os_mapped(),
     %% erts_debug:flat_size of each state, inside its process
-    Exact = [gen_server:call(P, size) * 8 || P <- Pids],
+    Exact = [gen_server:call(P, heap_size) * 8 || P <- Pids],
     #{n => N, d => D, proc_sum => ProcSum, beam_total => BeamTotal, rss => Rss,
-      mapped => File + Shmem / Views,
+      mapped_before => MappedBefore, mapped_after => MappedAfter,
       exact_mean => lists:sum(Exact) / N}.
 
 %% Dead pids are skipped and counted; processes that do not answer system
@@ -290,6 +292,13 @@ ensure_distribution() ->
 
 read_rss() ->
     read_status_kb("VmRSS").
+
+%% RssFile + RssShmem / views, read independently of the collector.
+os_mapped() ->
+    {ok, File} = read_status_kb("RssFile"),
+    {ok, Shmem} = read_status_kb("RssShmem"),
+    Views = case erlang:system_info(emu_flavor) of jit -> 2; emu -> 1 end,
+    File + Shmem / Views.
 
 %% A `kB' line of /proc/self/status, in bytes.
 read_status_kb(Name) ->
