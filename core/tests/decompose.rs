@@ -596,6 +596,7 @@ fn consistent() -> impl Strategy<Value = Gen> {
                             off_heap: Some(OffHeap { binaries }),
                             native_bytes_total: conn_native,
                             heap_reserve_bytes_total: Some(heap_reserve),
+                            heap_reserve_sample_size: Some(alive),
                         },
                         infrastructure: Some(Infrastructure {
                             pids: 3,

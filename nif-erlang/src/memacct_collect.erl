@@ -8,14 +8,18 @@
 %%%
 %%% == What is measured, and how ==
 %%% <dl>
-%%% <dt>Connection processes</dt><dd>`process_info(P, [memory, binary,
-%%%   garbage_collection_info])' for every pid given, in parallel chunks (one
-%%%   worker per scheduler): a pid that is dead (or dies while measured) is
-%%%   skipped and counted in `dead'. The `memory' figures are summed into
-%%%   `process_bytes_total' and kept one per connection in `process_bytes';
-%%%   `heap_reserve_bytes_total' sums the heap each has allocated but not
-%%%   written yet (young block − used − stack, old block − used): it is in
-%%%   `memory', but the OS counts its pages only once written.</dd>
+%%% <dt>Connection processes</dt><dd>`process_info(P, [memory, binary])'
+%%%   for every pid given, in parallel chunks (one worker per scheduler): a
+%%%   pid that is dead (or dies while measured) is skipped and counted in
+%%%   `dead'. The `memory' figures are summed into `process_bytes_total' and
+%%%   kept one per connection in `process_bytes'. The heap reserve — heap a
+%%%   process has allocated but not written yet (young block − used − stack,
+%%%   old block − used, from `garbage_collection_info'): in `memory', but
+%%%   the OS counts its pages only once written — is measured on the state
+%%%   sample's processes and scaled to the alive ones
+%%%   (`heap_reserve_bytes_total', an estimate from
+%%%   `heap_reserve_sample_size' processes), or on every pid with
+%%%   `heap_reserve => all' (exact, at about twice the scan's cost).</dd>
 %%% <dt>Connection states</dt><dd>Measured on a random sample (option
 %%%   `sample', default 200): `sys:get_state(P, StateTimeout)' copies the
 %%%   state here and `erts_debug:size_shared/1' × word size sizes it. A call
@@ -89,6 +93,7 @@
                      pool => term() | [term()],
                      rss_bytes => non_neg_integer(),
                      process_bytes => boolean(),
+                     heap_reserve => sample | all,
                      seed => {integer(), integer(), integer()},
                      atom() => term()}.
 %% <dl>
@@ -106,6 +111,9 @@
 %% <dt>`rss_bytes'</dt><dd>The node's resident set, when `/proc' has none.</dd>
 %% <dt>`process_bytes'</dt><dd>Keep every connection's process memory in
 %%   the snapshot (default `true'; the aggregates use it).</dd>
+%% <dt>`heap_reserve'</dt><dd>`sample' (default): the heap reserve is
+%%   estimated from the state sample's processes; `all': measured on every
+%%   connection.</dd>
 %% <dt>`seed'</dt><dd>A `rand' seed (`exsss') for a reproducible sample.</dd>
 %% </dl>
 %% Other keys (e.g. `tolerance', read by {@link memacct_decompose}) are
@@ -159,7 +167,12 @@ measure(Opts) ->
         {ok, Seed} -> _ = rand:seed(exsss, Seed), ok;
         error -> ok
     end,
-    Scan = scan(Conns),
+    ReserveAll = case maps:get(heap_reserve, Opts, sample) of
+                     all -> true;
+                     sample -> false;
+                     _ -> fail(invalid_option, <<"heap_reserve must be sample or all">>)
+                 end,
+    Scan = scan(Conns, ReserveAll),
     #{alive := AlivePids, dead := Dead, bytes_total := ProcTotal,
       bytes := ProcBytes, binaries := Bins, reserve_words := ReserveWords} = Scan,
     Alive = length(AlivePids),
@@ -167,7 +180,12 @@ measure(Opts) ->
     Sample = random_sample(SampleN, AlivePids),
     #{bytes := StateBytes, process_bytes := SampleProc, timeouts := Timeouts,
       failures := Failures} = measure_states(Sample, Timeout, Conc, WordBytes),
-    InfraScan = scan(Infra),
+    InfraScan = scan(Infra, false),
+    {ReserveBytes, ReserveN} =
+        case ReserveAll of
+            true -> {ReserveWords * WordBytes, Alive};
+            false -> reserve_estimate(Sample, Alive, WordBytes)
+        end,
     {PoolBytes, PoolConnBytes} = pools(maps:get(pool, Opts, []), Conns),
     ProcessCount = erlang:system_info(process_count),
     Memory = maps:from_list(erlang:memory()),
@@ -189,7 +207,8 @@ measure(Opts) ->
                                        connection_holders => Holders}
                                      || {Size, Refc, Holders} <- maps:values(Bins)]},
           native_bytes_total => PoolConnBytes,
-          heap_reserve_bytes_total => ReserveWords * WordBytes},
+          heap_reserve_bytes_total => ReserveBytes,
+          heap_reserve_sample_size => ReserveN},
     Connections = case KeepBytes of
                       true -> Connections0#{process_bytes => ProcBytes};
                       false -> Connections0
@@ -276,17 +295,18 @@ fail(Code, Msg) ->
                   bytes_total := non_neg_integer(), bytes := [non_neg_integer()],
                   reserve_words := non_neg_integer(), binaries := bin_table()}.
 
-%% Every pid's `[memory, binary, garbage_collection_info]', one worker per scheduler on equal chunks.
--spec scan([pid()]) -> scan().
-scan([]) ->
+%% Every pid's `[memory, binary]' (and `garbage_collection_info' with
+%% `Reserve'), one worker per scheduler on equal chunks.
+-spec scan([pid()], boolean()) -> scan().
+scan([], _Reserve) ->
     empty_scan();
-scan(Pids) ->
+scan(Pids, Reserve) ->
     Workers = max(1, min(erlang:system_info(schedulers_online), length(Pids) div 1000 + 1)),
     Chunks = chunks(Pids, Workers),
     Parent = self(),
     Refs = [begin
                 Ref = make_ref(),
-                _ = spawn_link(fun() -> Parent ! {Ref, scan_chunk(Chunk, empty_scan())} end),
+                _ = spawn_link(fun() -> Parent ! {Ref, scan_chunk(Chunk, Reserve, empty_scan())} end),
                 Ref
             end || Chunk <- Chunks],
     Parts = [receive {Ref, Part} -> Part end || Ref <- Refs],
@@ -307,20 +327,45 @@ heap_reserve_words(Gc) ->
     max(0, G(heap_block_size) - G(heap_size) - G(stack_size))
         + max(0, G(old_heap_block_size) - G(old_heap_size)).
 
--spec scan_chunk([pid()], scan()) -> scan().
-scan_chunk([], Acc) ->
+-spec scan_chunk([pid()], boolean(), scan()) -> scan().
+scan_chunk([], _Reserve, Acc) ->
     Acc;
-scan_chunk([P | Rest], #{alive := Alive, dead := Dead, bytes_total := Total,
-                         bytes := Bytes, binaries := Bins} = Acc) ->
+scan_chunk([P | Rest], false, #{alive := Alive, dead := Dead, bytes_total := Total,
+                                bytes := Bytes, binaries := Bins} = Acc) ->
+    case erlang:process_info(P, [memory, binary]) of
+        [{memory, M}, {binary, BinList}] ->
+            scan_chunk(Rest, false,
+                       Acc#{alive := [P | Alive], bytes_total := Total + M, bytes := [M | Bytes],
+                            binaries := add_binaries(lists:ukeysort(1, BinList), Bins)});
+        undefined ->
+            scan_chunk(Rest, false, Acc#{dead := Dead + 1})
+    end;
+scan_chunk([P | Rest], true, #{alive := Alive, dead := Dead, bytes_total := Total,
+                               bytes := Bytes, binaries := Bins,
+                               reserve_words := Reserve} = Acc) ->
     case erlang:process_info(P, [memory, binary, garbage_collection_info]) of
         [{memory, M}, {binary, BinList}, {garbage_collection_info, Gc}] ->
-            #{reserve_words := Reserve} = Acc,
-            scan_chunk(Rest, Acc#{alive := [P | Alive], bytes_total := Total + M,
-                                  bytes := [M | Bytes],
-                                  reserve_words := Reserve + heap_reserve_words(Gc),
-                                  binaries := add_binaries(lists:ukeysort(1, BinList), Bins)});
+            scan_chunk(Rest, true,
+                       Acc#{alive := [P | Alive], bytes_total := Total + M, bytes := [M | Bytes],
+                            reserve_words := Reserve + heap_reserve_words(Gc),
+                            binaries := add_binaries(lists:ukeysort(1, BinList), Bins)});
         undefined ->
-            scan_chunk(Rest, Acc#{dead := Dead + 1})
+            scan_chunk(Rest, true, Acc#{dead := Dead + 1})
+    end.
+
+%% The connections' heap reserve estimated from the state sample's
+%% processes: `{round(mean × Alive), Measured}' (`garbage_collection_info'
+%% costs as much as `memory' and `binary' together, so not on every pid by
+%% default).
+-spec reserve_estimate([pid()], non_neg_integer(), pos_integer()) ->
+          {non_neg_integer(), non_neg_integer()}.
+reserve_estimate(Sample, Alive, WordBytes) ->
+    Words = [heap_reserve_words(Gc) || P <- Sample,
+                                       {garbage_collection_info, Gc} <-
+                                           [erlang:process_info(P, garbage_collection_info)]],
+    case Words of
+        [] -> {0, 0};
+        _ -> {round(lists:sum(Words) / length(Words) * Alive) * WordBytes, length(Words)}
     end.
 
 -spec add_binaries([{non_neg_integer(), non_neg_integer(), non_neg_integer()}], bin_table()) ->

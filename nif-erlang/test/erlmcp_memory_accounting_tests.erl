@@ -164,9 +164,16 @@ snapshot_options_test() ->
 resident_figures_test() ->
     Grown = spawn(fun() -> _ = lists:seq(1, 20000), receive stop -> ok end end),
     timer:sleep(50),
-    {ok, S} = memacct_collect:snapshot(#{connection_pids => [Grown], sample => 0}),
+    {ok, S} = memacct_collect:snapshot(#{connection_pids => [Grown], sample => 0,
+                                         heap_reserve => all}),
+    %% by default, estimated from the state sample (here: that one process)
+    {ok, S1} = memacct_collect:snapshot(#{connection_pids => [Grown], sample => 1}),
+    ?assertMatch(#{connections := #{heap_reserve_sample_size := 1}}, S1),
+    ?assertMatch({error, {invalid_option, _}},
+                 memacct_collect:snapshot(#{connection_pids => [Grown], heap_reserve => some})),
     exit(Grown, kill),
-    #{connections := #{heap_reserve_bytes_total := Reserve, process_bytes_total := Proc},
+    #{connections := #{heap_reserve_bytes_total := Reserve, process_bytes_total := Proc,
+                       heap_reserve_sample_size := 1},
       os := Os, emu_flavor := Flavor, allocators := #{cached_segments := Cached}} = S,
     ?assert(Reserve > 0 andalso Reserve < Proc),
     ?assert(lists:member(Flavor, [<<"jit">>, <<"emu">>])),

@@ -101,6 +101,7 @@ fresh_node_run(N) ->
     MappedBefore = os_mapped(),
     {ok, D} = memacct:decompose(#{connection_pids => Pids,
                                   infrastructure_pids => [self()],
+                                  heap_reserve => all,
                                   seed => {1, 2, 3}}),
     ProcSum = lists:sum([element(2, erlang:process_info(P, memory)) || P <- Pids]),
     BeamTotal = erlang:memory(total),

@@ -208,6 +208,10 @@ pub struct Counts {
     /// figure: part of the residual until released); 0 when not measured.
     #[serde(default)]
     pub cached_segments: u64,
+    /// Processes the heap reserve was measured on (0: not measured; fewer
+    /// than `alive`: the reserve is an estimate scaled from them).
+    #[serde(default)]
+    pub heap_reserve_sample_size: u64,
 }
 
 /// A sampled connection whose state exceeds its process memory.
@@ -366,6 +370,10 @@ pub fn decompose(snapshot: &Snapshot, options: &Options) -> Decomposition {
                 .allocators
                 .and_then(|a| a.cached_segments)
                 .unwrap_or(0),
+            heap_reserve_sample_size: match c.heap_reserve_bytes_total {
+                Some(_) => c.heap_reserve_sample_size.unwrap_or(c.alive),
+                None => 0,
+            },
         },
         state_over_process,
     }

@@ -272,9 +272,19 @@ pub fn report_text(d: &Decomposition) -> String {
         m(pn.residual_bytes),
         pn.residual_pct_of_rss
     );
+    let reserve = if n.heap_reserve_sample_size == 0 {
+        "heap reserve not measured".to_string()
+    } else if n.heap_reserve_sample_size < n.alive {
+        format!(
+            "heap reserve ESTIMATED from {} of {} processes",
+            n.heap_reserve_sample_size, n.alive
+        )
+    } else {
+        "heap reserve of every connection".to_string()
+    };
     let _ = writeln!(
         s,
-        "  Allocated, maybe unwritten:{:>14}  (carrier free space + heap reserve: not resident until written)",
+        "  Allocated, maybe unwritten:{:>14}  (carrier free space + {reserve}: not resident until written)",
         m(pn.unwritten_bound_bytes)
     );
     if n.cached_segments > 0 {

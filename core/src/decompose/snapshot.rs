@@ -173,6 +173,11 @@ pub struct Connections {
     /// the RSS only once something wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap_reserve_bytes_total: Option<u64>,
+    /// On how many processes the heap reserve was measured: `alive` when
+    /// exact, fewer when `heap_reserve_bytes_total` is scaled up from a
+    /// sample (an estimate). Optional: absent means all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap_reserve_sample_size: Option<u64>,
 }
 
 /// States measured on a random sample of the alive connections.
