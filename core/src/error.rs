@@ -253,24 +253,12 @@ impl Error {
             Error::BadSnapshot { .. } => "bad_snapshot",
         }
     }
-}
 
-impl Error {
-    /// An [`Error::Io`] saying what was being done (`context`) and the OS message.
-    pub fn io(context: impl std::fmt::Display, err: &std::io::Error) -> Error {
-        Error::Io {
-            reason: format!("{context}: {err}"),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Error;
-
-    #[test]
-    fn codes_lists_every_variant_once() {
-        let one_of_each = [
+    /// One error of every variant, in [`Error::CODES`] order, with
+    /// placeholder fields: lets a binding's tests check that its mapping
+    /// (status, exception class, reason atom) covers every error.
+    pub fn one_of_each() -> Vec<Error> {
+        vec![
             Error::Truncated {
                 offset: 0,
                 needed: 1,
@@ -320,7 +308,26 @@ mod tests {
             Error::BadSnapshot {
                 reason: String::new(),
             },
-        ];
+        ]
+    }
+}
+
+impl Error {
+    /// An [`Error::Io`] saying what was being done (`context`) and the OS message.
+    pub fn io(context: impl std::fmt::Display, err: &std::io::Error) -> Error {
+        Error::Io {
+            reason: format!("{context}: {err}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn codes_lists_every_variant_once() {
+        let one_of_each = Error::one_of_each();
         let codes: Vec<&str> = one_of_each.iter().map(Error::code).collect();
         assert_eq!(codes, Error::CODES);
     }

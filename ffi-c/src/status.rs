@@ -319,59 +319,9 @@ pub(crate) unsafe fn copy_last_error(buf: *mut c_char, buf_len: usize) -> usize 
 mod tests {
     use super::*;
 
-    fn every_core_error() -> Vec<Error> {
-        vec![
-            Error::Truncated {
-                offset: 1,
-                needed: 2,
-            },
-            Error::BadVersion { found: 7 },
-            Error::Empty,
-            Error::UnknownTag { tag: 1, offset: 1 },
-            Error::LengthTooLarge {
-                offset: 1,
-                declared: 9,
-                available: 0,
-            },
-            Error::TooDeep { limit: 3 },
-            Error::InflateLimit { limit: 4 },
-            Error::BadCompression {
-                reason: "zlib".into(),
-            },
-            Error::AtomCacheRef { offset: 1 },
-            Error::InvalidValue {
-                what: "float",
-                offset: 1,
-            },
-            Error::DuplicateMapKey { offset: 1 },
-            Error::NeedsVm {
-                needs: "index of atom 'a'".into(),
-            },
-            Error::Unsupported { what: "x" },
-            Error::BadBlob { reason: "x" },
-            Error::BlobVersion { found: 9 },
-            Error::DictionaryRequired { id: 1 },
-            Error::DictionaryMismatch { blob: 1, given: 2 },
-            Error::ChecksumMismatch,
-            Error::Codec { reason: "x".into() },
-            Error::BadDictionary { reason: "x" },
-            Error::InvalidOption {
-                name: "level",
-                reason: "x".into(),
-            },
-            Error::PoolExhausted {
-                limit: "max_entries",
-            },
-            Error::StaleHandle { handle: 1 },
-            Error::BadCheckpoint { reason: "x" },
-            Error::Io { reason: "x".into() },
-            Error::BadSnapshot { reason: "x".into() },
-        ]
-    }
-
     #[test]
     fn every_core_error_has_its_own_status_named_by_its_code() {
-        let errors = every_core_error();
+        let errors = Error::one_of_each();
         let mut seen = std::collections::HashSet::new();
         for e in &errors {
             let s = status_of(e);

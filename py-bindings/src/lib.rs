@@ -692,57 +692,7 @@ mod tests {
     /// Every error the core can return has its own class (codes are distinct).
     #[test]
     fn every_core_error_has_a_class() {
-        let samples = [
-            Error::Truncated {
-                offset: 0,
-                needed: 1,
-            },
-            Error::BadVersion { found: 0 },
-            Error::Empty,
-            Error::UnknownTag { tag: 0, offset: 0 },
-            Error::LengthTooLarge {
-                offset: 0,
-                declared: 0,
-                available: 0,
-            },
-            Error::TooDeep { limit: 0 },
-            Error::InflateLimit { limit: 0 },
-            Error::BadCompression {
-                reason: String::new(),
-            },
-            Error::AtomCacheRef { offset: 0 },
-            Error::InvalidValue {
-                what: "",
-                offset: 0,
-            },
-            Error::DuplicateMapKey { offset: 0 },
-            Error::NeedsVm {
-                needs: String::new(),
-            },
-            Error::Unsupported { what: "" },
-            Error::BadBlob { reason: "" },
-            Error::BlobVersion { found: 0 },
-            Error::DictionaryRequired { id: 0 },
-            Error::DictionaryMismatch { blob: 0, given: 0 },
-            Error::ChecksumMismatch,
-            Error::Codec {
-                reason: String::new(),
-            },
-            Error::BadDictionary { reason: "" },
-            Error::InvalidOption {
-                name: "",
-                reason: String::new(),
-            },
-            Error::PoolExhausted { limit: "" },
-            Error::StaleHandle { handle: 0 },
-            Error::BadCheckpoint { reason: "" },
-            Error::Io {
-                reason: String::new(),
-            },
-            Error::BadSnapshot {
-                reason: String::new(),
-            },
-        ];
+        let samples = Error::one_of_each();
 
         for e in &samples {
             assert!(ERROR_CODES.contains(&e.code()), "no class for {}", e.code());
