@@ -596,7 +596,7 @@ fn consistent() -> impl Strategy<Value = Gen> {
                             off_heap: Some(OffHeap { binaries }),
                             native_bytes_total: conn_native,
                             heap_reserve_bytes_total: Some(heap_reserve),
-                            heap_reserve_sample_size: Some(alive),
+                            heap_reserve_sample: None,
                         },
                         infrastructure: Some(Infrastructure {
                             pids: 3,
@@ -762,6 +762,20 @@ fn unwritten_heap_bounds_a_negative_residual() {
         rules(&d.validate(&ValidationOptions::default())),
         BTreeSet::from(["residual_within_tolerance", "node_rss_covers_connections"])
     );
+    // A sample of the reserve instead of its total: scaled to `alive`, and
+    // counted as measured on the sample only (an estimate).
+    let mut sampled = bare.clone();
+    sampled.connections.heap_reserve_sample = Some(vec![7000, 9000]);
+    let d = decompose(&sampled, &Options::default());
+    assert_close!(d.per_node.unwritten_bound_bytes, 826e6);
+    assert_eq!(d.counts.heap_reserve_sample_size, 2);
+    assert!(report_text(&d).contains("ESTIMATED from 2 of 100000"));
+    assert_eq!(d.validate(&ValidationOptions::default()), vec![]);
+    sampled.connections.heap_reserve_sample = Some(vec![1; 100_001]);
+    assert!(matches!(
+        Snapshot::from_json(&sampled.to_json()),
+        Err(memacct_core::Error::BadSnapshot { .. })
+    ));
     // The bound never excuses a positive residual.
     let mut high = s.clone();
     high.os.rss_bytes = 2_000_000_000;

@@ -16,10 +16,10 @@
 %%%   process has allocated but not written yet (young block − used − stack,
 %%%   old block − used, from `garbage_collection_info'): in `memory', but
 %%%   the OS counts its pages only once written — is measured on the state
-%%%   sample's processes and scaled to the alive ones
-%%%   (`heap_reserve_bytes_total', an estimate from
-%%%   `heap_reserve_sample_size' processes), or on every pid with
-%%%   `heap_reserve => all' (exact, at about twice the scan's cost).</dd>
+%%%   sample's processes (`heap_reserve_sample', one figure each; the core
+%%%   scales their mean to the alive connections, an estimate), or on every
+%%%   pid with `heap_reserve => all' (`heap_reserve_bytes_total', exact, at
+%%%   about twice the scan's cost).</dd>
 %%% <dt>Connection states</dt><dd>Measured on a random sample (option
 %%%   `sample', default 200): `sys:get_state(P, StateTimeout)' copies the
 %%%   state here and `erts_debug:size_shared/1' × word size sizes it. A call
@@ -181,11 +181,10 @@ measure(Opts) ->
     #{bytes := StateBytes, process_bytes := SampleProc, timeouts := Timeouts,
       failures := Failures} = measure_states(Sample, Timeout, Conc, WordBytes),
     InfraScan = scan(Infra, false),
-    {ReserveBytes, ReserveN} =
-        case ReserveAll of
-            true -> {ReserveWords * WordBytes, Alive};
-            false -> reserve_estimate(Sample, Alive, WordBytes)
-        end,
+    Reserve = case ReserveAll of
+                  true -> #{heap_reserve_bytes_total => ReserveWords * WordBytes};
+                  false -> #{heap_reserve_sample => reserve_sample(Sample, WordBytes)}
+              end,
     {PoolBytes, PoolConnBytes} = pools(maps:get(pool, Opts, []), Conns),
     ProcessCount = erlang:system_info(process_count),
     Memory = maps:from_list(erlang:memory()),
@@ -206,12 +205,10 @@ measure(Opts) ->
           off_heap => #{binaries => [#{bytes => Size, holders => max(Refc, Holders),
                                        connection_holders => Holders}
                                      || {Size, Refc, Holders} <- maps:values(Bins)]},
-          native_bytes_total => PoolConnBytes,
-          heap_reserve_bytes_total => ReserveBytes,
-          heap_reserve_sample_size => ReserveN},
+          native_bytes_total => PoolConnBytes},
     Connections = case KeepBytes of
-                      true -> Connections0#{process_bytes => ProcBytes};
-                      false -> Connections0
+                      true -> maps:merge(Connections0#{process_bytes => ProcBytes}, Reserve);
+                      false -> maps:merge(Connections0, Reserve)
                   end,
     #{format => <<"memacct-snapshot">>,
       version => 1,
@@ -353,20 +350,15 @@ scan_chunk([P | Rest], true, #{alive := Alive, dead := Dead, bytes_total := Tota
             scan_chunk(Rest, true, Acc#{dead := Dead + 1})
     end.
 
-%% The connections' heap reserve estimated from the state sample's
-%% processes: `{round(mean × Alive), Measured}' (`garbage_collection_info'
-%% costs as much as `memory' and `binary' together, so not on every pid by
-%% default).
--spec reserve_estimate([pid()], non_neg_integer(), pos_integer()) ->
-          {non_neg_integer(), non_neg_integer()}.
-reserve_estimate(Sample, Alive, WordBytes) ->
-    Words = [heap_reserve_words(Gc) || P <- Sample,
-                                       {garbage_collection_info, Gc} <-
-                                           [erlang:process_info(P, garbage_collection_info)]],
-    case Words of
-        [] -> {0, 0};
-        _ -> {round(lists:sum(Words) / length(Words) * Alive) * WordBytes, length(Words)}
-    end.
+%% The heap reserve of each of the state sample's processes still alive,
+%% in bytes (`garbage_collection_info' costs as much as `memory' and
+%% `binary' together, so not on every pid by default); the core scales the
+%% mean to the alive connections.
+-spec reserve_sample([pid()], pos_integer()) -> [non_neg_integer()].
+reserve_sample(Sample, WordBytes) ->
+    [heap_reserve_words(Gc) * WordBytes
+     || P <- Sample,
+        {garbage_collection_info, Gc} <- [erlang:process_info(P, garbage_collection_info)]].
 
 -spec add_binaries([{non_neg_integer(), non_neg_integer(), non_neg_integer()}], bin_table()) ->
           bin_table().

@@ -323,7 +323,7 @@ pub fn decompose(snapshot: &Snapshot, options: &Options) -> Decomposition {
         None => (native_conn_total, 0.0),
     };
     let os_mapped = os_mapped_bytes(snapshot);
-    let heap_reserve = c.heap_reserve_bytes_total.map_or(0.0, |r| r as f64);
+    let (heap_reserve, heap_reserve_measured_on) = heap_reserve(c);
     let unwritten_bound = allocator_overhead.unwrap_or(0.0).max(0.0) + heap_reserve;
     let accounted = beam.total
         + allocator_overhead.unwrap_or(0.0)
@@ -370,12 +370,23 @@ pub fn decompose(snapshot: &Snapshot, options: &Options) -> Decomposition {
                 .allocators
                 .and_then(|a| a.cached_segments)
                 .unwrap_or(0),
-            heap_reserve_sample_size: match c.heap_reserve_bytes_total {
-                Some(_) => c.heap_reserve_sample_size.unwrap_or(c.alive),
-                None => 0,
-            },
+            heap_reserve_sample_size: heap_reserve_measured_on,
         },
         state_over_process,
+    }
+}
+
+/// The connections' heap reserve and on how many processes it was
+/// measured: the exact total (on `alive`), else the sample's mean scaled to
+/// `alive` (an estimate), else `(0, 0)`: not measured.
+fn heap_reserve(c: &super::snapshot::Connections) -> (f64, u64) {
+    match (c.heap_reserve_bytes_total, c.heap_reserve_sample.as_deref()) {
+        (Some(total), _) => (total as f64, c.alive),
+        (None, Some(sample)) if !sample.is_empty() => {
+            let mean = sample.iter().map(|&b| b as f64).sum::<f64>() / sample.len() as f64;
+            (mean * c.alive as f64, sample.len() as u64)
+        }
+        _ => (0.0, 0),
     }
 }
 

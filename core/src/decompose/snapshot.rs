@@ -173,11 +173,12 @@ pub struct Connections {
     /// the RSS only once something wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap_reserve_bytes_total: Option<u64>,
-    /// On how many processes the heap reserve was measured: `alive` when
-    /// exact, fewer when `heap_reserve_bytes_total` is scaled up from a
-    /// sample (an estimate). Optional: absent means all of them.
+    /// The heap reserve of a random sample of the alive connections, one
+    /// figure per process (bytes), when it was not measured on all of them:
+    /// the decomposition scales its mean to `alive` (an estimate). Ignored
+    /// when `heap_reserve_bytes_total` is given. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub heap_reserve_sample_size: Option<u64>,
+    pub heap_reserve_sample: Option<Vec<u64>>,
 }
 
 /// States measured on a random sample of the alive connections.
@@ -297,6 +298,15 @@ impl Snapshot {
                         sample.bytes.len()
                     )));
                 }
+            }
+        }
+        if let Some(sample) = &c.heap_reserve_sample {
+            if sample.len() as u64 > c.alive {
+                return Err(bad(format!(
+                    "connections.heap_reserve_sample: {} samples from {} alive connections",
+                    sample.len(),
+                    c.alive
+                )));
             }
         }
         if let Some(off) = &c.off_heap {
