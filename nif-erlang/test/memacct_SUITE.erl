@@ -163,16 +163,7 @@ error_vectors(Config) ->
 %% (b) Fresh random terms: both paths equal erts_debug:flat_size/1.
 random_terms(Config) ->
     Seed = ?config(seed, Config),
-    N = memacct_test_vectors:random_count(),
-    Batch = 1000,
-    {Us, {Checked, Bad}} =
-        timer:tc(fun() ->
-                         lists:foldl(
-                           fun(I, {C, B}) ->
-                                   Ts = memacct_term_gen:terms(Batch, Seed + I),
-                                   {C + length(Ts), check_batch(Ts, B)}
-                           end, {0, []}, lists:seq(0, (N + Batch - 1) div Batch - 1))
-                 end),
+    {Us, Checked, Bad} = memacct_test_vectors:over_random_terms(Seed, fun check_batch/2),
     ct:pal("random terms (seed ~b): ~b checked in ~b ms, ~b mismatches",
            [Seed, Checked, Us div 1000, length(Bad)]),
     [ct:pal("mismatch: ~P", [B, 40]) || B <- lists:sublist(Bad, 10)],

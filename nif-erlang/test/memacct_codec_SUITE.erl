@@ -110,15 +110,7 @@ error_vectors(Config) ->
 random_round_trip(Config) ->
     Seed = ?config(seed, Config),
     N = memacct_test_vectors:random_count(),
-    Batch = 1000,
-    {Us, {Checked, Bad}} =
-        timer:tc(fun() ->
-                         lists:foldl(
-                           fun(I, {C, B}) ->
-                                   Ts = memacct_term_gen:terms(Batch, Seed + I),
-                                   {C + length(Ts), round_trips(Ts, B)}
-                           end, {0, []}, lists:seq(0, (N + Batch - 1) div Batch - 1))
-                 end),
+    {Us, Checked, Bad} = memacct_test_vectors:over_random_terms(Seed, fun round_trips/2),
     ct:pal("codec random terms (seed ~b): ~b round trips in ~b ms, ~b mismatches",
            [Seed, Checked, Us div 1000, length(Bad)]),
     [ct:pal("mismatch: ~P", [B, 40]) || B <- lists:sublist(Bad, 10)],

@@ -2,7 +2,7 @@
 %%% vectors are, hex decoding, and the per-run random seed.
 -module(memacct_test_vectors).
 
--export([dir/0, unhex/1, seed/1, random_count/0, is_error/2]).
+-export([dir/0, unhex/1, seed/1, random_count/0, over_random_terms/2, is_error/2]).
 
 %% @doc The `tests/vectors' directory: `MEMACCT_VECTORS', else the one two
 %% levels up from this test directory (nif-erlang/test), or of the nearest
@@ -48,6 +48,24 @@ random_count() ->
         false -> 100000;
         N -> list_to_integer(N)
     end.
+
+%% @doc Runs `Check(Terms, Bad) -> Bad' over `random_count()' fresh random
+%% terms from `Seed', in batches of 1,000 (batch I from seed `Seed + I'):
+%% `{Microseconds, TermsChecked, Bad}'.
+-spec over_random_terms(integer(), fun(([term()], list()) -> list())) ->
+          {non_neg_integer(), non_neg_integer(), list()}.
+over_random_terms(Seed, Check) ->
+    N = random_count(),
+    Batch = 1000,
+    {Us, {Checked, Bad}} =
+        timer:tc(fun() ->
+                         lists:foldl(
+                           fun(I, {C, B}) ->
+                                   Ts = memacct_term_gen:terms(Batch, Seed + I),
+                                   {C + length(Ts), Check(Ts, B)}
+                           end, {0, []}, lists:seq(0, (N + Batch - 1) div Batch - 1))
+                 end),
+    {Us, Checked, Bad}.
 
 %% @doc Whether `Result' is the error `Code' with a message.
 -spec is_error(atom(), term()) -> boolean().
