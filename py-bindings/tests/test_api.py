@@ -6,7 +6,6 @@ import array
 import copy
 import json
 import pickle
-import threading
 import time
 import types
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +14,7 @@ from typing import Any, Callable
 import pytest
 
 import memacct
+from _stall import largest_stall_during
 from _etf import (
     NIL,
     atom,
@@ -389,27 +389,6 @@ def test_concurrent_sizing_is_correct() -> None:
     assert got == expected and got_mod == expected
 
 
-def _largest_stall_during(data: bytes) -> tuple[float, float]:
-    """(longest pause of a busy main-thread loop, elapsed) while a thread sizes ``data``."""
-    done = threading.Event()
-
-    def worker() -> None:
-        memacct.flat_size(data)
-        done.set()
-
-    t = threading.Thread(target=worker)
-    largest_gap = 0.0
-    last = began = time.perf_counter()
-    t.start()
-    while not done.is_set():
-        now = time.perf_counter()
-        largest_gap = max(largest_gap, now - last)
-        last = now
-    elapsed = time.perf_counter() - began
-    t.join()
-    return largest_gap, elapsed
-
-
 def test_gil_is_released_while_sizing() -> None:
     """While one thread sizes a big term, Python code keeps running in another.
 
@@ -422,6 +401,6 @@ def test_gil_is_released_while_sizing() -> None:
     start = time.perf_counter()
     assert memacct.flat_size(data) == 5 * n
     call = time.perf_counter() - start
-    attempts = [_largest_stall_during(data) for _ in range(3)]
+    attempts = [largest_stall_during(lambda: memacct.flat_size(data)) for _ in range(3)]
     best_gap = min(gap for gap, _ in attempts)
     assert best_gap < 0.4 * call, f"main thread stalled during a {call:.3f}s call: {attempts}"

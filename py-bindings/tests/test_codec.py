@@ -14,7 +14,6 @@ import pickle
 import random
 import re
 import struct
-import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import memacct
+from _stall import largest_stall_during
 from _etf import (
     NIL,
     atom,
@@ -621,27 +621,6 @@ def test_concurrent_codec_is_correct() -> None:
     assert all(t == MCP for t in trained)
 
 
-def _largest_stall_during(work: Callable[[], object]) -> tuple[float, float]:
-    """(longest pause of a busy main-thread loop, elapsed) while a thread runs ``work``."""
-    done = threading.Event()
-
-    def worker() -> None:
-        work()
-        done.set()
-
-    t = threading.Thread(target=worker)
-    largest_gap = 0.0
-    last = began = time.perf_counter()
-    t.start()
-    while not done.is_set():
-        now = time.perf_counter()
-        largest_gap = max(largest_gap, now - last)
-        last = now
-    elapsed = time.perf_counter() - began
-    t.join()
-    return largest_gap, elapsed
-
-
 @pytest.mark.parametrize("op", ["compress", "decompress"])
 def test_gil_is_released(op: str) -> None:
     """While one thread compresses or decompresses a big term, Python keeps running."""
@@ -657,7 +636,7 @@ def test_gil_is_released(op: str) -> None:
     start = time.perf_counter()
     work()
     call = time.perf_counter() - start
-    attempts = [_largest_stall_during(work) for _ in range(3)]
+    attempts = [largest_stall_during(work) for _ in range(3)]
     best_gap = min(gap for gap, _ in attempts)
     assert best_gap < 0.4 * call, f"main thread stalled during a {call:.3f}s {op}: {attempts}"
 
