@@ -1014,6 +1014,18 @@ enum memacct_status memacct_codec_options_set_level(struct memacct_codec_options
                                                     int32_t level);
 
 /**
+ * Sets the blob format `memacct_compress` writes: 2 (the default, the
+ * newest) or 1, for readers built before format 2 (memacct 0.1 before
+ * 2026-11-23; slower and no smaller). Checked by `memacct_compress`, which
+ * rejects any other value with `MEMACCT_INVALID_OPTION`. Decoding reads both.
+ *
+ * # Safety
+ * `opts` is NULL or a live handle not used by another thread.
+ */
+enum memacct_status memacct_codec_options_set_format(struct memacct_codec_options *opts,
+                                                     uint8_t format);
+
+/**
  * Sets the most bytes `memacct_decompress` may produce (the decoded ETF and
  * its intermediate structural stage) before `MEMACCT_INFLATE_LIMIT`. The
  * limit is checked against the blob's header before anything is allocated.

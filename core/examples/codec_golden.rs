@@ -1,7 +1,9 @@
 //! Writes the compact-state golden vectors (`tests/vectors/codec/`) from the
 //! ETF samples that `tests/gen_codec_vectors.escript` made on a real BEAM:
 //! `mcp.dict` (trained on the `train` states), `other.dict` (trained on the
-//! edge cases, for the wrong-dictionary case) and `blobs.txt`.
+//! edge cases, for the wrong-dictionary case) and `blobs.txt`, in the
+//! current blob format. Earlier formats' vectors are kept, frozen, in
+//! subdirectories (`v1/`).
 //!
 //! ```text
 //! cargo run --release -p memacct-core --example codec_golden -- tests/vectors/codec
@@ -122,7 +124,7 @@ fn main() {
         hostile.push((name, "-", b));
     };
     flip("bad_magic", 0, 0x20);
-    flip("version_2", 4, 0x03);
+    flip("version_future", 4, 0x7D);
     flip("unknown_flag", 5, 0x40);
     flip("checksum_flip", 11, 0x01);
     flip("payload_flip", plain.len() / 2 + 7, 0x10);

@@ -1,13 +1,21 @@
-//! Checks the codec against the golden blobs in `tests/vectors/codec/`: every
+//! Checks the codec against the golden blobs in `tests/vectors/codec/` (the
+//! current format) and `tests/vectors/codec/v1/` (format 1, frozen): every
 //! `ok` blob decodes to its ETF byte for byte (and compressing that ETF again
 //! round-trips), every `error` blob gives its recorded error code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use memacct_core::codec::{compress, decompress, CompressOptions, DecompressOptions, Dictionary};
+use memacct_core::codec::{
+    blob_info, compress, decompress, CompressOptions, DecompressOptions, Dictionary, VERSION,
+};
 
 fn codec_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/codec")
+}
+
+/// Each golden directory with the blob format its `ok` records are in.
+fn golden_dirs() -> [(PathBuf, u8); 2] {
+    [(codec_dir(), VERSION), (codec_dir().join("v1"), 1)]
 }
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -17,16 +25,22 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn dictionary(name: &str) -> Option<Dictionary> {
+fn dictionary(dir: &Path, name: &str) -> Option<Dictionary> {
     (name != "-").then(|| {
-        let bytes = std::fs::read(codec_dir().join(format!("{name}.dict"))).expect("dict file");
+        let bytes = std::fs::read(dir.join(format!("{name}.dict"))).expect("dict file");
         Dictionary::from_bytes(&bytes).expect("valid dictionary")
     })
 }
 
 #[test]
 fn golden_blobs_decode_exactly() {
-    let text = std::fs::read_to_string(codec_dir().join("blobs.txt")).expect("blobs.txt");
+    for (dir, format) in golden_dirs() {
+        golden_dir_decodes_exactly(&dir, format);
+    }
+}
+
+fn golden_dir_decodes_exactly(dir: &Path, format: u8) {
+    let text = std::fs::read_to_string(dir.join("blobs.txt")).expect("blobs.txt");
     let (mut ok, mut errors) = (0, 0);
     for line in text
         .lines()
@@ -35,14 +49,15 @@ fn golden_blobs_decode_exactly() {
         let f: Vec<&str> = line.split(' ').collect();
         match f[..] {
             ["ok", name, d, etf, blob] => {
-                let dict = dictionary(d);
+                let dict = dictionary(dir, d);
                 let dopts = DecompressOptions {
                     dictionary: dict.as_ref(),
                     ..Default::default()
                 };
                 let etf = unhex(etf);
-                let back =
-                    decompress(&unhex(blob), &dopts).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let blob = unhex(blob);
+                assert_eq!(blob_info(&blob).unwrap().version, format, "{name}");
+                let back = decompress(&blob, &dopts).unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(back, etf, "{name} ({d})");
                 let copts = CompressOptions {
                     dictionary: dict.as_ref(),
@@ -57,7 +72,7 @@ fn golden_blobs_decode_exactly() {
                 ok += 1;
             }
             ["error", name, d, code, blob] => {
-                let dict = dictionary(d);
+                let dict = dictionary(dir, d);
                 let dopts = DecompressOptions {
                     dictionary: dict.as_ref(),
                     ..Default::default()
@@ -74,9 +89,11 @@ fn golden_blobs_decode_exactly() {
 
 #[test]
 fn dictionaries_reload_with_their_ids() {
-    for name in ["mcp", "other"] {
-        let bytes = std::fs::read(codec_dir().join(format!("{name}.dict"))).unwrap();
-        let d = Dictionary::from_bytes(&bytes).unwrap();
-        assert_eq!(d.to_bytes(), bytes);
+    for (dir, _) in golden_dirs() {
+        for name in ["mcp", "other"] {
+            let bytes = std::fs::read(dir.join(format!("{name}.dict"))).unwrap();
+            let d = Dictionary::from_bytes(&bytes).unwrap();
+            assert_eq!(d.to_bytes(), bytes);
+        }
     }
 }

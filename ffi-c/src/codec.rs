@@ -29,6 +29,7 @@ pub struct memacct_codec_options {
     level: i32,
     max_output: usize,
     inflate_limit: u64,
+    format: u8,
 }
 
 impl Default for memacct_codec_options {
@@ -40,6 +41,7 @@ impl Default for memacct_codec_options {
             level: c.level,
             max_output: d.max_output,
             inflate_limit: c.inflate_limit,
+            format: c.format,
         }
     }
 }
@@ -50,6 +52,7 @@ impl memacct_codec_options {
             dictionary: self.dictionary.as_deref().map(|d| &d.inner),
             level: self.level,
             inflate_limit: self.inflate_limit,
+            format: self.format,
         }
     }
 
@@ -161,8 +164,27 @@ pub unsafe extern "C" fn memacct_codec_options_set_level(
     })
 }
 
+/// Sets the blob format `memacct_compress` writes: 2 (the default, the
+/// newest) or 1, for readers built before format 2 (memacct 0.1 before
+/// 2026-11-23; slower and no smaller). Checked by `memacct_compress`, which
+/// rejects any other value with `MEMACCT_INVALID_OPTION`. Decoding reads both.
+///
+/// # Safety
+/// `opts` is NULL or a live handle not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_codec_options_set_format(
+    opts: *mut memacct_codec_options,
+    format: u8,
+) -> memacct_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        unsafe { handle(opts) }?.format = format;
+        Ok(())
+    })
+}
+
 /// Sets the most bytes `memacct_decompress` may produce (the decoded ETF and
-/// its intermediate structural stage) before `MEMACCT_INFLATE_LIMIT`. The
+/// format 1's intermediate structural stage) before `MEMACCT_INFLATE_LIMIT`. The
 /// limit is checked against the blob's header before anything is allocated.
 /// Default 256 MiB (268435456).
 ///

@@ -414,7 +414,7 @@ compress(Term) ->
     compress(Term, #{}).
 
 %% @doc A lossless compact blob of `Term': `term_to_binary(Term)' through
-%% memacct's codec (a structural stage, then zstd). {@link decompress/1}
+%% memacct's codec (zstd over the ETF, versioned and checksummed). {@link decompress/1}
 %% gives back a term `=:=' to `Term'.
 %%
 %% ```
@@ -516,7 +516,7 @@ decompress_etf(Blob, Opts) ->
 %% ```
 %% 1> memacct:blob_info(memacct:compress(lists:seq(1, 100))).
 %% {ok,#{blob_bytes => 130,dictionary_id => 0,etf_bytes => 104,
-%%       input_was_compressed => false,version => 1}}
+%%       input_was_compressed => false,version => 2}}
 %% '''
 -spec blob_info(blob()) -> {ok, blob_info()} | error().
 blob_info(Blob) when is_binary(Blob) ->

@@ -1,7 +1,8 @@
 %%% @doc Common Test suite of memacct's compact-state codec:
 %%% <ul>
 %%% <li>`vectors': every record of `tests/vectors/codec/blobs.txt' (shared
-%%%   with the Rust, C and Python surfaces) with its dictionaries;</li>
+%%%   with the Rust, C and Python surfaces) with its dictionaries, and of
+%%%   the frozen format-1 set in `tests/vectors/codec/v1/';</li>
 %%% <li>`random': fresh random terms from `memacct_term_gen' (seed in the
 %%%   log; `MEMACCT_SEED' replays, `MEMACCT_RANDOM_TERMS' sets the count)
 %%%   round trip `=:=', and their ETF byte for byte;</li>
@@ -18,7 +19,7 @@
 -include_lib("stdlib/include/assert.hrl").
 
 -export([all/0, groups/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([ok_vectors/1, error_vectors/1,
+-export([ok_vectors/1, error_vectors/1, ok_vectors_format_1/1, error_vectors_format_1/1,
          random_round_trip/1, compressed_etf_input/1,
          random_garbage/1, truncations/1, bit_flips/1, lying_headers/1,
          big_inputs_go_dirty/1, normal_path_is_short/1, no_long_schedules/1,
@@ -33,7 +34,7 @@ all() ->
      {group, dictionaries}].
 
 groups() ->
-    [{vectors, [], [ok_vectors, error_vectors]},
+    [{vectors, [], [ok_vectors, error_vectors, ok_vectors_format_1, error_vectors_format_1]},
      {random, [], [random_round_trip, compressed_etf_input]},
      {hostile, [], [random_garbage, truncations, bit_flips, lying_headers]},
      {scheduling, [], [big_inputs_go_dirty, normal_path_is_short, no_long_schedules]},
@@ -44,13 +45,21 @@ init_per_suite(Config) ->
     {ok, _} = application:ensure_all_started(memacct),
     Seed = memacct_test_vectors:seed("memacct codec"),
     Dir = filename:join(memacct_test_vectors:dir(), "codec"),
+    [{seed, Seed} | vector_set(Dir, Config)].
+
+%% `codec_dir' and `dicts' of the golden set in `Dir'.
+vector_set(Dir, Config) ->
     Dicts = maps:from_list(
               [begin
                    {ok, Bin} = file:read_file(filename:join(Dir, Stem ++ ".dict")),
                    {ok, D} = memacct:load_dictionary(Bin),
                    {Stem, D}
                end || Stem <- ["mcp", "other"]]),
-    [{seed, Seed}, {codec_dir, Dir}, {dicts, Dicts} | Config].
+    [{codec_dir, Dir}, {dicts, Dicts} | Config].
+
+%% The frozen format-1 set: this build still decodes it byte for byte.
+format_1(Config) ->
+    vector_set(filename:join(?config(codec_dir, Config), "v1"), Config).
 
 end_per_suite(_Config) ->
     ok.
@@ -87,6 +96,13 @@ ok_record(Etf, Blob, {{ok, Etf}, {ok, Term}, {ok, #{etf_bytes := N, blob_bytes :
     Term =:= binary_to_term(Etf) andalso N =:= byte_size(Etf) andalso BN =:= byte_size(Blob);
 ok_record(_, _, _) ->
     false.
+
+%% {@link ok_vectors/1} and {@link error_vectors/1} over the format-1 set.
+ok_vectors_format_1(Config) ->
+    ok_vectors(format_1(Config)).
+
+error_vectors_format_1(Config) ->
+    error_vectors(format_1(Config)).
 
 %% Every `error' record fails with its code, on both decoders.
 error_vectors(Config) ->

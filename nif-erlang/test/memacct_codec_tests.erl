@@ -34,7 +34,7 @@ levels_test() ->
 blob_info_test() ->
     Etf = term_to_binary(lists:seq(1, 100)),
     {ok, Blob} = memacct:compress_etf(Etf),
-    ?assertEqual({ok, #{version => 1, dictionary_id => 0, etf_bytes => byte_size(Etf),
+    ?assertEqual({ok, #{version => 2, dictionary_id => 0, etf_bytes => byte_size(Etf),
                         input_was_compressed => false, blob_bytes => byte_size(Blob)}},
                  memacct:blob_info(Blob)),
     Zeros = binary:copy(<<0>>, 1000),

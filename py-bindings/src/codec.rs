@@ -316,7 +316,9 @@ impl PyBlobInfo {
 /// ``term_to_binary(T, [compressed])`` with one, to about its size without;
 /// the blob then needs the same dictionary to decompress. ``level`` is the
 /// zstd level, 1 (fastest) to 22 (smallest), else ``InvalidOptionError``;
-/// ``inflate_limit`` bounds the inflated size of compressed input. The GIL is
+/// ``inflate_limit`` bounds the inflated size of compressed input. ``format``
+/// is the blob format written: 2 (default) or 1, for readers built before
+/// format 2 (slower and no smaller); ``decompress`` reads both. The GIL is
 /// released while compressing.
 ///
 /// Raises the ``MemacctError`` subclass of the problem for invalid ETF (bytes
@@ -328,13 +330,14 @@ impl PyBlobInfo {
 /// >>> memacct.decompress(blob) == etf
 /// True
 #[pyfunction]
-#[pyo3(signature = (etf, *, dictionary=None, level=3, inflate_limit=1_073_741_824))]
+#[pyo3(signature = (etf, *, dictionary=None, level=3, inflate_limit=1_073_741_824, format=2))]
 pub(crate) fn compress<'py>(
     py: Python<'py>,
     etf: &Bound<'py, PyAny>,
     dictionary: Option<&Bound<'py, PyDictionary>>,
     level: i32,
     inflate_limit: u64,
+    format: u8,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let bytes = buffer_bytes(etf, "etf")?;
     let data = bytes.as_bytes();
@@ -342,6 +345,7 @@ pub(crate) fn compress<'py>(
         dictionary: dictionary.map(|d| &d.get().0),
         level,
         inflate_limit,
+        format,
     };
     let blob = py
         .detach(|| codec::compress(data, &opts))
@@ -386,7 +390,7 @@ pub(crate) fn decompress<'py>(
 /// is not one this build reads.
 ///
 /// >>> memacct.blob_info(memacct.compress(b"\x83a\x01"))
-/// BlobInfo(version=1, dictionary_id=0x00000000, etf_len=3, input_was_compressed=False, blob_len=30)
+/// BlobInfo(version=2, dictionary_id=0x00000000, etf_len=3, input_was_compressed=False, blob_len=27)
 #[pyfunction]
 #[pyo3(signature = (blob))]
 pub(crate) fn blob_info(py: Python<'_>, blob: &Bound<'_, PyAny>) -> PyResult<PyBlobInfo> {

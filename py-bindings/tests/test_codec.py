@@ -55,6 +55,11 @@ DICTS: Dict[str, memacct.Dictionary] = {
 }
 MCP = DICTS["mcp"]
 OTHER = DICTS["other"]
+# Format 1's golden vectors, frozen when format 2 became the default.
+BLOBS_V1 = read_codec_blobs(CODEC / "v1" / "blobs.txt")
+DICTS_V1: Dict[str, memacct.Dictionary] = {
+    name: memacct.Dictionary.load(CODEC / "v1" / f"{name}.dict") for name in BLOBS_V1.dictionary_ids
+}
 
 ERROR_CLASSES = {
     cls.code: cls
@@ -146,13 +151,47 @@ def test_golden_ok(rec: CodecRecord) -> None:
     d = dict_of(rec)
     assert memacct.decompress(rec.blob, dictionary=d) == rec.etf
     info = memacct.blob_info(rec.blob)
-    assert info.version == memacct.BLOB_VERSION == 1
+    assert info.version == memacct.BLOB_VERSION == 2
     assert info.dictionary_id == (0 if d is None else d.id)
     assert info.etf_len == len(rec.etf)
     assert info.blob_len == len(rec.blob)
     assert info.input_was_compressed == (rec.name == "compressed_input")
     # This build's own blobs of the same term decode to it too.
     assert memacct.decompress(memacct.compress(rec.etf, dictionary=d), dictionary=d) == rec.etf
+
+
+V1_OK = [r for r in BLOBS_V1.records if r.kind == "ok"]
+V1_ERRORS = [r for r in BLOBS_V1.records if r.kind == "error"]
+
+
+@pytest.mark.parametrize("rec", V1_OK, ids=[f"{r.name}-{r.dictionary or 'nodict'}" for r in V1_OK])
+def test_golden_format_1_ok(rec: CodecRecord) -> None:
+    d = None if rec.dictionary is None else DICTS_V1[rec.dictionary]
+    assert memacct.decompress(rec.blob, dictionary=d) == rec.etf
+    assert memacct.blob_info(rec.blob).version == 1
+    assert d is None or d.id == BLOBS_V1.dictionary_ids[rec.dictionary or ""]
+
+
+@pytest.mark.parametrize("rec", V1_ERRORS, ids=[r.name for r in V1_ERRORS])
+def test_golden_format_1_error(rec: CodecRecord) -> None:
+    d = None if rec.dictionary is None else DICTS_V1[rec.dictionary]
+    with pytest.raises(ERROR_CLASSES[rec.code]):
+        memacct.decompress(rec.blob, dictionary=d)
+
+
+def test_golden_format_1_is_all_there() -> None:
+    assert len(V1_OK) >= 40 and len(V1_ERRORS) >= 10
+
+
+def test_format_option_writes_either_format_and_refuses_others() -> None:
+    etf = bytes([131, 104, 2, 119, 2, 111, 107, 109, 0, 0, 0, 3, 97, 98, 99])
+    for fmt in (1, 2):
+        blob = memacct.compress(etf, format=fmt)
+        assert memacct.blob_info(blob).version == fmt
+        assert memacct.decompress(blob) == etf
+    for fmt in (0, 3):
+        with pytest.raises(memacct.InvalidOptionError, match="format"):
+            memacct.compress(etf, format=fmt)
 
 
 @pytest.mark.parametrize("rec", ERROR_RECORDS, ids=[r.name for r in ERROR_RECORDS])
@@ -524,7 +563,7 @@ def test_blob_info_hostile() -> None:
         with pytest.raises(memacct.BadBlobError):
             memacct.blob_info(blob[:n])
     with pytest.raises(memacct.BlobVersionError):
-        memacct.blob_info(blob[:4] + b"\x02" + blob[5:])
+        memacct.blob_info(blob[:4] + b"\x03" + blob[5:])
     with pytest.raises(memacct.BadBlobError):
         memacct.blob_info(OK_ABC)
 
@@ -580,14 +619,14 @@ def test_blob_info_value() -> None:
     blob = memacct.compress(OK_ABC, dictionary=OTHER)
     info = memacct.blob_info(blob)
     assert (info.version, info.dictionary_id, info.etf_len, info.input_was_compressed, info.blob_len) == (
-        1,
+        2,
         OTHER.id,
         len(OK_ABC),
         False,
         len(blob),
     )
     assert repr(info) == (
-        f"BlobInfo(version=1, dictionary_id={OTHER.id:#010x}, etf_len={len(OK_ABC)}, "
+        f"BlobInfo(version=2, dictionary_id={OTHER.id:#010x}, etf_len={len(OK_ABC)}, "
         f"input_was_compressed=False, blob_len={len(blob)})"
     )
     assert eval(repr(info), {"BlobInfo": memacct.BlobInfo}) == info

@@ -89,12 +89,6 @@ static list golden_etf;    /* blobs.txt `ok` records without dictionary: name ->
 static memacct_dictionary *dict_mcp, *dict_other;
 static uint32_t id_mcp, id_other; /* from the blobs.txt header comments */
 
-static memacct_dictionary *dictionary_named(const char *name) {
-    if (strcmp(name, "mcp") == 0) return dict_mcp;
-    if (strcmp(name, "other") == 0) return dict_other;
-    return NULL;
-}
-
 /* Codec options naming `dict` (NULL: none). The caller frees them. */
 static memacct_codec_options *options_with(const memacct_dictionary *dict) {
     memacct_codec_options *o = memacct_codec_options_new();
@@ -159,12 +153,15 @@ static void load_samples(void) {
     printf("samples: %zu train, %zu cases\n", samples_train.len, samples_case.len);
 }
 
-static void load_dictionaries(void) {
+/* Loads `<subdir>/mcp.dict` and `<subdir>/other.dict` of the vectors into
+ * `*mcp` and `*other` (NULL when one does not load). */
+static void load_dictionaries(const char *subdir, memacct_dictionary **mcp,
+                              memacct_dictionary **other) {
     const char *names[2] = {"mcp", "other"};
-    memacct_dictionary **slots[2] = {&dict_mcp, &dict_other};
+    memacct_dictionary **slots[2] = {mcp, other};
     for (int i = 0; i < 2; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/codec/%s.dict", vectors_dir, names[i]);
+        snprintf(path, sizeof path, "%s/%s/%s.dict", vectors_dir, subdir, names[i]);
         size_t len = 0;
         uint8_t *bytes = read_file(path, &len);
         if (!CHECK(bytes != NULL && len > 0, "cannot read %s", path)) continue;
@@ -188,13 +185,19 @@ static void load_dictionaries(void) {
 
 /* ---- golden blobs ------------------------------------------------------------ */
 
-static void run_golden(void) {
+/* Every record of `<subdir>/blobs.txt`, whose `ok` blobs are in format
+ * `version`, decoded with that directory's dictionaries `mcp` and `other`.
+ * The current set (`codec`) also fills `golden_etf` and the ids. */
+static void run_golden(const char *subdir, unsigned version, memacct_dictionary *mcp,
+                       memacct_dictionary *other) {
+    bool current = strcmp(subdir, "codec") == 0;
+    uint32_t file_mcp = 0, file_other = 0;
     char path[4096];
-    snprintf(path, sizeof path, "%s/codec/blobs.txt", vectors_dir);
+    snprintf(path, sizeof path, "%s/%s/blobs.txt", vectors_dir, subdir);
     FILE *f = fopen(path, "r");
     if (!CHECK(f != NULL, "cannot open %s", path)) return;
-    memacct_codec_options *with_mcp = options_with(dict_mcp);
-    memacct_codec_options *with_other = options_with(dict_other);
+    memacct_codec_options *with_mcp = options_with(mcp);
+    memacct_codec_options *with_other = options_with(other);
     CHECK(with_mcp && with_other, "options with dictionaries");
     char *line = NULL;
     size_t cap = 0;
@@ -205,8 +208,8 @@ static void run_golden(void) {
         char dname[64];
         unsigned int id;
         if (sscanf(line, "# dictionary %63s %x", dname, &id) == 2) {
-            if (strcmp(dname, "mcp") == 0) id_mcp = id;
-            if (strcmp(dname, "other") == 0) id_other = id;
+            if (strcmp(dname, "mcp") == 0) file_mcp = id;
+            if (strcmp(dname, "other") == 0) file_other = id;
             continue;
         }
         if (line[0] == '#' || line[0] == '\0') continue;
@@ -248,14 +251,16 @@ static void run_golden(void) {
                 memacct_blob_header h;
                 memset(&h, 0, sizeof h);
                 s = memacct_blob_info(blob, blob_len, &h);
-                uint32_t want_id = strcmp(dict, "-") == 0 ? 0 : memacct_dictionary_id(dictionary_named(dict));
-                CHECK(s == MEMACCT_OK && h.version == 1 && h.dictionary_id == want_id &&
+                uint32_t want_id = strcmp(dict, "-") == 0     ? 0
+                                   : strcmp(dict, "mcp") == 0 ? memacct_dictionary_id(mcp)
+                                                              : memacct_dictionary_id(other);
+                CHECK(s == MEMACCT_OK && h.version == version && h.dictionary_id == want_id &&
                           h.etf_len == etf_len && h.blob_len == blob_len &&
                           h.input_was_compressed == (strcmp(name, "compressed_input") == 0),
                       "%s (%s): blob_info -> %s v%u id %#x etf_len %llu", name, dict, sname(s),
                       (unsigned)h.version, (unsigned)h.dictionary_id,
                       (unsigned long long)h.etf_len);
-                if (strcmp(dict, "-") == 0)
+                if (current && strcmp(dict, "-") == 0)
                     list_push(&golden_etf, name, etf, etf_len);
                 else
                     free(etf);
@@ -277,12 +282,16 @@ static void run_golden(void) {
     fclose(f);
     memacct_codec_options_free(with_mcp);
     memacct_codec_options_free(with_other);
-    CHECK(oks >= 40 && errors >= 10, "%lu ok, %lu error records", oks, errors);
-    CHECK(id_mcp != 0 && id_mcp == memacct_dictionary_id(dict_mcp) && id_other != 0 &&
-              id_other == memacct_dictionary_id(dict_other),
-          "dictionary ids: mcp %#x (file says %#x), other %#x (file says %#x)",
-          memacct_dictionary_id(dict_mcp), id_mcp, memacct_dictionary_id(dict_other), id_other);
-    printf("golden: %lu ok, %lu error records\n", oks, errors);
+    CHECK(oks >= 40 && errors >= 10, "%s: %lu ok, %lu error records", subdir, oks, errors);
+    CHECK(file_mcp != 0 && file_mcp == memacct_dictionary_id(mcp) && file_other != 0 &&
+              file_other == memacct_dictionary_id(other),
+          "%s: dictionary ids: mcp %#x (file says %#x), other %#x (file says %#x)", subdir,
+          memacct_dictionary_id(mcp), file_mcp, memacct_dictionary_id(other), file_other);
+    if (current) {
+        id_mcp = file_mcp;
+        id_other = file_other;
+    }
+    printf("golden %s (format %u): %lu ok, %lu error records\n", subdir, version, oks, errors);
 }
 
 /* ---- round trips --------------------------------------------------------------- */
@@ -478,8 +487,13 @@ static void test_contract(void) {
     s = memacct_decompress(NULL, 0, NULL, &out);
     CHECK(s == MEMACCT_BAD_BLOB && buffer_is_empty(&out), "decompress(NULL, 0) -> %s", sname(s));
     /* Not ETF / not a blob: the sizing statuses and bad_blob. */
+    /* Cut inside an atom: its declared length is more than what is left, as sizing says. */
     s = memacct_compress(OK_ABC, 5, NULL, &out);
-    CHECK(s == MEMACCT_TRUNCATED && buffer_is_empty(&out), "compress(truncated) -> %s", sname(s));
+    CHECK(s == MEMACCT_LENGTH_TOO_LARGE && buffer_is_empty(&out), "compress(truncated) -> %s",
+          sname(s));
+    s = memacct_compress(OK_ABC, 2, NULL, &out);
+    CHECK(s == MEMACCT_TRUNCATED && buffer_is_empty(&out), "compress(cut in a header) -> %s",
+          sname(s));
     s = memacct_compress((const uint8_t *)"\x07\x61", 2, NULL, &out);
     CHECK(s == MEMACCT_BAD_VERSION, "compress(bad version) -> %s", sname(s));
     s = memacct_decompress(OK_ABC, sizeof OK_ABC, NULL, &out);
@@ -539,6 +553,34 @@ static void test_contract(void) {
     /* Decoding does not depend on the level. */
     s = memacct_decompress(NULL, 0, o, &out);
     CHECK(s == MEMACCT_BAD_BLOB, "decompress with a bad level -> %s", sname(s));
+    CHECK(memacct_codec_options_set_level(o, 3) == MEMACCT_OK, "set_level");
+
+    /* Formats: 1 and 2 are written on request and both read back; others refused. */
+    for (uint8_t f = 1; f <= 2; f++) {
+        CHECK(memacct_codec_options_set_format(o, f) == MEMACCT_OK, "set_format");
+        s = memacct_compress(OK_ABC, sizeof OK_ABC, o, &out);
+        memset(&h, 0, sizeof h);
+        CHECK(s == MEMACCT_OK && memacct_blob_info(out.data, out.len, &h) == MEMACCT_OK &&
+                  h.version == f,
+              "format %u -> %s v%u", (unsigned)f, sname(s), (unsigned)h.version);
+        memacct_buffer back = junk_buffer();
+        s = memacct_decompress(out.data, out.len, o, &back);
+        CHECK(s == MEMACCT_OK && buffer_equals(&back, OK_ABC, sizeof OK_ABC),
+              "format %u round trip -> %s", (unsigned)f, sname(s));
+        memacct_buffer_free(&back);
+        memacct_buffer_free(&out);
+    }
+    const uint8_t bad_formats[] = {0, 3, 255};
+    for (size_t i = 0; i < sizeof bad_formats; i++) {
+        CHECK(memacct_codec_options_set_format(o, bad_formats[i]) == MEMACCT_OK, "set_format");
+        out = junk_buffer();
+        s = memacct_compress(OK_ABC, sizeof OK_ABC, o, &out);
+        CHECK(s == MEMACCT_INVALID_OPTION && buffer_is_empty(&out) &&
+                  strstr(last_error(), "format") != NULL,
+              "format %u -> %s (%s)", (unsigned)bad_formats[i], sname(s), last_error());
+    }
+    CHECK(memacct_codec_options_set_format(o, 2) == MEMACCT_OK, "set_format");
+    CHECK(memacct_codec_options_set_format(NULL, 2) == MEMACCT_NULL_POINTER, "set_format(NULL)");
 
     /* NULL handles in setters; free(NULL). */
     CHECK(memacct_codec_options_set_level(NULL, 3) == MEMACCT_NULL_POINTER, "set_level(NULL)");
@@ -756,8 +798,14 @@ int main(int argc, char **argv) {
     vectors_dir = argc > 1 ? argv[1] : "tests/vectors";
     printf("libmemacct %s codec, vectors from %s/codec\n", memacct_version(), vectors_dir);
     load_samples();
-    load_dictionaries();
-    run_golden();
+    load_dictionaries("codec", &dict_mcp, &dict_other);
+    run_golden("codec", 2, dict_mcp, dict_other);
+    /* Format 1's vectors, frozen when format 2 became the default. */
+    memacct_dictionary *v1_mcp = NULL, *v1_other = NULL;
+    load_dictionaries("codec/v1", &v1_mcp, &v1_other);
+    run_golden("codec/v1", 1, v1_mcp, v1_other);
+    memacct_dictionary_free(v1_mcp);
+    memacct_dictionary_free(v1_other);
     if (dict_mcp && dict_other) {
         run_round_trips();
         run_hostile();

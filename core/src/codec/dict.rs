@@ -1,5 +1,5 @@
-//! Trained dictionaries: a seed atom table for the structural stage plus a
-//! zstd dictionary for the entropy stage, identified by a content hash.
+//! Trained dictionaries: a zstd dictionary for the entropy stage plus a seed
+//! atom table for format 1's structural stage, identified by a content hash.
 
 use std::collections::HashMap;
 
@@ -55,10 +55,11 @@ fn bad(reason: &'static str) -> Error {
 impl Dictionary {
     /// Trains a dictionary of at most about `max_bytes` from sample terms (ETF).
     ///
-    /// The seed atom table holds the atoms found in at least two samples, most
-    /// frequent first; the zstd dictionary is trained on the samples'
-    /// structural streams (with a raw-content dictionary as the fallback when
-    /// there are too few samples for zstd's trainer).
+    /// The zstd dictionary is trained on the samples' ETF, what format 2
+    /// compresses (with a raw-content dictionary of the last samples as the
+    /// fallback when there are too few for zstd's trainer); the seed atom
+    /// table (format 1) holds the atoms found in at least two samples, most
+    /// frequent first.
     pub fn train(samples: &[&[u8]], max_bytes: usize) -> Result<Dictionary> {
         if !DICTIONARY_BYTES_RANGE.contains(&max_bytes) {
             return Err(Error::InvalidOption {
@@ -93,15 +94,11 @@ impl Dictionary {
         atoms.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         atoms.truncate(MAX_ATOMS);
         let atoms: Vec<Vec<u8>> = atoms.into_iter().map(|(a, _)| a).collect();
-        let mut streams = Vec::with_capacity(bodies.len());
-        for b in &bodies {
-            streams.push(shape::encode(b, &atoms)?.to_bytes());
-        }
-        let zstd = match zstd::dict::from_samples(&streams, max_bytes) {
+        let zstd = match zstd::dict::from_samples(&bodies, max_bytes) {
             Ok(d) => d,
             // Too little data for the trainer: a raw-content dictionary of the samples.
             Err(_) => {
-                let mut raw: Vec<u8> = streams.iter().flatten().copied().collect();
+                let mut raw: Vec<u8> = bodies.iter().flatten().copied().collect();
                 let keep = raw.len().saturating_sub(max_bytes);
                 raw.drain(..keep);
                 raw

@@ -8,9 +8,11 @@
 
 mod inflate;
 mod token;
+mod validate;
 
 pub use inflate::{open, Body};
 pub use token::{Atom, Reader, Token};
+pub use validate::validate;
 
 /// ETF tag bytes (see the Erlang `erl_ext_dist` documentation).
 pub mod tag {

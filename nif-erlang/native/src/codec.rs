@@ -99,6 +99,7 @@ fn compress_options(
         dictionary: dict.map(|d| &d.dict),
         level: level.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
         inflate_limit,
+        format: codec::VERSION,
     }
 }
 

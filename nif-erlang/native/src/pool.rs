@@ -184,6 +184,7 @@ impl PoolRes {
             dictionary: self.dict.as_ref().map(|d| d.dict()),
             level: self.level,
             inflate_limit: u64::MAX,
+            ..CompressOptions::default()
         }
     }
 
@@ -372,6 +373,7 @@ fn check_level(s: &Settings) -> memacct_core::Result<()> {
         dictionary: None,
         level: s.level,
         inflate_limit: 0,
+        ..CompressOptions::default()
     };
     codec::compress(&[ETF_VERSION, 106], &opts).map(|_| ())
 }

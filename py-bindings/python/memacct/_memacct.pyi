@@ -281,10 +281,12 @@ def compress(
     dictionary: Union[Dictionary, None] = None,
     level: int = 3,
     inflate_limit: int = 1_073_741_824,
+    format: int = 2,
 ) -> bytes:
     """Compresses the term in ``etf`` (plain or ``[compressed]`` ETF) into a compact blob.
 
     ``level`` is the zstd level, 1 (fastest) .. 22 (smallest); ``InvalidOptionError`` otherwise.
+    ``format`` is the blob format written: 2 (default) or 1 (for older readers).
 
     >>> memacct.decompress(memacct.compress(b"\x83a\x01"))
     b'\x83a\x01'
