@@ -53,6 +53,7 @@ impl memacct_codec_options {
             level: self.level,
             inflate_limit: self.inflate_limit,
             format: self.format,
+            ..CompressOptions::default()
         }
     }
 

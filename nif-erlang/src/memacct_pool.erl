@@ -236,7 +236,7 @@ checkpoint(Pool, Path) ->
 %% reached under `on_full => reject' (or nothing can be evicted).
 -spec put(pool(), domain(), term()) -> {ok, handle()} | error().
 put(Pool, Domain, Value) ->
-    put(Pool, Domain, Value, #{}).
+    fast_store(Pool, Domain, Value, false).
 
 %% @doc {@link put/3} with options (`ttl_ms').
 -spec put(pool(), domain(), term(), put_options()) -> {ok, handle()} | error().
@@ -247,12 +247,25 @@ put(Pool, Domain, Value, Opts) ->
 %% once when the process exits (see "Ownership").
 -spec acquire(pool(), domain(), term()) -> {ok, handle()} | error().
 acquire(Pool, Domain, Value) ->
-    acquire(Pool, Domain, Value, #{}).
+    fast_store(Pool, Domain, Value, true).
 
 %% @doc {@link acquire/3} with options (`ttl_ms').
 -spec acquire(pool(), domain(), term(), put_options()) -> {ok, handle()} | error().
 acquire(Pool, Domain, Value, Opts) ->
     store(Pool, Domain, Value, Opts, true, [Pool, Domain, Value, Opts]).
+
+%% A put without options, straight to the NIF (the hot path of a connection
+%% process): the NIF checks the pool and the domain, and on `badarg' the
+%% checked path below says what was wrong.
+-spec fast_store(pool(), domain(), term(), boolean()) -> {ok, handle()} | error().
+fast_store(Pool, Domain, Value, Owned) ->
+    Etf = term_to_binary(Value),
+    try memacct_nif:pool_put(Pool, Domain, Etf, Owned, default) of
+        dirty -> memacct_nif:pool_put_dirty(Pool, Domain, Etf, Owned, default);
+        R -> R
+    catch
+        error:badarg -> store(Pool, Domain, Value, #{}, Owned, [Pool, Domain, Value])
+    end.
 
 -spec store(pool(), domain(), term(), put_options(), boolean(), [term()]) ->
           {ok, handle()} | error().

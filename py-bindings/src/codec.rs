@@ -346,6 +346,7 @@ pub(crate) fn compress<'py>(
         level,
         inflate_limit,
         format,
+        ..CompressOptions::default()
     };
     let blob = py
         .detach(|| codec::compress(data, &opts))

@@ -266,7 +266,8 @@ impl<'a> Reader<'a> {
                 what: "atom text (not UTF-8)",
                 offset: at,
             })?;
-            if text.chars().count() > 255 {
+            // At most 255 bytes is at most 255 characters: count only above.
+            if bytes.len() > 255 && text.chars().count() > 255 {
                 return Err(Error::InvalidValue {
                     what: "atom (over 255 characters)",
                     offset: at,

@@ -3,7 +3,7 @@
 //! method runs under the shard's lock; pool-wide limits are reserved by the
 //! caller (see `budget.rs`) and given back here when an entry leaves.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use super::budget::Budget;
@@ -84,7 +84,9 @@ pub(crate) struct Shard {
     free: Vec<u32>,
     policy: PolicySet,
     expiry: Wheel,
-    owners: HashMap<u64, List>,
+    /// Owner -> its entries. FxHash: owners are ids the embedding program
+    /// picks (not remote input), and this map is on every owned put/release.
+    owners: FxHashMap<u64, List>,
     tick: u64,
     sweep_budget: usize,
     budget: Arc<Budget>,
@@ -104,7 +106,7 @@ impl Shard {
             free: Vec::new(),
             policy: PolicySet::new(cfg.policy, res, cfg.seed.wrapping_add(id as u64)),
             expiry: Wheel::new(res),
-            owners: HashMap::new(),
+            owners: FxHashMap::default(),
             tick: 0,
             sweep_budget: cfg.sweep_budget,
             budget,
