@@ -1027,7 +1027,7 @@ enum memacct_status memacct_codec_options_set_format(struct memacct_codec_option
 
 /**
  * Sets the most bytes `memacct_decompress` may produce (the decoded ETF and
- * its intermediate structural stage) before `MEMACCT_INFLATE_LIMIT`. The
+ * format 1's intermediate structural stage) before `MEMACCT_INFLATE_LIMIT`. The
  * limit is checked against the blob's header before anything is allocated.
  * Default 256 MiB (268435456).
  *

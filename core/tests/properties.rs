@@ -3,11 +3,14 @@
 //! - alternative encodings of one term (strings as STRING_EXT or LIST_EXT,
 //!   atoms in four encodings, compressed or not) give the same size;
 //! - per-kind words add up to the total, per-field words to the fields' share;
-//! - arbitrary bytes never panic.
+//! - arbitrary bytes never panic;
+//! - `etf::build` gives back the term from any of its encodings, and builds
+//!   nothing that `etf::validate` rejects.
 
 use std::collections::HashMap;
 use std::io::Write;
 
+use memacct_core::etf::build::{build, TermBuilder};
 use memacct_core::hash::internal_hash;
 use memacct_core::vm::OTP25_64;
 use memacct_core::{live_term_size, term_size, LiveTerm, Result, Shape, SizeOptions};
@@ -427,8 +430,133 @@ fn compressed(etf: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Builds the model back from ETF (terms are arena indices).
+#[derive(Default)]
+struct Model {
+    arena: Vec<T>,
+}
+
+impl Model {
+    fn push(&mut self, t: T) -> Result<usize> {
+        self.arena.push(t);
+        Ok(self.arena.len() - 1)
+    }
+
+    fn get(&self, i: &usize) -> T {
+        self.arena[*i].clone()
+    }
+}
+
+impl TermBuilder for Model {
+    type Term = usize;
+    fn int(&mut self, v: i64) -> Result<usize> {
+        self.push(T::Int(v))
+    }
+    fn big(&mut self, negative: bool, magnitude: &[u8]) -> Option<usize> {
+        let t = if magnitude.len() <= 8 {
+            let mut le = [0u8; 8];
+            le[..magnitude.len()].copy_from_slice(magnitude);
+            let m = u64::from_le_bytes(le);
+            match (negative, i64::try_from(m)) {
+                (false, Ok(v)) => T::Int(v),
+                (true, _) if m <= 1 << 63 => T::Int((m as i64).wrapping_neg()),
+                _ => T::Big(negative, magnitude.to_vec()),
+            }
+        } else {
+            T::Big(negative, magnitude.to_vec())
+        };
+        self.push(t).ok()
+    }
+    fn float(&mut self, v: f64) -> Result<usize> {
+        self.push(T::Float(v))
+    }
+    fn atom(&mut self, name: &[u8], utf8: bool) -> Result<usize> {
+        let name = if utf8 {
+            String::from_utf8(name.to_vec()).expect("the reader checks UTF-8")
+        } else {
+            name.iter().map(|&c| char::from(c)).collect()
+        };
+        self.push(T::Atom(name))
+    }
+    fn nil(&mut self) -> Result<usize> {
+        self.push(T::Nil)
+    }
+    fn tuple(&mut self, es: &[usize]) -> Result<usize> {
+        let es = es.iter().map(|e| self.get(e)).collect();
+        self.push(T::Tuple(es))
+    }
+    fn list(&mut self, es: &[usize], tail: usize) -> Result<usize> {
+        if es.is_empty() {
+            return Ok(tail);
+        }
+        let es = es.iter().map(|e| self.get(e)).collect();
+        let tail = Box::new(self.get(&tail));
+        self.push(T::List(es, tail))
+    }
+    fn string(&mut self, bytes: &[u8]) -> Result<usize> {
+        if bytes.is_empty() {
+            return self.push(T::Nil);
+        }
+        let es = bytes.iter().map(|&b| T::Int(i64::from(b))).collect();
+        self.push(T::List(es, Box::new(T::Nil)))
+    }
+    fn binary(&mut self, bytes: &[u8]) -> Result<usize> {
+        self.push(T::Bin(bytes.to_vec()))
+    }
+    fn map(&mut self, keys: &[usize], values: &[usize]) -> Result<usize> {
+        let mut seen = std::collections::HashSet::new();
+        let mut kvs = Vec::new();
+        for (k, v) in keys.iter().zip(values) {
+            let k = self.get(k);
+            if !seen.insert(etf(&norm(&k), PLAIN)) {
+                return Err(memacct_core::Error::DuplicateMapKey { offset: 0 });
+            }
+            kvs.push((k, self.get(v)));
+        }
+        self.push(T::Map(kvs))
+    }
+    fn opaque(&mut self, bytes: &[u8]) -> Result<usize> {
+        // The model's only opaque kind: BIT_BINARY_EXT.
+        match bytes {
+            [77, _, _, _, _, bits, data @ ..] => self.push(T::Bits(data.to_vec(), *bits)),
+            _ => self.push(T::Bin(bytes.to_vec())),
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn build_gives_the_term_back(t in term(), tag in prop::sample::select(vec![100u8, 115, 118, 119]), strings: bool) {
+        let mut m = Model::default();
+        let built = build(&etf(&t, Style { strings, atom_tag: tag }), &mut m).unwrap();
+        prop_assert_eq!(etf(&m.arena[built], PLAIN), etf(&t, PLAIN));
+        let z = build(&compressed(&etf(&t, PLAIN)), &mut Model::default());
+        let unsupported = matches!(z, Err(memacct_core::Error::Unsupported { .. }));
+        prop_assert!(unsupported, "compressed input: {:?}", z);
+    }
+
+    #[test]
+    fn build_never_panics_nor_builds_invalid_bytes(
+        t in term(),
+        mut bytes in prop::collection::vec(any::<u8>(), 0..400),
+        flips in prop::collection::vec(any::<usize>(), 1..4),
+    ) {
+        bytes.insert(0, 131);
+        if build(&bytes, &mut Model::default()).is_ok() {
+            prop_assert!(memacct_core::etf::validate(&bytes[1..]).is_ok());
+        }
+        // Bytes of a real term, with a few of them changed.
+        let mut e = etf(&t, PLAIN);
+        for f in flips {
+            let i = 1 + f % (e.len() - 1);
+            e[i] = e[i].wrapping_add(1 + (f >> 8) as u8 % 255);
+        }
+        if build(&e, &mut Model::default()).is_ok() {
+            prop_assert!(memacct_core::etf::validate(&e[1..]).is_ok());
+        }
+    }
 
     #[test]
     fn live_and_etf_walkers_agree(t in term()) {

@@ -388,7 +388,7 @@ mod tests {
                 memacct_compress(etf.as_ptr(), etf.len(), null, &mut blob),
                 MEMACCT_OK
             );
-            assert_eq!(&slice(&blob)[..5], b"MAcs\x01");
+            assert_eq!(&slice(&blob)[..5], b"MAcs\x02");
             assert_eq!(
                 memacct_decompress(blob.data, blob.len, null, &mut back),
                 MEMACCT_OK
@@ -402,7 +402,7 @@ mod tests {
                 info,
                 memacct_blob_header {
                     dictionary_id: 0,
-                    version: 1,
+                    version: 2,
                     input_was_compressed: false,
                     etf_len: etf.len() as u64,
                     blob_len: blob.len,

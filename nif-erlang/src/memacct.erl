@@ -469,7 +469,10 @@ decompress(Blob) ->
 %% {@link compress_etf/2}, `=:=' to the one compressed. Never raises on the
 %% blob's content: a corrupt, truncated or foreign blob, a missing or wrong
 %% dictionary, and ETF that `binary_to_term/1' rejects (`invalid_value') are
-%% all `{error, {Code, Message}}'.
+%% all `{error, {Code, Message}}'. The NIF builds the term itself, with a
+%% per-scheduler atom cache (no atom-table lookup per atom); what it leaves
+%% (invalid ETF, or a term too large to build on a normal scheduler) goes
+%% through `binary_to_term/1'.
 %%
 %% ```
 %% 1> memacct:decompress(<<"junk">>).
@@ -477,9 +480,12 @@ decompress(Blob) ->
 %% '''
 -spec decompress(blob(), decompress_options()) -> {ok, term()} | error().
 decompress(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
-    case decompress_etf(Blob, Opts) of
-        {ok, Etf} -> to_term(Etf);
-        {error, _} = Error -> Error
+    %% The NIF builds the term itself (no atom-table lookup per atom); ETF
+    %% it declines, or too large to build on this scheduler, comes back for
+    %% binary_to_term/1.
+    case codec_decompress(Blob, Opts, term) of
+        {etf, Etf} -> to_term(Etf);
+        R -> R
     end;
 decompress(Blob, Opts) ->
     decompress_etf(Blob, Opts).
@@ -493,19 +499,7 @@ decompress_etf(Blob) ->
 %% CRC-32 and length).
 -spec decompress_etf(blob(), decompress_options()) -> {ok, binary()} | error().
 decompress_etf(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
-    Args = [Blob, Opts],
-    check_keys(Opts, [dictionary, max_output], Args),
-    Dict = dict_opt(Opts, Args),
-    Max = case maps:get(max_output, Opts, ?DEFAULT_MAX_OUTPUT) of
-              M when is_integer(M), M >= 0 -> min(M, ?U64_MAX);
-              _ -> badarg(Args, 2, <<"max_output must be a non-negative integer">>)
-          end,
-    with_dict(Args, fun() ->
-                            case memacct_nif:codec_decompress(Blob, Dict, Max) of
-                                dirty -> memacct_nif:codec_decompress_dirty(Blob, Dict, Max);
-                                R -> R
-                            end
-                    end);
+    codec_decompress(Blob, Opts, etf);
 decompress_etf(Blob, Opts) when is_binary(Blob) ->
     badarg([Blob, Opts], 2, <<"options must be a map">>);
 decompress_etf(Blob, Opts) ->
@@ -614,6 +608,33 @@ codec_compress(Etf, Opts, Args) ->
                             case memacct_nif:codec_compress(Etf, Dict, Level, Inflate) of
                                 dirty -> memacct_nif:codec_compress_dirty(Etf, Dict, Level, Inflate);
                                 R -> R
+                            end
+                    end).
+
+%% Decodes a blob (options checked) to ETF or, `term', to a term built by
+%% the NIF or `{etf, Etf}' for binary_to_term/1; normal scheduler first.
+-spec codec_decompress(binary(), map(), etf) -> {ok, binary()} | error();
+                      (binary(), map(), term) -> {ok, term()} | {etf, binary()} | error().
+codec_decompress(Blob, Opts, As) ->
+    Args = [Blob, Opts],
+    check_keys(Opts, [dictionary, max_output], Args),
+    Dict = dict_opt(Opts, Args),
+    Max = case maps:get(max_output, Opts, ?DEFAULT_MAX_OUTPUT) of
+              M when is_integer(M), M >= 0 -> min(M, ?U64_MAX);
+              _ -> badarg(Args, 2, <<"max_output must be a non-negative integer">>)
+          end,
+    with_dict(Args, fun() ->
+                            case As of
+                                etf ->
+                                    case memacct_nif:codec_decompress(Blob, Dict, Max) of
+                                        dirty -> memacct_nif:codec_decompress_dirty(Blob, Dict, Max);
+                                        R -> R
+                                    end;
+                                term ->
+                                    case memacct_nif:codec_decompress_term(Blob, Dict, Max) of
+                                        dirty -> memacct_nif:codec_decompress_term_dirty(Blob, Dict, Max);
+                                        R -> R
+                                    end
                             end
                     end).
 

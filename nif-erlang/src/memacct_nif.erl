@@ -13,6 +13,8 @@
          atom_words/1, limits/0]).
 -export([codec_compress/4, codec_compress_dirty/4,
          codec_decompress/3, codec_decompress_dirty/3,
+         codec_decompress_term/3, codec_decompress_term_dirty/3,
+         build_term/1, build_limits/0,
          codec_blob_info/1, codec_limits/0,
          dictionary_train/2, dictionary_load/1, dictionary_load_dirty/1,
          dictionary_to_binary/1, dictionary_id/1]).
@@ -142,6 +144,35 @@ codec_decompress(_Blob, _Dict, _MaxOutput) ->
 %% @doc Decode a blob to ETF on a dirty CPU scheduler.
 -spec codec_decompress_dirty(binary(), dict() | none, non_neg_integer()) -> codec_result().
 codec_decompress_dirty(_Blob, _Dict, _MaxOutput) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Decode a blob to a term on a normal scheduler: `{ok, Term}' built by
+%% the NIF, `{etf, Etf}' for `binary_to_term/1' (the build ran out of its
+%% budget or declined), an error, or `dirty' when too large.
+-spec codec_decompress_term(binary(), dict() | none, non_neg_integer()) ->
+          {ok, term()} | {etf, binary()} | {error, {atom(), binary()}} | dirty.
+codec_decompress_term(_Blob, _Dict, _MaxOutput) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc Decode a blob to a term on a dirty CPU scheduler (`{etf, Etf}' only
+%% when the builder declines).
+-spec codec_decompress_term_dirty(binary(), dict() | none, non_neg_integer()) ->
+          {ok, term()} | {etf, binary()} | {error, {atom(), binary()}}.
+codec_decompress_term_dirty(_Blob, _Dict, _MaxOutput) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc The NIF's term builder alone, for tests and measurements:
+%% `{ok, Term}' (`=:=' to `binary_to_term(Etf)'), `{error, {Code, Msg}}'
+%% when it declines (input `binary_to_term/1' rejects, compressed ETF,
+%% trailing bytes), or `dirty' beyond its normal-scheduler budget.
+-spec build_term(binary()) -> {ok, term()} | {error, {atom(), binary()}} | dirty.
+build_term(_Etf) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc `{BuildBudget, AtomCacheMax}': the builder's normal-scheduler budget
+%% in work units and the most atoms it caches per scheduler thread.
+-spec build_limits() -> {pos_integer(), pos_integer()}.
+build_limits() ->
     erlang:nif_error(nif_not_loaded).
 
 %% @doc A blob's header.

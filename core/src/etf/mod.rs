@@ -6,6 +6,7 @@
 //! walking a term never recurses on input depth. Every length is checked
 //! against the bytes actually present before anything is trusted.
 
+pub mod build;
 mod inflate;
 mod token;
 mod validate;

@@ -100,6 +100,7 @@ fn compress_options(
         level: level.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
         inflate_limit,
         format: codec::VERSION,
+        check_term: true,
     }
 }
 
@@ -147,6 +148,59 @@ fn decompress_options(
     }
 }
 
+/// What a decompress NIF answers with.
+#[derive(Clone, Copy)]
+enum Output {
+    /// `{ok, Etf}`.
+    Etf,
+    /// `{ok, Term}` built by [`crate::build`] within this many work units,
+    /// or `{etf, Etf}` for `binary_to_term/1` (over budget, or declined).
+    Term(u64),
+}
+
+fn decompressed<'a>(env: Env<'a>, r: memacct_core::Result<Vec<u8>>, out: Output) -> Term<'a> {
+    match (r, out) {
+        (Ok(etf), Output::Term(budget)) => crate::build::term_answer(env, &etf, budget),
+        (r, _) => bytes_result(env, r),
+    }
+}
+
+fn decompress_normal<'a>(
+    env: Env<'a>,
+    blob: Binary,
+    dict: Term<'a>,
+    max_output: u64,
+    out: Output,
+) -> NifResult<Term<'a>> {
+    let dict = dictionary(dict)?;
+    let opts = decompress_options(dict.as_ref(), max_output);
+    if work::decompress_cost(blob.as_slice(), &opts) > CODEC_NORMAL_BUDGET {
+        return Ok(dirty().encode(env));
+    }
+    let bounded = max_output.min(work::decompress_output_within(CODEC_NORMAL_BUDGET));
+    let opts = decompress_options(dict.as_ref(), bounded);
+    match codec::decompress(blob.as_slice(), &opts) {
+        Err(Error::InflateLimit { .. }) if max_output > bounded => Ok(dirty().encode(env)),
+        r => Ok(decompressed(env, r, out)),
+    }
+}
+
+fn decompress_dirty<'a>(
+    env: Env<'a>,
+    blob: Binary,
+    dict: Term<'a>,
+    max_output: u64,
+    out: Output,
+) -> NifResult<Term<'a>> {
+    let dict = dictionary(dict)?;
+    let opts = decompress_options(dict.as_ref(), max_output);
+    Ok(decompressed(
+        env,
+        codec::decompress(blob.as_slice(), &opts),
+        out,
+    ))
+}
+
 /// `codec_decompress(Blob, Dict | none, MaxOutput)` on a normal scheduler:
 /// `{ok, Etf}`, `{error, {Code, Msg}}`, or `dirty` when the blob's header
 /// declares more work than [`CODEC_NORMAL_BUDGET`]
@@ -159,17 +213,7 @@ fn codec_decompress<'a>(
     dict: Term<'a>,
     max_output: u64,
 ) -> NifResult<Term<'a>> {
-    let dict = dictionary(dict)?;
-    let opts = decompress_options(dict.as_ref(), max_output);
-    if work::decompress_cost(blob.as_slice(), &opts) > CODEC_NORMAL_BUDGET {
-        return Ok(dirty().encode(env));
-    }
-    let bounded = max_output.min(work::decompress_output_within(CODEC_NORMAL_BUDGET));
-    let opts = decompress_options(dict.as_ref(), bounded);
-    match codec::decompress(blob.as_slice(), &opts) {
-        Err(Error::InflateLimit { .. }) if max_output > bounded => Ok(dirty().encode(env)),
-        r => Ok(bytes_result(env, r)),
-    }
+    decompress_normal(env, blob, dict, max_output, Output::Etf)
 }
 
 /// The dirty-scheduler twin of `codec_decompress/3`.
@@ -180,9 +224,34 @@ fn codec_decompress_dirty<'a>(
     dict: Term<'a>,
     max_output: u64,
 ) -> NifResult<Term<'a>> {
-    let dict = dictionary(dict)?;
-    let opts = decompress_options(dict.as_ref(), max_output);
-    Ok(bytes_result(env, codec::decompress(blob.as_slice(), &opts)))
+    decompress_dirty(env, blob, dict, max_output, Output::Etf)
+}
+
+/// `codec_decompress_term(Blob, Dict | none, MaxOutput)`: as
+/// `codec_decompress/3`, but the ETF comes back as `{ok, Term}`, built by
+/// [`crate::build`] within [`crate::build::BUILD_NORMAL_BUDGET`], or as
+/// `{etf, Etf}` when that budget runs out or the builder declines (the
+/// caller then runs `binary_to_term/1`).
+#[rustler::nif]
+fn codec_decompress_term<'a>(
+    env: Env<'a>,
+    blob: Binary,
+    dict: Term<'a>,
+    max_output: u64,
+) -> NifResult<Term<'a>> {
+    let budget = crate::build::BUILD_NORMAL_BUDGET;
+    decompress_normal(env, blob, dict, max_output, Output::Term(budget))
+}
+
+/// The dirty-scheduler twin of `codec_decompress_term/3` (no build budget).
+#[rustler::nif(schedule = "DirtyCpu")]
+fn codec_decompress_term_dirty<'a>(
+    env: Env<'a>,
+    blob: Binary,
+    dict: Term<'a>,
+    max_output: u64,
+) -> NifResult<Term<'a>> {
+    decompress_dirty(env, blob, dict, max_output, Output::Term(u64::MAX))
 }
 
 /// `codec_blob_info(Blob)`: `{ok, #{version, dictionary_id, etf_bytes,

@@ -10,6 +10,7 @@
 use memacct_core::{Error, LocalNode, SizeOptions, TermSize};
 use rustler::{Atom, Binary, Encoder, Env, Error as NifError, NifResult, Term};
 
+mod build;
 mod codec;
 mod decompose;
 mod live;

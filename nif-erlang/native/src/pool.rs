@@ -184,6 +184,9 @@ impl PoolRes {
             dictionary: self.dict.as_ref().map(|d| d.dict()),
             level: self.level,
             inflate_limit: u64::MAX,
+            // Values come from `term_to_binary/1` in memacct_pool.erl; a
+            // payload that is not ETF is reported when read back.
+            check_term: false,
             ..CompressOptions::default()
         }
     }
@@ -542,14 +545,19 @@ fn copy_payload(res: &PoolRes, h: u64, limit: usize) -> memacct_core::Result<Opt
     })
 }
 
-/// ETF as an answer: `{ok, Term}` when small enough to decode here,
-/// `{etf, Binary}` otherwise (and when the VM rejects it: `binary_to_term/1`
-/// in `memacct_pool.erl` then reports it).
+/// ETF as an answer: `{ok, Term}` when it is built here (up to
+/// `decode_max` bytes; on a normal scheduler within the builder's budget),
+/// `{etf, Binary}` otherwise and when the builder declines it
+/// (`binary_to_term/1` in `memacct_pool.erl`, which yields, then decodes it or
+/// reports it).
 fn etf_answer<'a>(env: Env<'a>, etf: &[u8], decode_max: usize) -> Term<'a> {
     if etf.len() <= decode_max {
-        if let Some((t, _)) = env.binary_to_term(etf) {
-            return (ok(), t).encode(env);
-        }
+        let budget = if decode_max == usize::MAX {
+            u64::MAX
+        } else {
+            crate::build::BUILD_NORMAL_BUDGET
+        };
+        return crate::build::term_answer(env, etf, budget);
     }
     let bin: Term<'a> = NewBinary::from_slice(env, etf).into();
     (self::etf(), bin).encode(env)
