@@ -157,11 +157,15 @@
 
 -type compress_options() :: #{dictionary => dictionary(),
                               level => 1..22,
+                              format => 1 | 2,
                               inflate_limit => non_neg_integer()}.
 %% <dl>
 %% <dt>`dictionary'</dt><dd>A trained dictionary (default: none).</dd>
 %% <dt>`level'</dt><dd>zstd level, 1 (fastest) to 22 (smallest); default 3.
 %%   An integer outside 1..22 is `invalid_option'.</dd>
+%% <dt>`format'</dt><dd>Blob format written: 2 (default) or 1, for readers
+%%   built before format 2 (slower and no smaller); decompressing reads
+%%   both. Another integer is `invalid_option'.</dd>
 %% <dt>`inflate_limit'</dt><dd>{@link compress_etf/2} only: most bytes a
 %%   `term_to_binary(T, [compressed])' input may inflate to; default 1 GiB.</dd>
 %% </dl>
@@ -196,6 +200,7 @@
 -define(U64_MAX, 16#FFFFFFFFFFFFFFFF).
 -define(ATOM_CHUNK, 4096).
 -define(DEFAULT_LEVEL, 3).
+-define(DEFAULT_FORMAT, 2).
 -define(DEFAULT_MAX_OUTPUT, (256 bsl 20)).
 -define(DEFAULT_DICTIONARY_BYTES, (32 * 1024)).
 
@@ -429,7 +434,8 @@ compress(Term) ->
 -spec compress(term(), compress_options()) -> blob().
 compress(Term, Opts) when is_map(Opts) ->
     Args = [Term, Opts],
-    case codec_compress(term_to_binary(Term), Opts, Args) of
+    %% term_to_binary/1 output: the core need not check it is one term.
+    case codec_compress(term_to_binary(Term), Opts, Args, false) of
         {ok, Blob} -> Blob;
         {error, Reason} -> erlang:error({memacct, Reason}, Args)
     end;
@@ -454,7 +460,7 @@ compress_etf(Etf) ->
 %% '''
 -spec compress_etf(binary(), compress_options()) -> {ok, blob()} | error().
 compress_etf(Etf, Opts) when is_binary(Etf), is_map(Opts) ->
-    codec_compress(Etf, Opts, [Etf, Opts]);
+    codec_compress(Etf, Opts, [Etf, Opts], true);
 compress_etf(Etf, Opts) when is_binary(Etf) ->
     badarg([Etf, Opts], 2, <<"options must be a map">>);
 compress_etf(Etf, Opts) ->
@@ -592,9 +598,11 @@ format_error(_Reason, [{_M, _F, _As, Info} | _]) ->
 format_error(_Reason, _Stack) ->
     #{}.
 
--spec codec_compress(binary(), map(), [term()]) -> {ok, blob()} | error().
-codec_compress(Etf, Opts, Args) ->
-    check_keys(Opts, [dictionary, level, inflate_limit], Args),
+%% Compresses ETF (options checked); `CheckTerm' false only for ETF this
+%% module made with term_to_binary/1.
+-spec codec_compress(binary(), map(), [term()], boolean()) -> {ok, blob()} | error().
+codec_compress(Etf, Opts, Args, CheckTerm) ->
+    check_keys(Opts, [dictionary, level, format, inflate_limit], Args),
     Dict = dict_opt(Opts, Args),
     Level = case maps:get(level, Opts, ?DEFAULT_LEVEL) of
                 L when is_integer(L) -> max(-(1 bsl 31), min(L, 1 bsl 31));
@@ -604,9 +612,15 @@ codec_compress(Etf, Opts, Args) ->
                   I when is_integer(I), I >= 0 -> min(I, ?U64_MAX);
                   _ -> badarg(Args, 2, <<"inflate_limit must be a non-negative integer">>)
               end,
+    Format = case maps:get(format, Opts, ?DEFAULT_FORMAT) of
+                 F when is_integer(F) -> max(-(1 bsl 31), min(F, 1 bsl 31));
+                 _ -> badarg(Args, 2, <<"format must be an integer (1 or 2)">>)
+             end,
     with_dict(Args, fun() ->
-                            case memacct_nif:codec_compress(Etf, Dict, Level, Inflate) of
-                                dirty -> memacct_nif:codec_compress_dirty(Etf, Dict, Level, Inflate);
+                            case memacct_nif:codec_compress(Etf, Dict, Level, Format, Inflate,
+                                                            CheckTerm) of
+                                dirty -> memacct_nif:codec_compress_dirty(Etf, Dict, Level, Format,
+                                                                          Inflate, CheckTerm);
                                 R -> R
                             end
                     end).

@@ -11,7 +11,7 @@
 
 -export([live_size/5, live_size_dirty/4, etf_size/3, etf_size_dirty/3,
          atom_words/1, limits/0]).
--export([codec_compress/4, codec_compress_dirty/4,
+-export([codec_compress/6, codec_compress_dirty/6,
          codec_decompress/3, codec_decompress_dirty/3,
          codec_decompress_term/3, codec_decompress_term_dirty/3,
          build_term/1, build_limits/0,
@@ -124,16 +124,18 @@ limits() ->
 %%% ---------------------------------------------------------------------------
 %%% Compact-state codec
 
-%% @doc Compress ETF on a normal scheduler (`dirty' when the job is too large).
--spec codec_compress(binary(), dict() | none, integer(), non_neg_integer()) ->
-          codec_result() | dirty.
-codec_compress(_Etf, _Dict, _Level, _InflateLimit) ->
+%% @doc Compress ETF on a normal scheduler (`dirty' when the job is too
+%% large); `CheckTerm' false skips checking that `Etf' is one term (only for
+%% term_to_binary/1 output).
+-spec codec_compress(binary(), dict() | none, integer(), integer(), non_neg_integer(),
+                     boolean()) -> codec_result() | dirty.
+codec_compress(_Etf, _Dict, _Level, _Format, _InflateLimit, _CheckTerm) ->
     erlang:nif_error(nif_not_loaded).
 
 %% @doc Compress ETF on a dirty CPU scheduler.
--spec codec_compress_dirty(binary(), dict() | none, integer(), non_neg_integer()) ->
-          codec_result().
-codec_compress_dirty(_Etf, _Dict, _Level, _InflateLimit) ->
+-spec codec_compress_dirty(binary(), dict() | none, integer(), integer(), non_neg_integer(),
+                           boolean()) -> codec_result().
+codec_compress_dirty(_Etf, _Dict, _Level, _Format, _InflateLimit, _CheckTerm) ->
     erlang:nif_error(nif_not_loaded).
 
 %% @doc Decode a blob to ETF on a normal scheduler (`dirty' when too large).

@@ -271,22 +271,22 @@ big_inputs_go_dirty(Config) ->
     Mcp = maps:get("mcp", ?config(dicts, Config)),
     Big = term_to_binary(memacct_sim:corpus(60)),
     ?assert(byte_size(Big) > MaxOut),
-    ?assertEqual(dirty, memacct_nif:codec_compress(Big, none, 3, 1 bsl 30)),
-    {ok, Blob} = memacct_nif:codec_compress_dirty(Big, none, 3, 1 bsl 30),
+    ?assertEqual(dirty, memacct_nif:codec_compress(Big, none, 3, 2, 1 bsl 30, true)),
+    {ok, Blob} = memacct_nif:codec_compress_dirty(Big, none, 3, 2, 1 bsl 30, true),
     ?assertEqual({ok, Blob}, memacct:compress_etf(Big)),
     ?assertEqual(dirty, memacct_nif:codec_decompress(Blob, none, 1 bsl 30)),
     ?assertEqual({ok, Big}, memacct_nif:codec_decompress_dirty(Blob, none, 1 bsl 30)),
     ?assertEqual({ok, Big}, memacct:decompress_etf(Blob)),
     %% A small state stays on the normal scheduler; at level 19 it does not.
     Small = term_to_binary(memacct_sim:connection_state(5)),
-    {ok, SmallBlob} = memacct_nif:codec_compress(Small, none, 3, 1 bsl 30),
+    {ok, SmallBlob} = memacct_nif:codec_compress(Small, none, 3, 2, 1 bsl 30, true),
     ?assertEqual({ok, Small}, memacct_nif:codec_decompress(SmallBlob, none, 1 bsl 30)),
-    ?assertEqual(dirty, memacct_nif:codec_compress(Small, none, 19, 1 bsl 30)),
-    ?assertMatch({ok, _}, memacct_nif:codec_compress(Small, Mcp, 3, 1 bsl 30)),
+    ?assertEqual(dirty, memacct_nif:codec_compress(Small, none, 19, 2, 1 bsl 30, true)),
+    ?assertMatch({ok, _}, memacct_nif:codec_compress(Small, Mcp, 3, 2, 1 bsl 30, true)),
     %% Compressed input counts its inflated size.
     Zeros = term_to_binary(binary:copy(<<0>>, 4 * MaxOut), [compressed]),
     ?assert(byte_size(Zeros) < 10000),
-    ?assertEqual(dirty, memacct_nif:codec_compress(Zeros, none, 3, 1 bsl 30)),
+    ?assertEqual(dirty, memacct_nif:codec_compress(Zeros, none, 3, 2, 1 bsl 30, true)),
     %% A blob whose header understates its output still leaves the normal path.
     <<Fixed:14/binary, Rest/binary>> = Blob,
     {_EtfLen, R1} = varint(Rest),
@@ -317,7 +317,7 @@ normal_path_is_short(Config) ->
         [begin
              Gen = proplists:get_value(Name, Inputs),
              Etf = largest_fitting(Gen, Dict, Level),
-             {ok, Blob} = memacct_nif:codec_compress(Etf, Dict, Level, 1 bsl 30),
+             {ok, Blob} = memacct_nif:codec_compress(Etf, Dict, Level, 2, 1 bsl 30, true),
              %% Its blob may or may not decode on the normal path (the
              %% decompress budget counts blob plus ETF bytes).
              DecUs = case memacct_nif:codec_decompress(Blob, Dict, 1 bsl 30) of
@@ -328,7 +328,7 @@ normal_path_is_short(Config) ->
                              0.0
                      end,
              {Name, Level, dict_name(Dict), byte_size(Etf),
-              best_us(fun() -> memacct_nif:codec_compress(Etf, Dict, Level, 1 bsl 30) end),
+              best_us(fun() -> memacct_nif:codec_compress(Etf, Dict, Level, 2, 1 bsl 30, true) end),
               DecUs}
          end || {Name, Level, Dict} <- Cases],
     %% Decompression of the largest output the normal path accepts.
@@ -363,7 +363,7 @@ largest_fitting(Gen, Dict, Level) ->
 largest_fitting(Gen, Dict, Level, I, Acc, Last) ->
     Next = [Gen(I) | Acc],
     Etf = term_to_binary(Next),
-    case memacct_nif:codec_compress(Etf, Dict, Level, 1 bsl 30) of
+    case memacct_nif:codec_compress(Etf, Dict, Level, 2, 1 bsl 30, true) of
         dirty -> Last;
         {ok, _} when I > 20000 -> Etf;
         {ok, _} -> largest_fitting(Gen, Dict, Level, I + 1, Next, Etf)

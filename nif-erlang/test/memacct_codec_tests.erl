@@ -31,6 +31,22 @@ levels_test() ->
     ?assertMatch({error, {invalid_option, _}},
                  memacct:compress_etf(term_to_binary(S), #{level => -5})).
 
+format_test() ->
+    S = memacct_sim:connection_state(9),
+    [begin
+         Blob = memacct:compress(S, #{format => F}),
+         ?assertMatch({ok, #{version := F}}, memacct:blob_info(Blob)),
+         ?assertEqual({ok, S}, memacct:decompress(Blob)),
+         {ok, B2} = memacct:compress_etf(term_to_binary(S), #{format => F}),
+         ?assertEqual({ok, term_to_binary(S)}, memacct:decompress_etf(B2))
+     end || F <- [1, 2]],
+    [?assertError({memacct, {invalid_option, _}}, memacct:compress(S, #{format => F}))
+     || F <- [0, 3, 256, -1, 1 bsl 70]],
+    ?assertError(badarg, memacct:compress(S, #{format => "2"})),
+    %% compress_etf/2 still checks that the ETF is one term.
+    ?assertMatch({error, {invalid_value, _}},
+                 memacct:compress_etf(<<(term_to_binary(S))/binary, 106>>)).
+
 blob_info_test() ->
     Etf = term_to_binary(lists:seq(1, 100)),
     {ok, Blob} = memacct:compress_etf(Etf),

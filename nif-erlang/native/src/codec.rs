@@ -1,7 +1,7 @@
 //! The compact-state codec (`memacct_core::codec`) as NIFs: compress,
 //! decompress, blob headers, and trained dictionaries as a NIF resource.
 //!
-//! Scheduling follows the crate's rule: `codec_compress/4` and
+//! Scheduling follows the crate's rule: `codec_compress/6` and
 //! `codec_decompress/3` run on the calling normal scheduler when the core's
 //! work estimate ([`memacct_core::work`]) is within the budgets below and
 //! answer `dirty` otherwise; `memacct.erl` then calls the `_dirty` twin.
@@ -88,54 +88,85 @@ fn bytes_result<'a>(env: Env<'a>, r: memacct_core::Result<Vec<u8>>) -> Term<'a> 
     }
 }
 
-/// Options of a compress. An Erlang level is clamped into `i32` (levels out
-/// of range stay out of range, and the core reports them as `invalid_option`).
-fn compress_options(
-    dict: Option<&ResourceArc<DictRes>>,
+/// What a compress NIF is asked: the Erlang arguments after `Etf`.
+struct CompressArgs {
+    dict: Option<ResourceArc<DictRes>>,
     level: i64,
+    format: i64,
     inflate_limit: u64,
-) -> CompressOptions<'_> {
-    CompressOptions {
-        dictionary: dict.map(|d| &d.dict),
-        level: level.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
-        inflate_limit,
-        format: codec::VERSION,
-        check_term: true,
+    check_term: bool,
+}
+
+impl CompressArgs {
+    fn decode(
+        dict: Term<'_>,
+        level: i64,
+        format: i64,
+        inflate_limit: u64,
+        check_term: bool,
+    ) -> NifResult<Self> {
+        Ok(CompressArgs {
+            dict: dictionary(dict)?,
+            level,
+            format,
+            inflate_limit,
+            check_term,
+        })
+    }
+
+    /// The core's options. Erlang integers are clamped into range types
+    /// (values out of range stay out of range, and the core reports them
+    /// as `invalid_option`).
+    fn options(&self) -> CompressOptions<'_> {
+        CompressOptions {
+            dictionary: self.dict.as_ref().map(|d| &d.dict),
+            level: self.level.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+            inflate_limit: self.inflate_limit,
+            format: u8::try_from(self.format).unwrap_or(u8::MAX),
+            check_term: self.check_term,
+        }
     }
 }
 
-/// `codec_compress(Etf, Dict | none, Level, InflateLimit)` on a normal
-/// scheduler: `{ok, Blob}`, `{error, {Code, Msg}}`, or `dirty` when the work
-/// is estimated above [`CODEC_NORMAL_BUDGET`] ([`work::compress_cost`]: the
-/// level, the ETF bytes and the dictionary, which zstd loads for every call).
+/// `codec_compress(Etf, Dict | none, Level, Format, InflateLimit, CheckTerm)`
+/// on a normal scheduler: `{ok, Blob}`, `{error, {Code, Msg}}`, or `dirty`
+/// when the work is estimated above [`CODEC_NORMAL_BUDGET`]
+/// ([`work::compress_cost`]: the level, the ETF bytes and the dictionary,
+/// which zstd loads for every call).
 #[rustler::nif]
 fn codec_compress<'a>(
     env: Env<'a>,
     etf: Binary,
     dict: Term<'a>,
     level: i64,
+    format: i64,
     inflate_limit: u64,
+    check_term: bool,
 ) -> NifResult<Term<'a>> {
-    let dict = dictionary(dict)?;
-    let opts = compress_options(dict.as_ref(), level, inflate_limit);
+    let args = CompressArgs::decode(dict, level, format, inflate_limit, check_term)?;
+    let opts = args.options();
     if work::compress_cost(etf.as_slice(), &opts) > CODEC_NORMAL_BUDGET {
         return Ok(dirty().encode(env));
     }
     Ok(bytes_result(env, codec::compress(etf.as_slice(), &opts)))
 }
 
-/// The dirty-scheduler twin of `codec_compress/4`.
+/// The dirty-scheduler twin of `codec_compress/6`.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn codec_compress_dirty<'a>(
     env: Env<'a>,
     etf: Binary,
     dict: Term<'a>,
     level: i64,
+    format: i64,
     inflate_limit: u64,
+    check_term: bool,
 ) -> NifResult<Term<'a>> {
-    let dict = dictionary(dict)?;
-    let opts = compress_options(dict.as_ref(), level, inflate_limit);
-    Ok(bytes_result(env, codec::compress(etf.as_slice(), &opts)))
+    let args = CompressArgs::decode(dict, level, format, inflate_limit, check_term)?;
+    Ok(bytes_result(
+        env,
+        codec::compress(etf.as_slice(), &args.options()),
+    ))
 }
 
 fn decompress_options(
