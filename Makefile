@@ -33,7 +33,9 @@ build-rust:
 
 build-nif: build-rust
 	mkdir -p nif-erlang/priv
-	cp target/release/libmemacct_nif.so $(NIF_SO)
+	# install replaces the file (new inode): a running VM that mapped the old
+	# one keeps it, where cp would overwrite it in place and crash that VM.
+	install -m 0755 target/release/libmemacct_nif.so $(NIF_SO)
 	cd nif-erlang && rebar3 compile
 
 build-py: deps

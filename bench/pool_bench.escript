@@ -8,7 +8,8 @@
 %%%       queue and inserts the data in ETS; release = cast that deletes it
 %%%       and pushes the ref back);
 %%%   (b) memacct_pool throughput with 2 schedulers online vs 1 (the same
-%%%       work split over N processes);
+%%%       work split over N processes), and the seed's pool under the same
+%%%       N processes;
 %%%   (c) hit ratio of each policy on a Zipf trace and a scan-heavy trace at
 %%%       the same capacity (one shard: exact policy order; put on a miss,
 %%%       get on a hit, a key -> handle map; a stale handle is a miss).
@@ -31,11 +32,27 @@ main([Out]) ->
     Memacct = ns_per_op(fun() -> memacct_loop(P, Data, ?OPS) end, ?OPS),
     {ok, Srv} = gen_server:start(?MODULE, 1000, []),
     Seed = ns_per_op(fun() -> seed_loop(Srv, Data, ?OPS), sync = gen_server:call(Srv, sync) end, ?OPS),
-    %% A realistic connection state (about 4 KiB of ETF, stored compressed).
+    %% A realistic connection state (about 4 KiB of ETF), stored compressed
+    %% (the default), compressed with a dictionary trained on 500 other
+    %% connections, and stored as plain ETF (`compress_min_bytes => infinity',
+    %% which is what the seed's ETS table holds: the term, uncompressed).
     State = binary_to_term(term_to_binary(memacct_sim:connection_state(7))),
-    MemacctState = ns_per_op(fun() -> memacct_loop(P, State, ?OPS div 10) end, ?OPS div 10),
-    SeedState = ns_per_op(fun() -> seed_loop(Srv, State, ?OPS div 10), sync = gen_server:call(Srv, sync) end,
-                          ?OPS div 10),
+    {ok, Dict} = memacct:train_dictionary([binary_to_term(term_to_binary(memacct_sim:connection_state(N)))
+                                           || N <- lists:seq(1000001, 1000500)]),
+    {ok, PDict} = memacct_pool:new(#{dictionary => Dict}),
+    {ok, PRaw} = memacct_pool:new(#{compress_min_bytes => infinity}),
+    StateOps = ?OPS div 10,
+    MemacctState = ns_per_op(fun() -> memacct_loop(P, State, StateOps) end, StateOps),
+    MemacctStateDict = ns_per_op(fun() -> memacct_loop(PDict, State, StateOps) end, StateOps),
+    MemacctStateRaw = ns_per_op(fun() -> memacct_loop(PRaw, State, StateOps) end, StateOps),
+    SeedState = ns_per_op(fun() -> seed_loop(Srv, State, StateOps), sync = gen_server:call(Srv, sync) end,
+                          StateOps),
+    StoredBytes = fun(Pool) ->
+                          {ok, H} = memacct_pool:acquire(Pool, session, State),
+                          #{bytes_stored := B} = memacct_pool:stats(Pool),
+                          ok = memacct_pool:release(Pool, H),
+                          B
+                  end,
     %% (b)
     Online = erlang:system_info(schedulers_online),
     Procs = 8,
@@ -49,6 +66,8 @@ main([Out]) ->
     T1 = Tput(1),
     T2 = Tput(min(2, erlang:system_info(schedulers))),
     erlang:system_flag(schedulers_online, Online),
+    %% The same 8 processes against the seed's single gen_server.
+    SeedTput = Procs * PerProc / (best(fun() -> seed_parallel(Srv, Data, Procs, PerProc) end) / 1.0e9),
     %% (c)
     Capacity = 1000,
     Keys = 20000,
@@ -67,11 +86,28 @@ main([Out]) ->
                                                seed_genserver_ets_ns_per_op => SeedState,
                                                speedup => SeedState / MemacctState,
                                                value_etf_bytes => byte_size(term_to_binary(State)),
-                                               ops => ?OPS div 10},
+                                               stored_bytes => StoredBytes(P),
+                                               ops => StateOps},
+               roundtrip_connection_state_dictionary =>
+                   #{memacct_pool_ns_per_op => MemacctStateDict,
+                     seed_genserver_ets_ns_per_op => SeedState,
+                     speedup => SeedState / MemacctStateDict,
+                     value_etf_bytes => byte_size(term_to_binary(State)),
+                     stored_bytes => StoredBytes(PDict),
+                     ops => StateOps},
+               roundtrip_connection_state_plain_etf =>
+                   #{memacct_pool_ns_per_op => MemacctStateRaw,
+                     seed_genserver_ets_ns_per_op => SeedState,
+                     speedup => SeedState / MemacctStateRaw,
+                     value_etf_bytes => byte_size(term_to_binary(State)),
+                     stored_bytes => StoredBytes(PRaw),
+                     ops => StateOps},
                scaling => #{processes => Procs, ops_per_process => PerProc,
                             ops_per_sec_1_scheduler => T1,
                             ops_per_sec_2_schedulers => T2,
-                            speedup => T2 / T1},
+                            speedup => T2 / T1,
+                            seed_ops_per_sec => SeedTput,
+                            speedup_vs_seed => T2 / SeedTput},
                hit_ratio => #{capacity => Capacity, keys => Keys,
                               zipf_s => 0.99, requests => 200000,
                               zipf => Hits(Zipf),
@@ -133,6 +169,17 @@ parallel(P, Data, Procs, PerProc) ->
                        end) || _ <- lists:seq(1, Procs)],
     [Pid ! go || Pid <- Pids],
     [receive {done, Pid} -> ok end || Pid <- Pids],
+    ok.
+
+seed_parallel(Srv, Data, Procs, PerProc) ->
+    Self = self(),
+    Pids = [spawn_link(fun() -> receive go -> ok end,
+                                seed_loop(Srv, Data, PerProc),
+                                Self ! {done, self()}
+                       end) || _ <- lists:seq(1, Procs)],
+    [Pid ! go || Pid <- Pids],
+    [receive {done, Pid} -> ok end || Pid <- Pids],
+    sync = gen_server:call(Srv, sync),
     ok.
 
 %%% (c) -----------------------------------------------------------------------

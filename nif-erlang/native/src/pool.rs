@@ -414,7 +414,7 @@ fn pool_restore<'a>(env: Env<'a>, file: Binary<'a>, config: Term<'a>) -> NifResu
 
 /// `pool_checkpoint(Pool, Path)` on a dirty I/O scheduler: `{ok, N}` or an error.
 #[rustler::nif(schedule = "DirtyIo")]
-fn pool_checkpoint<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, file: Binary<'a>) -> Term<'a> {
+fn pool_checkpoint<'a>(env: Env<'a>, res: &PoolRes, file: Binary<'a>) -> Term<'a> {
     match res.pool.checkpoint(path(file)) {
         Ok(n) => (ok(), n as u64).encode(env),
         Err(e) => error_term(env, &e),
@@ -430,9 +430,13 @@ fn ttl_arg(res: &PoolRes, d: Domain, t: Term) -> NifResult<Option<Duration>> {
     }
 }
 
+/// Stores `etf` for `pool` (whose resource is `res`). The pool term is
+/// turned into a counted reference only to monitor a new owner: the hot path
+/// touches no reference count shared by every caller.
 fn put_impl<'a>(
     env: Env<'a>,
-    res: &ResourceArc<PoolRes>,
+    pool: Term<'a>,
+    res: &PoolRes,
     d: Domain,
     etf: &[u8],
     owned: bool,
@@ -448,7 +452,8 @@ fn put_impl<'a>(
         let owner = match map.get(&pid) {
             Some(&(o, _)) => o,
             None => {
-                let Some(mon) = env.monitor(res, &pid) else {
+                let arc: ResourceArc<PoolRes> = pool.decode()?;
+                let Some(mon) = env.monitor(&arc, &pid) else {
                     // The caller is exiting: it will never see an answer.
                     return Ok(error_term(
                         env,
@@ -478,33 +483,35 @@ fn put_impl<'a>(
 #[rustler::nif]
 fn pool_put<'a>(
     env: Env<'a>,
-    res: ResourceArc<PoolRes>,
+    pool: Term<'a>,
     d: Atom,
     etf: Binary<'a>,
     owned: bool,
     ttl: Term<'a>,
 ) -> NifResult<Term<'a>> {
+    let res: &PoolRes = pool.decode()?;
     let d = domain(d)?;
-    let ttl = ttl_arg(&res, d, ttl)?;
+    let ttl = ttl_arg(res, d, ttl)?;
     if !res.encode_fits(etf.as_slice()) {
         return Ok(dirty().encode(env));
     }
-    put_impl(env, &res, d, etf.as_slice(), owned, ttl)
+    put_impl(env, pool, res, d, etf.as_slice(), owned, ttl)
 }
 
 /// The dirty-scheduler twin of `pool_put/5`.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn pool_put_dirty<'a>(
     env: Env<'a>,
-    res: ResourceArc<PoolRes>,
+    pool: Term<'a>,
     d: Atom,
     etf: Binary<'a>,
     owned: bool,
     ttl: Term<'a>,
 ) -> NifResult<Term<'a>> {
+    let res: &PoolRes = pool.decode()?;
     let d = domain(d)?;
-    let ttl = ttl_arg(&res, d, ttl)?;
-    put_impl(env, &res, d, etf.as_slice(), owned, ttl)
+    let ttl = ttl_arg(res, d, ttl)?;
+    put_impl(env, pool, res, d, etf.as_slice(), owned, ttl)
 }
 
 fn update_impl<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: &[u8]) -> Term<'a> {
@@ -520,22 +527,22 @@ fn update_impl<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: &[u8]) -> Term<'a> 
 /// `pool_update(Pool, Handle, Etf)` on a normal scheduler: `ok`, an error,
 /// or `dirty` for a large payload.
 #[rustler::nif]
-fn pool_update<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, h: u64, etf: Binary<'a>) -> Term<'a> {
+fn pool_update<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: Binary<'a>) -> Term<'a> {
     if !res.encode_fits(etf.as_slice()) {
         return dirty().encode(env);
     }
-    update_impl(env, &res, h, etf.as_slice())
+    update_impl(env, res, h, etf.as_slice())
 }
 
 /// The dirty-scheduler twin of `pool_update/3`.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn pool_update_dirty<'a>(
     env: Env<'a>,
-    res: ResourceArc<PoolRes>,
+    res: &PoolRes,
     h: u64,
     etf: Binary<'a>,
 ) -> Term<'a> {
-    update_impl(env, &res, h, etf.as_slice())
+    update_impl(env, res, h, etf.as_slice())
 }
 
 /// A copy of a payload, or `None` when it is too large for a normal scheduler.
@@ -590,11 +597,11 @@ fn get_answer<'a>(
 /// [`POOL_COPY_NORMAL_MAX`]: call `pool_get_dirty/2`; the access is then
 /// counted twice), or `{error, {stale_handle, Msg}}`.
 #[rustler::nif]
-fn pool_get<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, h: u64) -> Term<'a> {
-    match copy_payload(&res, h, POOL_COPY_NORMAL_MAX) {
+fn pool_get<'a>(env: Env<'a>, res: &PoolRes, h: u64) -> Term<'a> {
+    match copy_payload(res, h, POOL_COPY_NORMAL_MAX) {
         Ok(Some(p)) => get_answer(
             env,
-            &res,
+            res,
             p.as_slice(),
             CODEC_NORMAL_BUDGET,
             POOL_DECODE_NORMAL_MAX,
@@ -606,9 +613,9 @@ fn pool_get<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, h: u64) -> Term<'a> {
 
 /// The dirty-scheduler twin of `pool_get/2`: `{ok, Term}`, `{etf, Etf}` or an error.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn pool_get_dirty<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, h: u64) -> Term<'a> {
-    match copy_payload(&res, h, usize::MAX) {
-        Ok(Some(p)) => get_answer(env, &res, p.as_slice(), u64::MAX, usize::MAX),
+fn pool_get_dirty<'a>(env: Env<'a>, res: &PoolRes, h: u64) -> Term<'a> {
+    match copy_payload(res, h, usize::MAX) {
+        Ok(Some(p)) => get_answer(env, res, p.as_slice(), u64::MAX, usize::MAX),
         Ok(None) => dirty().encode(env),
         Err(e) => error_term(env, &e),
     }
@@ -617,13 +624,13 @@ fn pool_get_dirty<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, h: u64) -> Term<'
 /// `pool_decode_dirty(Pool, Blob)` on a dirty CPU scheduler: `{ok, Term}`,
 /// `{etf, Etf}` or an error.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn pool_decode_dirty<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, blob: Binary<'a>) -> Term<'a> {
-    get_answer(env, &res, blob.as_slice(), u64::MAX, usize::MAX)
+fn pool_decode_dirty<'a>(env: Env<'a>, res: &PoolRes, blob: Binary<'a>) -> Term<'a> {
+    get_answer(env, res, blob.as_slice(), u64::MAX, usize::MAX)
 }
 
 /// `pool_release(Pool, Handle)`: `ok` or `{error, {stale_handle, Msg}}`.
 #[rustler::nif]
-fn pool_release<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, h: u64) -> Term<'a> {
+fn pool_release<'a>(env: Env<'a>, res: &PoolRes, h: u64) -> Term<'a> {
     match res.pool.release(Handle::from_raw(h)) {
         Ok(()) => ok().encode(env),
         Err(e) => error_term(env, &e),
@@ -632,7 +639,7 @@ fn pool_release<'a>(env: Env<'a>, res: ResourceArc<PoolRes>, h: u64) -> Term<'a>
 
 /// `pool_contains(Pool, Handle)`: whether the handle names a live entry (not an access).
 #[rustler::nif]
-fn pool_contains(res: ResourceArc<PoolRes>, h: u64) -> bool {
+fn pool_contains(res: &PoolRes, h: u64) -> bool {
     res.pool.contains(Handle::from_raw(h))
 }
 
@@ -642,7 +649,7 @@ fn pool_contains(res: ResourceArc<PoolRes>, h: u64) -> bool {
 #[rustler::nif]
 fn pool_set_limits<'a>(
     env: Env<'a>,
-    res: ResourceArc<PoolRes>,
+    res: &PoolRes,
     scope: Atom,
     max_entries: Term<'a>,
     max_bytes: Term<'a>,
@@ -670,7 +677,7 @@ fn pool_set_limits<'a>(
 /// long): `{Entries, PayloadBytes}` that the processes `Pids` own in the pool,
 /// each counted in O(its entries). Pids that own nothing count 0.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn pool_owned_bytes(res: ResourceArc<PoolRes>, pids: Vec<LocalPid>) -> (u64, u64) {
+fn pool_owned_bytes(res: &PoolRes, pids: Vec<LocalPid>) -> (u64, u64) {
     pids.iter().fold((0, 0), |(n, b), pid| {
         let owner = res.owner_shard(pid).get(pid).map(|&(owner, _)| owner);
         match owner {
@@ -685,19 +692,19 @@ fn pool_owned_bytes(res: ResourceArc<PoolRes>, pids: Vec<LocalPid>) -> (u64, u64
 
 /// `pool_size(Pool)`: live entries.
 #[rustler::nif]
-fn pool_size(res: ResourceArc<PoolRes>) -> u64 {
+fn pool_size(res: &PoolRes) -> u64 {
     res.pool.len() as u64
 }
 
 /// `pool_expire(Pool)` on a dirty CPU scheduler: entries removed.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn pool_expire(res: ResourceArc<PoolRes>) -> u64 {
+fn pool_expire(res: &PoolRes) -> u64 {
     res.pool.expire_now() as u64
 }
 
 /// `pool_clear(Pool)` on a dirty CPU scheduler: entries released.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn pool_clear(res: ResourceArc<PoolRes>) -> u64 {
+fn pool_clear(res: &PoolRes) -> u64 {
     res.pool.clear() as u64
 }
 
@@ -721,7 +728,7 @@ fn limit_term<'a>(env: Env<'a>, v: Option<u64>) -> Term<'a> {
 /// (processes monitored), `reclaimed` (entries released when their owner
 /// exited) and the limits in force.
 #[rustler::nif]
-fn pool_stats<'a>(env: Env<'a>, res: ResourceArc<PoolRes>) -> NifResult<Term<'a>> {
+fn pool_stats<'a>(env: Env<'a>, res: &PoolRes) -> NifResult<Term<'a>> {
     let s = res.pool.stats();
     let mut doms = Term::map_new(env);
     for d in Domain::ALL {
