@@ -16,6 +16,10 @@ use crate::error::{Error, Result};
 /// scheduler thread of a small node; beyond it, contexts are dropped after use.
 const KEEP: usize = 16;
 
+/// Largest output (bytes) decoded in one call into room of exactly the
+/// size the header states: what a lying header can make us allocate.
+pub(crate) const SINGLE_SHOT_MAX: usize = 64 * 1024;
+
 /// A pool of compression and decompression contexts sharing one dictionary.
 pub(crate) struct Contexts {
     /// zstd dictionary bytes loaded into every context (empty: none).
@@ -85,6 +89,21 @@ impl Contexts {
     /// what zstd really produces and stopping one byte past `expected` (so a
     /// lying frame costs at most what the caller already allowed).
     pub(crate) fn decompress(&self, payload: &[u8], expected: u64) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.decompress_into(payload, expected, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Contexts::decompress`] appending to `out`. A frame that says it
+    /// holds at most [`SINGLE_SHOT_MAX`] bytes is decoded in one call into
+    /// exactly that much room (a frame that holds more is an error); a larger
+    /// one streams into a growing buffer, never sized by the header.
+    pub(crate) fn decompress_into(
+        &self,
+        payload: &[u8],
+        expected: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         let taken = self
             .decompressors
             .lock()
@@ -101,19 +120,35 @@ impl Contexts {
                 d
             }
         };
-        let mut out = Vec::with_capacity(expected.min(64 * 1024) as usize);
-        let r = {
+        let r = if expected <= SINGLE_SHOT_MAX as u64 {
+            let start = out.len();
+            out.reserve_exact(expected as usize);
+            let mut at = std::io::Cursor::new(&mut *out);
+            at.set_position(start as u64);
+            let r = dctx
+                .decompress(&mut at, payload)
+                .map(|_| ())
+                .map_err(|e| codec("entropy stage", e));
+            // A failed frame leaves the session in an unknown state.
+            if r.is_err() {
+                let _ = dctx.reset(zstd_safe::ResetDirective::SessionOnly);
+            }
+            r
+        } else {
             let mut reader = Reader::new(payload, Decoder::with_context(&mut dctx));
             reader.set_single_frame();
-            reader.take(expected + 1).read_to_end(&mut out)
+            reader
+                .take(expected + 1)
+                .read_to_end(out)
+                .map(|_| ())
+                .map_err(|e| Error::Codec {
+                    reason: format!("entropy stage: {e}"),
+                })
         };
         let mut pool = self.decompressors.lock().unwrap_or_else(|p| p.into_inner());
         if pool.len() < KEEP {
             pool.push(dctx);
         }
-        r.map_err(|e| Error::Codec {
-            reason: format!("entropy stage: {e}"),
-        })?;
-        Ok(out)
+        r
     }
 }

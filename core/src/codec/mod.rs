@@ -288,11 +288,15 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
     if h.flags & FLAG_ZSTD == 0 {
         return Err(bad("blob without its entropy stage"));
     }
-    let streams = inflate_streams(h.payload, dict, h.shape_len)?;
-    if streams.len() as u64 != h.shape_len {
-        return Err(bad("entropy stage length differs from the header"));
-    }
+    let contexts = match dict {
+        Some(d) => d.contexts(),
+        None => plain_contexts(),
+    };
     let out = if h.info.version == 1 {
+        let streams = contexts.decompress(h.payload, h.shape_len)?;
+        if streams.len() as u64 != h.shape_len {
+            return Err(bad("entropy stage length differs from the header"));
+        }
         let seed = dict.map_or(&[][..], |d| d.atoms());
         let term = shape::decode(&streams, seed, limit)?;
         let mut out = Vec::with_capacity(term.len() + 1);
@@ -300,22 +304,18 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
         out.extend_from_slice(&term);
         out
     } else {
-        let mut out = streams;
-        out.insert(0, tag::VERSION);
+        // Format 2: zstd gives the term bytes; decode them after the version byte.
+        let mut out = vec![tag::VERSION];
+        contexts.decompress_into(h.payload, h.shape_len, &mut out)?;
+        if out.len() as u64 != h.shape_len + 1 {
+            return Err(bad("entropy stage length differs from the header"));
+        }
         out
     };
     if out.len() as u64 != h.info.etf_len || crc32fast::hash(&out) != h.crc {
         return Err(Error::ChecksumMismatch);
     }
     Ok(out)
-}
-
-/// Runs the entropy stage backwards (see `Contexts::decompress`).
-fn inflate_streams(payload: &[u8], dict: Option<&Dictionary>, expected: u64) -> Result<Vec<u8>> {
-    match dict {
-        Some(d) => d.contexts().decompress(payload, expected),
-        None => plain_contexts().decompress(payload, expected),
-    }
 }
 
 /// The context pool of blobs made without a dictionary.

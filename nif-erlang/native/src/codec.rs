@@ -68,7 +68,7 @@ impl DictRes {
 }
 
 /// `none` or a dictionary resource; anything else is `badarg`.
-fn dictionary(t: Term) -> NifResult<Option<ResourceArc<DictRes>>> {
+fn dictionary<'a>(t: Term<'a>) -> NifResult<Option<&'a DictRes>> {
     if t.is_atom() && t.decode::<Atom>()? == none() {
         return Ok(None);
     }
@@ -89,17 +89,17 @@ fn bytes_result<'a>(env: Env<'a>, r: memacct_core::Result<Vec<u8>>) -> Term<'a> 
 }
 
 /// What a compress NIF is asked: the Erlang arguments after `Etf`.
-struct CompressArgs {
-    dict: Option<ResourceArc<DictRes>>,
+struct CompressArgs<'a> {
+    dict: Option<&'a DictRes>,
     level: i64,
     format: i64,
     inflate_limit: u64,
     check_term: bool,
 }
 
-impl CompressArgs {
+impl<'a> CompressArgs<'a> {
     fn decode(
-        dict: Term<'_>,
+        dict: Term<'a>,
         level: i64,
         format: i64,
         inflate_limit: u64,
@@ -119,7 +119,7 @@ impl CompressArgs {
     /// as `invalid_option`).
     fn options(&self) -> CompressOptions<'_> {
         CompressOptions {
-            dictionary: self.dict.as_ref().map(|d| &d.dict),
+            dictionary: self.dict.map(|d| &d.dict),
             level: self.level.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
             inflate_limit: self.inflate_limit,
             format: u8::try_from(self.format).unwrap_or(u8::MAX),
@@ -169,10 +169,7 @@ fn codec_compress_dirty<'a>(
     ))
 }
 
-fn decompress_options(
-    dict: Option<&ResourceArc<DictRes>>,
-    max_output: u64,
-) -> DecompressOptions<'_> {
+fn decompress_options(dict: Option<&DictRes>, max_output: u64) -> DecompressOptions<'_> {
     DecompressOptions {
         dictionary: dict.map(|d| &d.dict),
         max_output: usize::try_from(max_output).unwrap_or(usize::MAX),
@@ -204,12 +201,12 @@ fn decompress_normal<'a>(
     out: Output,
 ) -> NifResult<Term<'a>> {
     let dict = dictionary(dict)?;
-    let opts = decompress_options(dict.as_ref(), max_output);
+    let opts = decompress_options(dict, max_output);
     if work::decompress_cost(blob.as_slice(), &opts) > CODEC_NORMAL_BUDGET {
         return Ok(dirty().encode(env));
     }
     let bounded = max_output.min(work::decompress_output_within(CODEC_NORMAL_BUDGET));
-    let opts = decompress_options(dict.as_ref(), bounded);
+    let opts = decompress_options(dict, bounded);
     match codec::decompress(blob.as_slice(), &opts) {
         Err(Error::InflateLimit { .. }) if max_output > bounded => Ok(dirty().encode(env)),
         r => Ok(decompressed(env, r, out)),
@@ -224,7 +221,7 @@ fn decompress_dirty<'a>(
     out: Output,
 ) -> NifResult<Term<'a>> {
     let dict = dictionary(dict)?;
-    let opts = decompress_options(dict.as_ref(), max_output);
+    let opts = decompress_options(dict, max_output);
     Ok(decompressed(
         env,
         codec::decompress(blob.as_slice(), &opts),

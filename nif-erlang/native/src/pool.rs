@@ -536,12 +536,7 @@ fn pool_update<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: Binary<'a>) -> Term
 
 /// The dirty-scheduler twin of `pool_update/3`.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn pool_update_dirty<'a>(
-    env: Env<'a>,
-    res: &PoolRes,
-    h: u64,
-    etf: Binary<'a>,
-) -> Term<'a> {
+fn pool_update_dirty<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: Binary<'a>) -> Term<'a> {
     update_impl(env, res, h, etf.as_slice())
 }
 
