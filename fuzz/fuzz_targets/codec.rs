@@ -1,6 +1,7 @@
 //! The compact-state codec: arbitrary bytes given to `decompress` must give a
 //! typed error or bytes that match the blob's checksum, never a panic or an
-//! unbounded allocation; any valid ETF must round-trip byte for byte.
+//! unbounded allocation; any valid ETF must round-trip byte for byte, in
+//! either blob format.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,11 +14,16 @@ fuzz_target!(|data: &[u8]| {
     let mut etf = Vec::with_capacity(data.len() + 1);
     etf.push(131);
     etf.extend_from_slice(data);
-    let opts = CompressOptions { inflate_limit: 1 << 20, ..CompressOptions::default() };
-    if let Ok(blob) = compress(&etf, &opts) {
-        let back = decompress(&blob, &DecompressOptions::default()).expect("own blob decodes");
-        if etf.get(1) != Some(&80) {
-            assert_eq!(back, etf);
+    // Both formats: 2 (zstd over the ETF) and 1 (structural stage first).
+    for format in [2, 1] {
+        let opts =
+            CompressOptions { inflate_limit: 1 << 20, format, ..CompressOptions::default() };
+        if let Ok(blob) = compress(&etf, &opts) {
+            let back =
+                decompress(&blob, &DecompressOptions::default()).expect("own blob decodes");
+            if etf.get(1) != Some(&80) {
+                assert_eq!(back, etf);
+            }
         }
     }
 });
