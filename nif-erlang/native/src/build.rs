@@ -455,15 +455,19 @@ impl TermBuilder for NifBuilder<'_> {
                 &mut out,
             )
         };
-        // A flat map (up to 32 keys) refuses a duplicate key; a HAMT keeps
-        // one of them, so count its keys as well.
-        let mut size: usize = 0;
-        // SAFETY: valid env; `out` is a term of it when `made`; `size` writable.
-        if made == 0
-            || unsafe { sys::enif_get_map_size(self.env, out, &mut size) } == 0
-            || size != keys.len()
-        {
+        if made == 0 {
             return Err(Error::DuplicateMapKey { offset: 0 });
+        }
+        // A flat map (up to 32 keys) refuses a duplicate key; a HAMT keeps
+        // one of them, so count its keys.
+        if keys.len() > 32 {
+            let mut size: usize = 0;
+            // SAFETY: valid env; `out` is a term of it; `size` writable.
+            if unsafe { sys::enif_get_map_size(self.env, out, &mut size) } == 0
+                || size != keys.len()
+            {
+                return Err(Error::DuplicateMapKey { offset: 0 });
+            }
         }
         Ok(out)
     }
