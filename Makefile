@@ -2,7 +2,7 @@
 #   make demo    the main job (builds what it needs)
 #   make test    everything CI runs
 #   make bench   benchmarks; writes the figures into BENCHMARKS.md
-#   make bench-100k  the 100K-connection benchmark (three configurations)
+#   make bench-100k  the 100K-connection benchmark (four configurations)
 #   make build   libmemacct (C), the NIF + OTP app, the Python module in .venv
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c

@@ -1,12 +1,14 @@
 #!/usr/bin/env escript
 %%! -noshell +P 1048576
-%%% The 100K-connection benchmark (issue 6): the demo's flow at scale, three
+%%% The 100K-connection benchmark (issue 6): the demo's flow at scale, four
 %%% configurations, each in a fresh VM (so one's freed memory is not the
 %%% next one's RSS), measured in one run:
 %%%   heap       every state on its process heap (the seeds' approach)
 %%%   hibernate  the same, every process hibernated (heap shrunk to fit)
 %%%   pool       every state moved into a memacct pool in compact form
 %%%              (`{compact, Pool}': the process keeps a handle and hibernates)
+%%%   pool_dict  the same, the pool compressing with a dictionary trained on
+%%%              500 other connections' states (memacct:train_dictionary/1)
 %%% A connection is hibernated or compacted right after it starts, so each
 %%% node is measured as it would run that way, not after every heap grew.
 %%% Each: N memacct_sim gen_servers (states built in the process, as erlmcp
@@ -15,7 +17,7 @@
 %%% it caches (memacct_collect:await_cached_segments/1) so the RSS is the
 %%% settled one. Writes JSON to OUT.json and prints it.
 %%%   escript bench/bench_100k.escript OUT.json [N]
-%%%   escript bench/bench_100k.escript --config heap|hibernate|pool N   (one VM's part)
+%%%   escript bench/bench_100k.escript --config heap|hibernate|pool|pool_dict N   (one VM's part)
 -mode(compile).
 
 -define(SETTLE_MS, 30000).
@@ -31,7 +33,7 @@ main([Out | Rest]) when Rest =:= []; length(Rest) =:= 1 ->
     setup(),
     N = case Rest of [] -> 100000; [T] -> list_to_integer(T) end,
     Script = filename:absname(escript:script_name()),
-    Results = [child(Script, Config, N) || Config <- [heap, hibernate, pool]],
+    Results = [child(Script, Config, N) || Config <- [heap, hibernate, pool, pool_dict]],
     Doc = #{benchmark => <<"bench-100k">>,
             otp_release => list_to_binary(erlang:system_info(otp_release)),
             schedulers => erlang:system_info(schedulers_online),
@@ -79,6 +81,13 @@ run(Config, N) ->
     T0 = erlang:monotonic_time(millisecond),
     Pool = case Config of
                pool -> {ok, Pl} = memacct_pool:new(), Pl;
+               pool_dict ->
+                   %% Other connections than the measured ones (1..N).
+                   Train = [binary_to_term(term_to_binary(memacct_sim:connection_state(I)))
+                            || I <- lists:seq(1000001, 1000500)],
+                   {ok, Dict} = memacct:train_dictionary(Train),
+                   {ok, Pl} = memacct_pool:new(#{dictionary => Dict}),
+                   Pl;
                _ -> none
            end,
     %% Each connection is started, then (hibernate, pool) settled at once,
@@ -128,7 +137,8 @@ run(Config, N) ->
 
 settle(heap, _P, _Pool) -> ok;
 settle(hibernate, P, _Pool) -> gen_server:call(P, hibernate);
-settle(pool, P, Pool) -> {ok, _} = gen_server:call(P, {compact, Pool}), ok.
+settle(pool, P, Pool) -> {ok, _} = gen_server:call(P, {compact, Pool}), ok;
+settle(pool_dict, P, Pool) -> settle(pool, P, Pool).
 
 settled(none) -> null;
 settled({ok, Ms}) -> #{waited_ms => Ms};
