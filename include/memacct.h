@@ -611,7 +611,7 @@ typedef struct memacct_blob_header {
    */
   uint32_t dictionary_id;
   /**
-   * Blob format version (1).
+   * Blob format version (1 or 2).
    */
   uint8_t version;
   /**

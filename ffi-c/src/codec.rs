@@ -73,7 +73,7 @@ pub struct memacct_blob_header {
     /// Id of the dictionary the blob was made with (`memacct_dictionary_id`);
     /// 0 when it was made without one.
     pub dictionary_id: u32,
-    /// Blob format version (1).
+    /// Blob format version (1 or 2).
     pub version: u8,
     /// Whether the input given to `memacct_compress` was zlib-compressed ETF
     /// (`term_to_binary(T, [compressed])`); the blob decodes to the inflated form.

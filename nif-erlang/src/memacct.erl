@@ -425,7 +425,7 @@ compress(Term) ->
 %% ```
 %% 1> S = memacct_sim:connection_state(7).
 %% 2> {byte_size(term_to_binary(S, [compressed])), byte_size(memacct:compress(S))}.
-%% {1029,1041}
+%% {1028,1070}
 %% 3> {ok, S} = memacct:decompress(memacct:compress(S)).
 %% '''
 %% An option of the wrong type or an unknown option raises `badarg' (the
@@ -515,7 +515,7 @@ decompress_etf(Blob, Opts) ->
 %%
 %% ```
 %% 1> memacct:blob_info(memacct:compress(lists:seq(1, 100))).
-%% {ok,#{blob_bytes => 130,dictionary_id => 0,etf_bytes => 104,
+%% {ok,#{blob_bytes => 128,dictionary_id => 0,etf_bytes => 104,
 %%       input_was_compressed => false,version => 2}}
 %% '''
 -spec blob_info(blob()) -> {ok, blob_info()} | error().
