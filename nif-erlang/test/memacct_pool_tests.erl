@@ -38,6 +38,29 @@ dictionary_test() ->
     [begin {ok, H} = memacct_pool:put(P, session, S), {ok, S} = memacct_pool:get(P, H) end
      || S <- Samples].
 
+%% The NIF stores what memacct_pool.erl gives it (term_to_binary/1 output)
+%% without parsing it again: ETF that is not a term is reported when read
+%% back, and zlib-compressed ETF (which the module never makes) that is long
+%% enough to be compressed is refused rather than inflated (shorter payloads
+%% are stored as they are, and binary_to_term/1 reads them back).
+raw_payloads_test() ->
+    P = new(#{}),
+    {ok, H} = memacct_nif:pool_put(P, session, <<131, 104, 2, 97>>, false, default),
+    ?assertMatch({error, {invalid_value, _}}, memacct_pool:get(P, H)),
+    Big = term_to_binary(lists:seq(1, 20000), [compressed]),
+    <<131, 80, _/binary>> = Big,
+    Put = fun(Etf) ->
+                  case memacct_nif:pool_put(P, session, Etf, false, default) of
+                      dirty -> memacct_nif:pool_put_dirty(P, session, Etf, false, default);
+                      R -> R
+                  end
+          end,
+    ?assertMatch({error, {inflate_limit, _}}, Put(Big)),
+    Small = term_to_binary(binary:copy(<<0>>, 1000), [compressed]),
+    {ok, H2} = Put(Small),
+    ?assertEqual({ok, binary:copy(<<0>>, 1000)}, memacct_pool:get(P, H2)),
+    ?assertEqual(2, memacct_pool:size(P)).
+
 update_test() ->
     P = new(#{}),
     {ok, H} = memacct_pool:put(P, cache, a),

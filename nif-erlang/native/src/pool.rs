@@ -183,9 +183,11 @@ impl PoolRes {
         CompressOptions {
             dictionary: self.dict.as_ref().map(|d| d.dict()),
             level: self.level,
-            inflate_limit: u64::MAX,
-            // Values come from `term_to_binary/1` in memacct_pool.erl; a
-            // payload that is not ETF is reported when read back.
+            // Values come from `term_to_binary/1` in memacct_pool.erl, never
+            // zlib-compressed: compressed ETF is refused (`inflate_limit`)
+            // rather than inflated on a scheduler. A payload that is not ETF
+            // is reported when read back.
+            inflate_limit: 0,
             check_term: false,
             ..CompressOptions::default()
         }
