@@ -220,7 +220,8 @@ struct Header<'a> {
     info: BlobInfo,
     flags: u8,
     crc: u32,
-    shape_len: u64,
+    /// What zstd decodes to: format 1's streams, format 2's term bytes.
+    stage_len: u64,
     payload: &'a [u8],
 }
 
@@ -243,7 +244,7 @@ fn header(blob: &[u8]) -> Result<Header<'_>> {
     let crc = u32::from_le_bytes(blob[10..14].try_into().expect("4 bytes"));
     let mut rest = &blob[FIXED_HEADER..];
     let etf_len = get_var(&mut rest)?;
-    let shape_len = get_var(&mut rest)?;
+    let stage_len = get_var(&mut rest)?;
     Ok(Header {
         info: BlobInfo {
             version,
@@ -254,7 +255,7 @@ fn header(blob: &[u8]) -> Result<Header<'_>> {
         },
         flags,
         crc,
-        shape_len,
+        stage_len,
         payload: rest,
     })
 }
@@ -280,7 +281,7 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
         (_, Some(d)) => Some(d),
     };
     let limit = opts.max_output;
-    if h.info.etf_len > limit as u64 || h.shape_len > limit as u64 {
+    if h.info.etf_len > limit as u64 || h.stage_len > limit as u64 {
         return Err(Error::InflateLimit {
             limit: limit as u64,
         });
@@ -293,8 +294,8 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
         None => plain_contexts(),
     };
     let out = if h.info.version == 1 {
-        let streams = contexts.decompress(h.payload, h.shape_len)?;
-        if streams.len() as u64 != h.shape_len {
+        let streams = contexts.decompress(h.payload, h.stage_len)?;
+        if streams.len() as u64 != h.stage_len {
             return Err(bad("entropy stage length differs from the header"));
         }
         let seed = dict.map_or(&[][..], |d| d.atoms());
@@ -306,8 +307,8 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
     } else {
         // Format 2: zstd gives the term bytes; decode them after the version byte.
         let mut out = vec![tag::VERSION];
-        contexts.decompress_into(h.payload, h.shape_len, &mut out)?;
-        if out.len() as u64 != h.shape_len + 1 {
+        contexts.decompress_into(h.payload, h.stage_len, &mut out)?;
+        if out.len() as u64 != h.stage_len + 1 {
             return Err(bad("entropy stage length differs from the header"));
         }
         out

@@ -549,41 +549,54 @@ fn copy_payload(res: &PoolRes, h: u64, limit: usize) -> memacct_core::Result<Opt
     })
 }
 
-/// ETF as an answer: `{ok, Term}` when it is built here (up to
-/// `decode_max` bytes; on a normal scheduler within the builder's budget),
+/// How much a get may do where it runs.
+#[derive(Clone, Copy)]
+struct GetLimits {
+    /// Work units a decompress may be estimated at ([`work::decompress_cost`]).
+    codec_budget: u64,
+    /// Largest ETF turned into a term here.
+    decode_max: usize,
+    /// Work units the term builder may spend ([`crate::build`]).
+    build_budget: u64,
+}
+
+/// A get on a normal scheduler.
+const NORMAL: GetLimits = GetLimits {
+    codec_budget: CODEC_NORMAL_BUDGET,
+    decode_max: POOL_DECODE_NORMAL_MAX,
+    build_budget: crate::build::BUILD_NORMAL_BUDGET,
+};
+
+/// A get on a dirty scheduler: no limit.
+const DIRTY: GetLimits = GetLimits {
+    codec_budget: u64::MAX,
+    decode_max: usize::MAX,
+    build_budget: u64::MAX,
+};
+
+/// ETF as an answer: `{ok, Term}` when it is built here (within `limits`),
 /// `{etf, Binary}` otherwise and when the builder declines it
 /// (`binary_to_term/1` in `memacct_pool.erl`, which yields, then decodes it or
 /// reports it).
-fn etf_answer<'a>(env: Env<'a>, etf: &[u8], decode_max: usize) -> Term<'a> {
-    if etf.len() <= decode_max {
-        let budget = if decode_max == usize::MAX {
-            u64::MAX
-        } else {
-            crate::build::BUILD_NORMAL_BUDGET
-        };
-        return crate::build::term_answer(env, etf, budget);
+fn etf_answer<'a>(env: Env<'a>, etf: &[u8], limits: GetLimits) -> Term<'a> {
+    if etf.len() <= limits.decode_max {
+        return crate::build::term_answer(env, etf, limits.build_budget);
     }
     let bin: Term<'a> = NewBinary::from_slice(env, etf).into();
     (self::etf(), bin).encode(env)
 }
 
-fn get_answer<'a>(
-    env: Env<'a>,
-    res: &PoolRes,
-    payload: &[u8],
-    budget: u64,
-    decode_max: usize,
-) -> Term<'a> {
+fn get_answer<'a>(env: Env<'a>, res: &PoolRes, payload: &[u8], limits: GetLimits) -> Term<'a> {
     if payload.first() == Some(&ETF_VERSION) {
-        return etf_answer(env, payload, decode_max);
+        return etf_answer(env, payload, limits);
     }
     let opts = res.decompress_options(usize::MAX);
-    if work::decompress_cost(payload, &opts) > budget {
+    if work::decompress_cost(payload, &opts) > limits.codec_budget {
         let bin: Term<'a> = NewBinary::from_slice(env, payload).into();
         return (dirty_blob(), bin).encode(env);
     }
     match codec::decompress(payload, &opts) {
-        Ok(etf) => etf_answer(env, &etf, decode_max),
+        Ok(etf) => etf_answer(env, &etf, limits),
         Err(e) => error_term(env, &e),
     }
 }
@@ -596,13 +609,7 @@ fn get_answer<'a>(
 #[rustler::nif]
 fn pool_get<'a>(env: Env<'a>, res: &PoolRes, h: u64) -> Term<'a> {
     match copy_payload(res, h, POOL_COPY_NORMAL_MAX) {
-        Ok(Some(p)) => get_answer(
-            env,
-            res,
-            p.as_slice(),
-            CODEC_NORMAL_BUDGET,
-            POOL_DECODE_NORMAL_MAX,
-        ),
+        Ok(Some(p)) => get_answer(env, res, p.as_slice(), NORMAL),
         Ok(None) => dirty().encode(env),
         Err(e) => error_term(env, &e),
     }
@@ -612,7 +619,7 @@ fn pool_get<'a>(env: Env<'a>, res: &PoolRes, h: u64) -> Term<'a> {
 #[rustler::nif(schedule = "DirtyCpu")]
 fn pool_get_dirty<'a>(env: Env<'a>, res: &PoolRes, h: u64) -> Term<'a> {
     match copy_payload(res, h, usize::MAX) {
-        Ok(Some(p)) => get_answer(env, res, p.as_slice(), u64::MAX, usize::MAX),
+        Ok(Some(p)) => get_answer(env, res, p.as_slice(), DIRTY),
         Ok(None) => dirty().encode(env),
         Err(e) => error_term(env, &e),
     }
@@ -622,7 +629,7 @@ fn pool_get_dirty<'a>(env: Env<'a>, res: &PoolRes, h: u64) -> Term<'a> {
 /// `{etf, Etf}` or an error.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn pool_decode_dirty<'a>(env: Env<'a>, res: &PoolRes, blob: Binary<'a>) -> Term<'a> {
-    get_answer(env, res, blob.as_slice(), u64::MAX, usize::MAX)
+    get_answer(env, res, blob.as_slice(), DIRTY)
 }
 
 /// `pool_release(Pool, Handle)`: `ok` or `{error, {stale_handle, Msg}}`.
