@@ -220,7 +220,10 @@ pub fn build_in<B: TermBuilder>(
     loop {
         // One term header. The common tags are read here, with the reader's
         // own checks; anything else, or anything that does not check out
-        // (the reader then reports it), goes through the reader.
+        // (the reader then reports it), goes through the reader. Measured:
+        // without this path a 3.6 KB connection state builds in the NIF in
+        // 8.7 µs instead of 6.3 µs (`Reader::next` makes a `Token` per
+        // header; inlining it did not help).
         let rest = body.get(pos + 1..).unwrap_or(&[]);
         let be32 = |i: usize| -> Option<u64> {
             let w = rest.get(i..i + 4)?;
