@@ -259,10 +259,8 @@ acquire(Pool, Domain, Value, Opts) ->
 %% checked path below says what was wrong.
 -spec fast_store(pool(), domain(), term(), boolean()) -> {ok, handle()} | error().
 fast_store(Pool, Domain, Value, Owned) ->
-    Etf = term_to_binary(Value),
-    try memacct_nif:pool_put(Pool, Domain, Etf, Owned, default) of
-        dirty -> memacct_nif:pool_put_dirty(Pool, Domain, Etf, Owned, default);
-        R -> R
+    try
+        put_etf(Pool, Domain, term_to_binary(Value), Owned, default)
     catch
         error:badarg -> store(Pool, Domain, Value, #{}, Owned, [Pool, Domain, Value])
     end.
@@ -277,15 +275,20 @@ store(Pool, Domain, Value, Opts, Owned, Args) when is_atom(Domain), is_map(Opts)
               _ -> default
           end,
     check_keys(Opts, [ttl_ms], Args, 4),
-    Etf = term_to_binary(Value),
-    case memacct_nif:pool_put(Pool, Domain, Etf, Owned, Ttl) of
-        dirty -> memacct_nif:pool_put_dirty(Pool, Domain, Etf, Owned, Ttl);
-        R -> R
-    end;
+    put_etf(Pool, Domain, term_to_binary(Value), Owned, Ttl);
 store(_Pool, Domain, _Value, _Opts, _Owned, Args) when is_atom(Domain) ->
     badarg(Args, 4, <<"options must be a map">>);
 store(_Pool, _Domain, _Value, _Opts, _Owned, Args) ->
     badarg(Args, 2, <<"domain must be one of session, shared, registry, cache, ephemeral">>).
+
+%% Stores ETF: on this scheduler, or on a dirty one when the NIF says so.
+-spec put_etf(pool(), domain(), binary(), boolean(), non_neg_integer() | none | default) ->
+          {ok, handle()} | error().
+put_etf(Pool, Domain, Etf, Owned, Ttl) ->
+    case memacct_nif:pool_put(Pool, Domain, Etf, Owned, Ttl) of
+        dirty -> memacct_nif:pool_put_dirty(Pool, Domain, Etf, Owned, Ttl);
+        R -> R
+    end.
 
 %% @doc The value stored under `Handle' (an access: it counts for the
 %% policy, the hit counters, and the TTL check).
