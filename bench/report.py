@@ -149,7 +149,7 @@ def pool() -> list[str]:
         if key not in p:
             continue
         r = p[key]
-        stored = r.get("stored_bytes", r["value_etf_bytes"] if key == "roundtrip_small_value" else None)
+        stored = r.get("stored_bytes")
         out.append(
             f"| {label} | {r['value_etf_bytes']} | {stored if stored is not None else '–'} | "
             f"{r['memacct_pool_ns_per_op']:.0f} ns | "
