@@ -272,7 +272,7 @@ pub struct memacct_pool {
 /// defaults.
 ///
 /// Defaults: no limits, `MEMACCT_POLICY_LRU`, `MEMACCT_POOL_REJECT`,
-/// automatic sharding (2 x CPUs, rounded to a power of two, at most 64), no
+/// automatic sharding (8 x CPUs, rounded to a power of two, at most 64), no
 /// default TTL, TTL resolution 1000 ms, a fixed seed. Setters only record
 /// values; the whole configuration is checked by `memacct_pool_new` /
 /// `memacct_pool_restore` (`MEMACCT_INVALID_OPTION` names the bad option).

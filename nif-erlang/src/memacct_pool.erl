@@ -114,7 +114,7 @@
                      compress_min_bytes => non_neg_integer() | infinity}.
 %% <dl>
 %% <dt>`max_entries', `max_bytes'</dt><dd>Pool-wide limits (default: none).</dd>
-%% <dt>`shards'</dt><dd>1..256; 0 (default) picks 2 × CPUs rounded to a power
+%% <dt>`shards'</dt><dd>1..256; 0 (default) picks 8 × CPUs rounded to a power
 %%   of two, at most 64. With one shard eviction order is exactly the
 %%   policy's; with more it is exact within each shard.</dd>
 %% <dt>`policy'</dt><dd>`lru' (default), `lfu', `fifo', `ttl' (soonest to
