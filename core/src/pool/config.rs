@@ -179,10 +179,9 @@ impl PoolConfig {
         let mut c = self.clone();
         if c.shards == 0 {
             let cpus = std::thread::available_parallelism().map_or(4, |n| n.get());
-            // Owned entries go to the shard their owner hashes to, so two
-            // schedulers' callers collide on a shard by chance: with 2 × CPUs
-            // shards, 8 owners on 2 schedulers scaled 1.1-1.7× from run to
-            // run; with 8 × CPUs, 1.9-2.0× (bench/pool_bench.escript).
+            // Every thread that puts has a home shard: normal and dirty
+            // schedulers (2 × CPUs on a BEAM) and a few more callers still
+            // get shards of their own.
             c.shards = (cpus * 8).next_power_of_two().clamp(1, 64);
         }
         if c.shards > MAX_SHARDS {

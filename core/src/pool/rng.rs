@@ -28,11 +28,6 @@ impl SplitMix64 {
     }
 }
 
-/// Mixes a 64-bit value (an owner id) into a well-spread hash (SplitMix64's finalizer).
-pub(crate) fn mix64(x: u64) -> u64 {
-    SplitMix64::new(x).next_u64()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -224,6 +224,36 @@ fn release_owner_reclaims_exactly_the_owner_s_entries() {
 }
 
 #[test]
+fn an_owner_s_entries_from_many_threads_are_counted_and_reclaimed_together() {
+    // Each thread puts into its own home shard, so one owner's entries
+    // (a process that moved between schedulers) spread over several shards.
+    let p = Arc::new(pool(PoolConfig {
+        shards: 8,
+        ..PoolConfig::default()
+    }));
+    let handles: Vec<Handle> = (0..4)
+        .map(|_| {
+            let p = Arc::clone(&p);
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|_| p.put(Domain::Session, Some(9), b"abcd").unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let other = p.put(Domain::Session, Some(10), b"x").unwrap();
+    let shards: std::collections::HashSet<_> = handles.iter().map(|h| h.shard()).collect();
+    assert!(shards.len() > 1, "one owner's entries in {shards:?}");
+    assert_eq!(p.owner_usage(9), (100, 400));
+    assert_eq!(p.release_owner(9), 100);
+    assert!(handles.iter().all(|&h| !p.contains(h)));
+    assert_eq!(p.owner_usage(9), (0, 0));
+    assert!(p.contains(other));
+    assert_eq!(p.len(), 1);
+}
+
+#[test]
 fn ttl_expires_lazily_on_sweep_and_on_demand() {
     let (p, clock) = timed(PoolConfig {
         shards: 1,
