@@ -10,6 +10,9 @@
 %%%   (b) memacct_pool throughput with 2 schedulers online vs 1 (the same
 %%%       work split over N processes), and the seed's pool under the same
 %%%       N processes;
+%%%   (a') what each round trip is made of, same run: term_to_binary/1 of the
+%%%       value, the cheapest pool NIF call (contains), and inside the seed's
+%%%       gen_server the ETS insert + delete alone (no messages);
 %%%   (c) hit ratio of each policy on a Zipf trace and a scan-heavy trace at
 %%%       the same capacity (one shard: exact policy order; put on a miss,
 %%%       get on a hit, a key -> handle map; a stale handle is a miss).
@@ -32,6 +35,12 @@ main([Out]) ->
     Memacct = ns_per_op(fun() -> memacct_loop(P, Data, ?OPS) end, ?OPS),
     {ok, Srv} = gen_server:start(?MODULE, 1000, []),
     Seed = ns_per_op(fun() -> seed_loop(Srv, Data, ?OPS), sync = gen_server:call(Srv, sync) end, ?OPS),
+    %% (a')
+    Parts = #{term_to_binary_ns => ns_per_op(fun() -> t2b_loop(Data, ?OPS) end, ?OPS),
+              pool_contains_call_ns => ns_per_op(fun() -> contains_loop(P, ?OPS) end, ?OPS),
+              seed_ets_insert_delete_ns => ns_per_op(fun() -> ets_loop(Data, ?OPS) end, ?OPS),
+              seed_call_cast_ns => ns_per_op(fun() -> noop_loop(Srv, ?OPS), sync = gen_server:call(Srv, sync) end,
+                                             ?OPS)},
     %% A realistic connection state (about 4 KiB of ETF), stored compressed
     %% (the default), compressed with a dictionary trained on 500 other
     %% connections, and stored as plain ETF (`compress_min_bytes => infinity',
@@ -84,7 +93,8 @@ main([Out]) ->
                                           speedup => Seed / Memacct,
                                           value_etf_bytes => byte_size(term_to_binary(Data)),
                                           stored_bytes => StoredBytes(P, Data),
-                                          ops => ?OPS},
+                                          ops => ?OPS,
+                                          parts => Parts},
                roundtrip_connection_state => #{memacct_pool_ns_per_op => MemacctState,
                                                seed_genserver_ets_ns_per_op => SeedState,
                                                speedup => SeedState / MemacctState,
@@ -130,6 +140,41 @@ memacct_loop(P, Data, N) ->
     ok = memacct_pool:release(P, H),
     memacct_loop(P, Data, N - 1).
 
+%% The parts, each over the same number of operations.
+t2b_loop(Data, N) ->
+    t2b_loop(Data, N, <<>>).
+
+%% The last binary is returned, so the compiler cannot drop the calls.
+t2b_loop(_Data, 0, Last) -> Last;
+t2b_loop(Data, N, _) ->
+    t2b_loop(Data, N - 1, term_to_binary(Data)).
+
+contains_loop(_P, 0) -> ok;
+contains_loop(P, N) ->
+    _ = memacct_pool:contains(P, N),
+    contains_loop(P, N - 1).
+
+%% The seed's table work for one acquire + release, without the gen_server.
+ets_loop(Data, N) ->
+    Tab = ets:new(seed_pool, [public, {write_concurrency, true}, {read_concurrency, true}]),
+    Ref = make_ref(),
+    ets_loop(Tab, Ref, Data, N),
+    ets:delete(Tab).
+
+ets_loop(_Tab, _Ref, _Data, 0) -> ok;
+ets_loop(Tab, Ref, Data, N) ->
+    true = ets:insert(Tab, {Ref, {Data, erlang:system_time(millisecond)}}),
+    true = ets:delete(Tab, Ref),
+    ets_loop(Tab, Ref, Data, N - 1).
+
+%% The seed's messaging for one acquire + release, with no work behind it: a
+%% call and a cast the server answers and drops.
+noop_loop(_Srv, 0) -> ok;
+noop_loop(Srv, N) ->
+    noop = gen_server:call(Srv, noop),
+    gen_server:cast(Srv, noop),
+    noop_loop(Srv, N - 1).
+
 seed_loop(_Srv, _Data, 0) -> ok;
 seed_loop(Srv, Data, N) ->
     {ok, Ref} = gen_server:call(Srv, {acquire_connection_state, Data}),
@@ -156,11 +201,15 @@ handle_call({acquire_connection_state, Data}, _From, #{tab := Tab, q := Q} = S) 
                                   created := maps:get(created, S) + 1}}
     end;
 handle_call(sync, _From, S) ->
-    {reply, sync, S}.
+    {reply, sync, S};
+handle_call(noop, _From, S) ->
+    {reply, noop, S}.
 
 handle_cast({release_connection_state, Ref}, #{tab := Tab, q := Q} = S) ->
     ets:delete(Tab, Ref),
-    {noreply, S#{q := queue:in(Ref, Q), in_use := maps:get(in_use, S) - 1}}.
+    {noreply, S#{q := queue:in(Ref, Q), in_use := maps:get(in_use, S) - 1}};
+handle_cast(noop, S) ->
+    {noreply, S}.
 
 %%% (b) -----------------------------------------------------------------------
 

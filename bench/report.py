@@ -155,6 +155,17 @@ def pool() -> list[str]:
             f"{r['memacct_pool_ns_per_op']:.0f} ns | "
             f"{r['seed_genserver_ets_ns_per_op']:.0f} ns | **{r['speedup']:.2f}×** |"
         )
+    parts = p.get("roundtrip_small_value", {}).get("parts")
+    if parts:
+        out.append("")
+        out.append(
+            "What the small-value round trip is made of (same run): `term_to_binary/1` of the value "
+            f"{parts['term_to_binary_ns']:.0f} ns, the cheapest pool NIF call (`contains`) "
+            f"{parts['pool_contains_call_ns']:.0f} ns; in the seed, its ETS insert + delete alone "
+            f"{parts['seed_ets_insert_delete_ns']:.0f} ns and its call + cast with no work behind them "
+            f"{parts['seed_call_cast_ns']:.0f} ns. The 20× target is "
+            f"{p['roundtrip_small_value']['seed_genserver_ets_ns_per_op'] / 20:.0f} ns."
+        )
     out.append("")
     s = p["scaling"]
     out.append(
