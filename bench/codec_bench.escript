@@ -5,7 +5,9 @@
 %%%   size:       term_to_binary(T), term_to_binary(T, [compressed]) (zlib),
 %%%               memacct:compress(T) without and with a trained dictionary;
 %%%   round trip: binary_to_term(term_to_binary(T, [compressed]))  vs
-%%%               memacct:decompress(memacct:compress(T, Opts)).
+%%%               memacct:decompress(memacct:compress(T, Opts));
+%%%   parts:      each step of both round trips timed alone over the same
+%%%               states (what the ratios are made of).
 %%% The dictionary is trained on other connections than the ones measured.
 %%% Writes JSON for bench/report.py.
 %%%   escript bench/codec_bench.escript OUT.json [States]
@@ -44,8 +46,24 @@ main([Out | Rest]) ->
     MemPlain = time(each(fun(T) -> memacct:decompress(memacct:compress(T)) end, States)),
     MemDict = time(each(fun(T) -> memacct:decompress(memacct:compress(T, WithDict), WithDict) end,
                         States)),
+    %% The parts, over the same states; the inputs are made first.
+    Etfs = [term_to_binary(T) || T <- States],
+    Zlibs = [term_to_binary(T, [compressed]) || T <- States],
+    Blobs = [memacct:compress(T) || T <- States],
+    DictBlobs = [memacct:compress(T, WithDict) || T <- States],
+    Part = fun(F, Inputs) -> time(each(F, Inputs)) * 1000 / length(Inputs) end,
+    Parts = #{zlib_term_to_binary_ns => Part(fun(T) -> term_to_binary(T, [compressed]) end, States),
+              zlib_binary_to_term_ns => Part(fun(Z) -> binary_to_term(Z) end, Zlibs),
+              term_to_binary_ns => Part(fun(T) -> term_to_binary(T) end, States),
+              compress_ns => Part(fun(T) -> memacct:compress(T) end, States),
+              compress_dict_ns => Part(fun(T) -> memacct:compress(T, WithDict) end, States),
+              decompress_etf_ns => Part(fun(B) -> memacct:decompress_etf(B) end, Blobs),
+              decompress_etf_dict_ns => Part(fun(B) -> memacct:decompress_etf(B, WithDict) end, DictBlobs),
+              build_term_ns => Part(fun(E) -> memacct_nif:build_term(E) end, Etfs),
+              binary_to_term_ns => Part(fun(E) -> binary_to_term(E) end, Etfs)},
     N = length(States),
-    Json = json(#{otp => list_to_binary(erlang:system_info(otp_release)),
+    Json = json(#{parts => Parts,
+otp => list_to_binary(erlang:system_info(otp_release)),
                   schedulers => erlang:system_info(schedulers_online), rounds => ?ROUNDS,
                   states => N, training_states => length(Train),
                   dictionary_bytes => DictBytes, training_ms => TrainUs / 1000,
