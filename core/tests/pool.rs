@@ -519,3 +519,31 @@ fn checkpoint_into_a_missing_directory_is_an_io_error() {
         .unwrap_err();
     assert_eq!(e.code(), "io");
 }
+
+#[test]
+fn a_checked_restore_refuses_the_checkpoint_on_the_first_bad_payload() {
+    let pool = Pool::new(PoolConfig::default()).unwrap();
+    pool.put(Domain::Session, None, b"good").unwrap();
+    pool.put(Domain::Cache, Some(3), b"bad").unwrap();
+    let path = tmp("checked");
+    pool.checkpoint(&path).unwrap();
+    let refuse_bad = |p: &[u8]| {
+        if p == b"bad" {
+            Err(memacct_core::Error::InvalidOption {
+                name: "payload",
+                reason: "bad".into(),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let clock = Arc::new(ManualClock::new(0));
+    let e =
+        Pool::restore_checked(&path, PoolConfig::default(), clock.clone(), refuse_bad).unwrap_err();
+    assert_eq!(e.code(), "invalid_option");
+    let (back, restored) =
+        Pool::restore_checked(&path, PoolConfig::default(), clock, |_| Ok(())).unwrap();
+    assert_eq!(back.len(), 2);
+    assert_eq!(restored.len(), 2);
+    let _ = std::fs::remove_file(&path);
+}

@@ -213,7 +213,9 @@ new(Opts) ->
 %% `{error, {bad_checkpoint, _}}' for a truncated or corrupt file,
 %% `{error, {io, _}}' for an unreadable one, `pool_exhausted' if the entries
 %% do not fit under `on_full => reject'. Give the same `dictionary' as the
-%% checkpointed pool had.
+%% checkpointed pool had: entries compressed with a dictionary this pool
+%% lacks (`{error, {dictionary_required, _}}') or with another one
+%% (`{error, {dictionary_mismatch, _}}') refuse the whole checkpoint.
 -spec restore(file:filename_all(), options()) -> {ok, pool()} | error().
 restore(Path, Opts) when is_map(Opts) ->
     Args = [Path, Opts],

@@ -301,6 +301,35 @@ checkpoint_test() ->
     ?assertMatch({error, {pool_exhausted, _}},
                  memacct_pool:restore(F1, #{max_entries => 10, on_full => reject})).
 
+%% A checkpoint of compressed entries restores only into a pool that can
+%% read them back: with their dictionary (or with one when they need none).
+checkpoint_dictionary_test() ->
+    Dir = tmp_dir(),
+    F = filename:join(Dir, "dict.mapc"),
+    Train = fun(Seed) ->
+                    {ok, D} = memacct:train_dictionary(
+                                [#{id => integer_to_binary(I * Seed), seed => Seed, phase => initialized,
+                                   caps => #{tools => true, resources => false}}
+                                 || I <- lists:seq(1, 40)], #{max_bytes => 4096}),
+                    D
+            end,
+    D1 = Train(1),
+    D2 = Train(7),
+    P = new(#{dictionary => D1, compress_min_bytes => 0}),
+    Value = #{id => <<"42">>, seed => 1, phase => initialized},
+    {ok, _} = memacct_pool:put(P, session, Value),
+    ?assertEqual({ok, 1}, memacct_pool:checkpoint(P, F)),
+    ?assertMatch({error, {dictionary_required, _}}, memacct_pool:restore(F, #{})),
+    ?assertMatch({error, {dictionary_mismatch, _}}, memacct_pool:restore(F, #{dictionary => D2})),
+    {ok, Q} = memacct_pool:restore(F, #{dictionary => D1}),
+    ?assertEqual(1, memacct_pool:size(Q)),
+    %% Entries compressed without a dictionary restore anywhere.
+    Plain = new(#{compress_min_bytes => 0}),
+    {ok, _} = memacct_pool:put(Plain, session, Value),
+    ?assertEqual({ok, 1}, memacct_pool:checkpoint(Plain, F)),
+    {ok, R} = memacct_pool:restore(F, #{dictionary => D2}),
+    ?assertEqual(1, memacct_pool:size(R)).
+
 tmp_dir() ->
     Dir = filename:join(["/tmp", "memacct_pool_tests_" ++ os:getpid()]),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),

@@ -265,21 +265,38 @@ pub fn blob_info(blob: &[u8]) -> Result<BlobInfo> {
     Ok(header(blob)?.info)
 }
 
+/// The dictionary a blob needing dictionary `want` (0: none) decodes with,
+/// given `given`.
+fn pick_dictionary(want: u32, given: Option<&Dictionary>) -> Result<Option<&Dictionary>> {
+    match (want, given) {
+        (0, _) => Ok(None),
+        (id, None) => Err(Error::DictionaryRequired { id }),
+        (id, Some(d)) if d.id() != id => Err(Error::DictionaryMismatch {
+            blob: id,
+            given: d.id(),
+        }),
+        (_, Some(d)) => Ok(Some(d)),
+    }
+}
+
+/// Whether `blob` can be decoded with `dictionary` as far as its header
+/// tells, without decoding it: [`Error::DictionaryRequired`] or
+/// [`Error::DictionaryMismatch`] as [`decompress`] would answer, or the
+/// header's own error.
+///
+/// ```
+/// use memacct_core::codec::{self, CompressOptions};
+/// let blob = codec::compress(&[131, 106], &CompressOptions::default()).unwrap();
+/// assert!(codec::check_dictionary(&blob, None).is_ok());
+/// ```
+pub fn check_dictionary(blob: &[u8], dictionary: Option<&Dictionary>) -> Result<()> {
+    pick_dictionary(header(blob)?.info.dictionary_id, dictionary).map(|_| ())
+}
+
 /// Decodes a blob back to uncompressed ETF (see the round-trip rule above).
 pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> {
     let h = header(blob)?;
-    let want = h.info.dictionary_id;
-    let dict = match (want, opts.dictionary) {
-        (0, _) => None,
-        (id, None) => return Err(Error::DictionaryRequired { id }),
-        (id, Some(d)) if d.id() != id => {
-            return Err(Error::DictionaryMismatch {
-                blob: id,
-                given: d.id(),
-            })
-        }
-        (_, Some(d)) => Some(d),
-    };
+    let dict = pick_dictionary(h.info.dictionary_id, opts.dictionary)?;
     let limit = opts.max_output;
     if h.info.etf_len > limit as u64 || h.stage_len > limit as u64 {
         return Err(Error::InflateLimit {
@@ -414,6 +431,21 @@ mod tests {
             ),
             Err(Error::DictionaryMismatch { .. })
         ));
+        // The header alone tells the same, without decoding.
+        assert_eq!(
+            check_dictionary(&blob, None).unwrap_err(),
+            Error::DictionaryRequired { id: d.id() }
+        );
+        assert!(matches!(
+            check_dictionary(&blob, Some(&other)),
+            Err(Error::DictionaryMismatch { .. })
+        ));
+        assert!(check_dictionary(&blob, Some(&d)).is_ok());
+        assert!(check_dictionary(&plain, Some(&other)).is_ok());
+        assert_eq!(
+            check_dictionary(b"MAcs", None).unwrap_err().code(),
+            "bad_blob"
+        );
         let reloaded = Dictionary::from_bytes(&d.to_bytes()).unwrap();
         assert_eq!(reloaded.id(), d.id());
     }

@@ -459,7 +459,23 @@ impl Pool {
         config: PoolConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<(Pool, Vec<Restored>)> {
+        Pool::restore_checked(path, config, clock, |_| Ok(()))
+    }
+
+    /// [`Pool::restore_entries`] that first passes every payload of the
+    /// checkpoint to `check`: its first error is the answer, and no pool is
+    /// made. What a caller that stores encoded payloads uses to refuse a
+    /// checkpoint it could not read back (e.g. blobs of another dictionary).
+    pub fn restore_checked(
+        path: impl AsRef<Path>,
+        config: PoolConfig,
+        clock: Arc<dyn Clock>,
+        check: impl Fn(&[u8]) -> Result<()>,
+    ) -> Result<(Pool, Vec<Restored>)> {
         let entries = checkpoint::read(path.as_ref())?;
+        for e in &entries {
+            check(&e.data)?;
+        }
         let pool = Pool::with_clock(config, clock)?;
         let mut restored = Vec::with_capacity(entries.len());
         for e in entries {

@@ -39,12 +39,13 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use memacct_core::codec::{self, CompressOptions, DecompressOptions};
 use memacct_core::pool::{
-    Domain, DomainConfig, FullAction, Handle, PolicyKind, Pool, PoolConfig, PoolStats,
+    Domain, DomainConfig, FullAction, Handle, MonotonicClock, PolicyKind, Pool, PoolConfig,
+    PoolStats,
 };
 use memacct_core::{work, Error};
 use rustler::{
@@ -408,8 +409,24 @@ fn pool_restore<'a>(env: Env<'a>, file: Binary<'a>, config: Term<'a>) -> NifResu
     if let Err(e) = check_level(&s) {
         return Ok(error_term(env, &e));
     }
-    match Pool::restore(path(file), s.config.clone()) {
-        Ok(pool) => Ok((ok(), wrap(pool, s)).encode(env)),
+    // A blob this pool could not decode (another dictionary, or one it
+    // lacks) refuses the whole checkpoint now rather than failing on `get`.
+    let dict = s.dict.as_ref().map(|d| d.dict());
+    let readable = |payload: &[u8]| {
+        if payload.starts_with(&codec::MAGIC) {
+            codec::check_dictionary(payload, dict)
+        } else {
+            Ok(())
+        }
+    };
+    let restored = Pool::restore_checked(
+        path(file),
+        s.config.clone(),
+        Arc::new(MonotonicClock::new()),
+        readable,
+    );
+    match restored {
+        Ok((pool, _)) => Ok((ok(), wrap(pool, s)).encode(env)),
         Err(e) => Ok(error_term(env, &e)),
     }
 }
