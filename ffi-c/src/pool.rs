@@ -774,7 +774,7 @@ pub unsafe extern "C" fn memacct_pool_set_limits(
 }
 
 /// Releases every entry of `owner` at once (e.g. when a connection ends),
-/// in O(entries of the owner); their handles go stale. Writes how many there
+/// in O(shards + entries of the owner); their handles go stale. Writes how many there
 /// were to `*out_count` unless `out_count` is NULL. Owner 0 names no owner:
 /// it releases nothing put through this API.
 ///
