@@ -41,8 +41,12 @@ fn int(out: &mut Vec<u8>, v: i128) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
-/// Appends the canonical form of the term at the reader's cursor to `out`.
-pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<()> {
+/// Appends the canonical form of the term at the reader's cursor to `out`;
+/// returns whether the term holds a non-empty map (whose canonical form
+/// costs far more than its bytes: every nested map's pairs are sorted and
+/// copied again at each level above it).
+pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<bool> {
+    let mut holds_map = false;
     let mut stack: Vec<Frame> = Vec::new();
     loop {
         let tok = r.next()?;
@@ -129,6 +133,7 @@ pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<()> {
                 out.push(b'm');
                 out.extend_from_slice(&n.to_be_bytes());
                 if n > 0 {
+                    holds_map = true;
                     stack.push(Frame::Map {
                         left: 2 * u64::from(n),
                         pairs: Vec::new(),
@@ -235,7 +240,7 @@ pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<()> {
             }
         }
         if stack.is_empty() {
-            return Ok(());
+            return Ok(holds_map);
         }
     }
 }

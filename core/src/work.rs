@@ -3,22 +3,20 @@
 //! well under a millisecond on the calling normal scheduler and moves the
 //! rest to a dirty CPU scheduler).
 //!
-//! Every estimate here is cheap: a few header bytes, or for ETF sizing one
-//! token scan bounded by the caller's budget. Input that the real job would
-//! reject is cheap to reject, so malformed input always "fits" — the job
-//! fails fast wherever it runs. The budgets themselves are the binding's: they
-//! depend on the machine and on what "short" means to its runtime.
+//! Every estimate here is cheap: a few header bytes. Input that the real
+//! job would reject is cheap to reject, so malformed input always "fits" —
+//! the job fails fast wherever it runs. The budgets themselves are the
+//! binding's: they depend on the machine and on what "short" means to its
+//! runtime. ETF sizing needs no estimate: it counts its own work as it goes
+//! and stops at the caller's budget ([`crate::term_size_within`]), starting
+//! from [`etf_cost`].
 //!
-//! Units: ETF sizing is estimated in bytes read ([`etf_cost`]); the codec in
-//! *work units* of about one nanosecond each on the reference machine (2
-//! cores, release build, measured inside the BEAM), so that a budget reads
-//! as time there. The codec's rates round the measurements up.
+//! Units: bytes for ETF ([`etf_cost`]); for the codec, *work units* of about
+//! one nanosecond each on the reference machine (2 cores, release build,
+//! measured inside the BEAM), so that a budget reads as time there. The
+//! codec's rates round the measurements up.
 
 use crate::codec;
-use crate::etf::{open, Reader, Token};
-
-/// Maps with more keys than this are HAMTs (the VM's `MAP_SMALL_MAP_LIMIT`).
-const FLATMAP_LIMIT: u32 = 32;
 
 /// Bytes the core reads to size (or encode) `etf`: its length, plus, for
 /// `term_to_binary(T, [compressed])` output, the inflated size its header
@@ -34,66 +32,6 @@ pub fn etf_cost(etf: &[u8]) -> u64 {
     match etf {
         [131, 80, a, b, c, d, ..] => len + u64::from(u32::from_be_bytes([*a, *b, *c, *d])),
         _ => len,
-    }
-}
-
-/// Whether sizing `etf` ([`crate::term_size`]) costs at most about
-/// `max_bytes` bytes of linear work.
-///
-/// Besides the byte count ([`etf_cost`]), two shapes cost far more per byte
-/// and never fit: a map with more than 32 keys (every key is hashed with the
-/// VM's internal hash, which grows with maps nested in keys) and a non-empty
-/// map inside a map key (the duplicate-key check re-reads nested keys at
-/// every level). Input the core will reject fits: rejecting it is cheap.
-pub fn etf_sizing_fits(etf: &[u8], max_bytes: u64) -> bool {
-    struct Frame {
-        left: u64,
-        taken: u64,
-        map: bool,
-        in_key: bool,
-    }
-    if etf_cost(etf) > max_bytes {
-        return false;
-    }
-    let Ok(body) = open(etf, max_bytes) else {
-        return true;
-    };
-    let mut r = Reader::new(&body.bytes, body.base);
-    let mut stack: Vec<Frame> = Vec::new();
-    loop {
-        let in_key = match stack.last_mut() {
-            Some(f) => {
-                let key = f.in_key || (f.map && f.taken % 2 == 0);
-                f.left -= 1;
-                f.taken += 1;
-                key
-            }
-            None => false,
-        };
-        let tok = match r.next() {
-            Ok(tok) => tok,
-            Err(_) => return true,
-        };
-        if let Token::Map(n) = tok {
-            if n > FLATMAP_LIMIT || (in_key && n > 0) {
-                return false;
-            }
-        }
-        let children = tok.children();
-        if children > 0 {
-            stack.push(Frame {
-                left: children,
-                taken: 0,
-                map: matches!(tok, Token::Map(_)),
-                in_key,
-            });
-        }
-        while stack.last().is_some_and(|f| f.left == 0) {
-            stack.pop();
-        }
-        if stack.is_empty() {
-            return true;
-        }
     }
 }
 
@@ -188,7 +126,7 @@ mod tests {
         assert_eq!(etf_cost(&[131, 80, 0]), 3);
     }
 
-    /// `#{K => V, ...}` with `n` small-integer keys.
+    /// `#{K => [], ...}` with `n` small-integer keys.
     fn int_map(n: u32) -> Vec<u8> {
         let mut v = vec![131, 116];
         v.extend_from_slice(&n.to_be_bytes());
@@ -196,43 +134,6 @@ mod tests {
             v.extend_from_slice(&[97, i as u8, 106]);
         }
         v
-    }
-
-    #[test]
-    fn sizing_fits_small_flat_input() {
-        assert!(etf_sizing_fits(&[131, 106], 16));
-        assert!(etf_sizing_fits(&int_map(32), 1 << 14));
-        // Too many bytes.
-        assert!(!etf_sizing_fits(&int_map(32), 16));
-        // Compressed input counts its declared inflated size.
-        assert!(!etf_sizing_fits(&[131, 80, 0, 1, 0, 0, 1, 2, 3], 1 << 14));
-    }
-
-    #[test]
-    fn costly_shapes_never_fit() {
-        // A HAMT map.
-        assert!(!etf_sizing_fits(&int_map(33), 1 << 20));
-        // #{#{a => 1} => 1}: a non-empty map in a key.
-        let key_map = [
-            131, 116, 0, 0, 0, 1, 116, 0, 0, 0, 1, 119, 1, b'a', 97, 1, 97, 1,
-        ];
-        assert!(!etf_sizing_fits(&key_map, 1 << 20));
-        // #{#{} => 1} and #{a => #{b => 1}} are fine.
-        assert!(etf_sizing_fits(
-            &[131, 116, 0, 0, 0, 1, 116, 0, 0, 0, 0, 97, 1],
-            1 << 20
-        ));
-        let value_map = [
-            131, 116, 0, 0, 0, 1, 119, 1, b'a', 116, 0, 0, 0, 1, 119, 1, b'b', 97, 1,
-        ];
-        assert!(etf_sizing_fits(&value_map, 1 << 20));
-    }
-
-    #[test]
-    fn malformed_input_fits() {
-        assert!(etf_sizing_fits(&[], 16));
-        assert!(etf_sizing_fits(&[130, 106], 16));
-        assert!(etf_sizing_fits(&[131, 104, 3, 97], 16));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use memacct_core::{term_size, LocalNode, SizeOptions};
+use memacct_core::{term_size, term_size_within, LocalNode, SizeOptions};
 
 fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
@@ -83,6 +83,12 @@ fn sizes_match_the_vm() {
                 Ok(s) if s.words == words && s.off_heap_bytes == off_heap => {
                     assert_eq!(s.by_kind.total(), s.words);
                     assert_eq!(s.bytes, 8 * s.words);
+                    // Under a budget the answer is the same, or none at all.
+                    for budget in [etf.len() as u64, 2 * etf.len() as u64] {
+                        if let Some(b) = term_size_within(&etf, &opts, &opts, budget).unwrap() {
+                            assert_eq!(b, s);
+                        }
+                    }
                 }
                 other => mismatches.push(format!(
                     "want {words}/{off_heap}, got {:?} for {}",

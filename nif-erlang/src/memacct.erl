@@ -300,8 +300,9 @@ unwrap_live({error, Reason}) -> erlang:error({memacct, Reason}).
 %% Maps with more than 32 keys, whose layout follows the VM's internal hash
 %% of each key, are sized exactly too: the running VM answers every hash
 %% question (atoms in such keys that do not exist yet are created, as
-%% `binary_to_term/1' would create them). Input of more than
-%% `element(1, scheduling_limits())' bytes is sized on a dirty CPU scheduler.
+%% `binary_to_term/1' would create them). A job of more than
+%% `element(1, scheduling_limits())' work units (about one per byte, plus the
+%% bytes of map keys checked and hashed) moves to a dirty CPU scheduler.
 -spec etf_flat_size(binary()) -> words() | error().
 etf_flat_size(Etf) ->
     etf_flat_size(Etf, #{}).
@@ -776,18 +777,21 @@ split(0, Rest, Acc) -> {lists:reverse(Acc), Rest};
 split(_, [], Acc) -> {lists:reverse(Acc), []};
 split(N, [H | T], Acc) -> split(N - 1, T, [H | Acc]).
 
-%% @doc The scheduling thresholds: ETF input of at most `EtfBytes' bytes
-%% (compressed input: compressed plus declared inflated bytes) and live terms
-%% of at most `LiveUnits' work units (about one per term, plus container
-%% widths and key hashing) are sized on the calling normal scheduler; larger
-%% jobs go to a dirty CPU scheduler. Both were measured to stay well under
-%% 1 ms on the normal scheduler.
+%% @doc The scheduling thresholds: ETF sizing jobs of at most `EtfUnits'
+%% work units (a unit is about one byte handled: each byte of the ETF, and
+%% for compressed input each declared inflated byte, counted before
+%% inflating; each byte of a map's keys for its duplicate-key check, and
+%% again per hash round of a map above 32 keys) and live terms of at most
+%% `LiveUnits' work units (about one per term, plus container widths and key
+%% hashing) are sized on the calling normal scheduler; a job that passes its
+%% budget moves to a dirty CPU scheduler. Both were measured to stay well
+%% under 1 ms on the normal scheduler.
 %%
 %% ```
 %% 1> memacct:scheduling_limits().
-%% {16384,20000}
+%% {16384,8000}
 %% '''
--spec scheduling_limits() -> {EtfBytes :: pos_integer(), LiveUnits :: pos_integer()}.
+-spec scheduling_limits() -> {EtfUnits :: pos_integer(), LiveUnits :: pos_integer()}.
 scheduling_limits() ->
     memacct_nif:limits().
 

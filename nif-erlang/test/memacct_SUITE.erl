@@ -211,7 +211,8 @@ bool(false) -> 0.
 nest(list, N) -> lists:foldl(fun(_, A) -> [A] end, [], lists:seq(1, N));
 nest(tuple, N) -> lists:foldl(fun(_, A) -> {A} end, a, lists:seq(1, N));
 nest(map, N) -> lists:foldl(fun(_, A) -> #{k => A} end, #{}, lists:seq(1, N));
-nest(tail, N) -> lists:foldl(fun(I, A) -> [I | A] end, [], lists:seq(1, N)).
+nest(tail, N) -> lists:foldl(fun(I, A) -> [I | A] end, [], lists:seq(1, N));
+nest(map_key, N) -> lists:foldl(fun(_, A) -> #{A => 1} end, #{}, lists:seq(1, N)).
 
 %% (c) 1M-deep live terms are walked without recursion.
 deep_live_terms(_Config) ->
@@ -363,12 +364,21 @@ etf_dirty_threshold(_Config) ->
     Zipped = term_to_binary(binary:copy(<<0>>, 4 * Max), [compressed]),
     ?assert(byte_size(Zipped) < Max),
     ?assertEqual(dirty, memacct_nif:etf_size(Zipped, flat, Opts)),
-    %% Maps with more than 32 keys, and maps in keys, always go dirty.
+    %% Maps are charged their keys too (again for hashing above 32 keys,
+    %% and at every level for maps in keys): small ones stay, large go dirty.
     Hamt = term_to_binary(maps:from_list([{I, I} || I <- lists:seq(1, 33)])),
-    ?assertEqual(dirty, memacct_nif:etf_size(Hamt, flat, Opts)),
+    ?assertEqual({ok, 127}, memacct_nif:etf_size(Hamt, flat, Opts)),
+    BigKeys = term_to_binary(maps:from_list([{binary:copy(<<I>>, Max div 100), I} || I <- lists:seq(1, 40)])),
+    ?assert(byte_size(BigKeys) < Max),
+    ?assertEqual(dirty, memacct_nif:etf_size(BigKeys, flat, Opts)),
+    ?assertEqual(erts_debug:flat_size(binary_to_term(BigKeys)), memacct:etf_flat_size(BigKeys)),
+    %% A non-empty map in a map key always goes dirty (its duplicate checks
+    %% grow with the cube of the nesting); an empty one costs its bytes.
     MapKey = term_to_binary(#{#{a => 1} => 1}),
     ?assertEqual(dirty, memacct_nif:etf_size(MapKey, flat, Opts)),
     ?assertMatch({ok, _}, memacct_nif:etf_size(term_to_binary(#{#{} => 1}), flat, Opts)),
+    DeepKey = term_to_binary(nest(map_key, 500)),
+    ?assertEqual(erts_debug:flat_size(binary_to_term(DeepKey)), memacct:etf_flat_size(DeepKey)),
     ?assertEqual(127, memacct:etf_flat_size(Hamt)).
 
 %% Live terms over the work budget (or holding funs/bitstrings) go dirty.
@@ -397,16 +407,22 @@ live_dirty_budget(_Config) ->
     ?assertEqual(2 * Budget, memacct:flat_size(Large)),
     ?assertEqual(erts_debug:flat_size(BigKeys), memacct:flat_size(BigKeys)).
 
-%% The normal-scheduler path stays short for the largest jobs it accepts.
+%% The normal-scheduler path stays short for the largest jobs it accepts:
+%% each shape grown to the largest that the budget still takes.
 normal_path_is_short(_Config) ->
-    {MaxBytes, Budget} = memacct:scheduling_limits(),
+    {_, Budget} = memacct:scheduling_limits(),
     Opts = {{node(), erlang:system_info(creation)}, 100000, 1 bsl 30, true, none},
-    Fill = fun(Gen) -> fill(Gen, MaxBytes - 64, 1, []) end,
+    Fits = fun(T) -> memacct_nif:etf_size(term_to_binary(T), full, Opts) =/= dirty end,
+    Fill = fun(Gen) -> largest(fun(N) -> [Gen(I) || I <- lists:seq(1, N)] end, Fits) end,
     EtfInputs =
         [{states, Fill(fun(I) -> memacct_sim:connection_state(I) end)},
          {tuple_keys, Fill(fun(I) -> maps:from_list([{{I, J, {J}}, J} || J <- lists:seq(1, 32)]) end)},
          {list_keys, Fill(fun(I) -> maps:from_list([{[I, J, [J, [I]]], J} || J <- lists:seq(1, 32)]) end)},
-         {deep, nest(tuple, MaxBytes div 2 - 16)},
+         {hamt_tuple_keys, Fill(fun(I) -> maps:from_list([{{I, J, {J}}, J} || J <- lists:seq(1, 40)]) end)},
+         {hamt_list_keys, Fill(fun(I) -> maps:from_list([{[I, J, [J, [I]]], J} || J <- lists:seq(1, 40)]) end)},
+         {hamt_ints, largest(fun(N) -> maps:from_list([{I, I} || I <- lists:seq(1, N)]) end, Fits)},
+         {hamt_binaries, Fill(fun(I) -> maps:from_list([{<<I:32, J:32, 0:800>>, J} || J <- lists:seq(1, 40)]) end)},
+         {deep, largest(fun(N) -> nest(tuple, N) end, Fits)},
          {refs, Fill(fun(_) -> make_ref() end)},
          {floats, Fill(fun(I) -> I / 7 end)}],
     EtfTimes =
@@ -430,11 +446,25 @@ normal_path_is_short(_Config) ->
     %% so a slower CI machine still has room before this calls it a regression.
     [?assert(Us < 1000.0, {Name, Us}) || {Name, _, Us} <- EtfTimes ++ LiveTimes].
 
-fill(Gen, Max, I, Acc) ->
-    Next = [Gen(I) | Acc],
-    case byte_size(term_to_binary(Next)) > Max of
-        true -> Acc;
-        false -> fill(Gen, Max, I + 1, Next)
+%% Make(N) for the largest N that Fits: doubling, then bisection (fitting
+%% is monotone in N for these shapes).
+largest(Make, Fits) ->
+    true = Fits(Make(1)),
+    double(Make, Fits, 1).
+
+double(Make, Fits, N) ->
+    case Fits(Make(2 * N)) of
+        true -> double(Make, Fits, 2 * N);
+        false -> largest(Make, Fits, N, 2 * N - 1)
+    end.
+
+largest(Make, _Fits, Lo, Hi) when Lo >= Hi ->
+    Make(Lo);
+largest(Make, Fits, Lo, Hi) ->
+    Mid = (Lo + Hi + 1) div 2,
+    case Fits(Make(Mid)) of
+        true -> largest(Make, Fits, Mid, Hi);
+        false -> largest(Make, Fits, Lo, Mid - 1)
     end.
 
 %% The best of 21 runs: the cost of the work itself, not of whatever else the

@@ -9,6 +9,7 @@ use crate::label::key_label;
 use crate::options::{SizeOptions, VmContext};
 use crate::size::report::{FieldSize, Kind, TermSize};
 use crate::vm::{CostTable, OTP25_64};
+use crate::work::etf_cost;
 
 /// `erts_debug:flat_size(binary_to_term(Etf))` with default options (no node
 /// is local, no atom table).
@@ -27,8 +28,41 @@ pub fn term_size(etf: &[u8], opts: &SizeOptions) -> Result<TermSize> {
 
 /// The full size report, with VM knowledge from `vm` (the NIF passes the live VM).
 pub fn term_size_with(etf: &[u8], opts: &SizeOptions, vm: &dyn VmContext) -> Result<TermSize> {
+    Ok(term_size_within(etf, opts, vm, u64::MAX)?.expect("unbounded budget"))
+}
+
+/// Like [`term_size_with`], but gives up (returning `Ok(None)`) once the job
+/// has cost more than `budget` work units, so a binding can size small terms
+/// on a normal scheduler and move the rest to a dirty one.
+///
+/// A unit is about one byte handled: every byte of the ETF (for
+/// `term_to_binary(T, [compressed])` output, also every byte its header says
+/// it inflates to, counted before inflating), plus, for every map, the bytes
+/// of its keys once for the duplicate-key check and once more per hash round
+/// of a map above 32 keys, so the units bound the time whatever the shape
+/// (no separate pre-scan). One shape stops the walk under any budget: a
+/// non-empty map inside a map key, whose duplicate checks cost far more
+/// than its bytes. An error found before the walk stops is returned as an
+/// error.
+///
+/// ```
+/// use memacct_core::{size::term_size_within, SizeOptions};
+/// let etf = [131, 104, 2, 97, 1, 106]; // {1, []}
+/// let o = SizeOptions::default();
+/// assert_eq!(term_size_within(&etf, &o, &o, 100).unwrap().unwrap().words, 3);
+/// assert!(term_size_within(&etf, &o, &o, 5).unwrap().is_none());
+/// ```
+pub fn term_size_within(
+    etf: &[u8],
+    opts: &SizeOptions,
+    vm: &dyn VmContext,
+    budget: u64,
+) -> Result<Option<TermSize>> {
+    let Some(left) = budget.checked_sub(etf_cost(etf)) else {
+        return Ok(None);
+    };
     let body = etf::open(etf, opts.inflate_limit)?;
-    Walker {
+    let walker = Walker {
         costs: &OTP25_64,
         opts,
         vm,
@@ -36,8 +70,28 @@ pub fn term_size_with(etf: &[u8], opts: &SizeOptions, vm: &dyn VmContext) -> Res
         out: TermSize::default(),
         canon_buf: Vec::new(),
         canon_spans: Vec::new(),
+        left,
+        budgeted: budget != u64::MAX,
+    };
+    match walker.run(body.base) {
+        Ok(size) => Ok(Some(size)),
+        Err(Stop::Budget) => Ok(None),
+        Err(Stop::Error(e)) => Err(e),
     }
-    .run(body.base)
+}
+
+/// Why a walk stopped early.
+enum Stop {
+    /// The input is bad (or beyond a limit).
+    Error(Error),
+    /// The caller's work budget ran out.
+    Budget,
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Error(e)
+    }
 }
 
 struct Frame {
@@ -59,10 +113,14 @@ struct Walker<'a> {
     /// Scratch space reused by every map's duplicate-key check.
     canon_buf: Vec<u8>,
     canon_spans: Vec<(usize, usize)>,
+    /// Work units left (see [`term_size_within`]).
+    left: u64,
+    /// Whether the caller set a budget (some shapes then stop at once).
+    budgeted: bool,
 }
 
 impl Walker<'_> {
-    fn run(mut self, base: usize) -> Result<TermSize> {
+    fn run(mut self, base: usize) -> std::result::Result<TermSize, Stop> {
         let mut r = Reader::new(self.bytes, base);
         let mut stack: Vec<Frame> = Vec::with_capacity(16);
         // (start position, words so far) of each root child, for per-field sizes.
@@ -71,7 +129,7 @@ impl Walker<'_> {
         let mut map_starts: Vec<usize> = Vec::with_capacity(64);
         let fields = self.opts.fields;
         if self.opts.max_depth == 0 {
-            return Err(Error::TooDeep { limit: 0 });
+            return Err(Error::TooDeep { limit: 0 }.into());
         }
         let root = r.next()?;
         self.out.nodes = 1;
@@ -192,7 +250,7 @@ impl Walker<'_> {
         stack: &mut Vec<Frame>,
         map_starts: &mut Vec<usize>,
         root_marks: &mut Vec<(usize, u64)>,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), Stop> {
         while stack.last().is_some_and(|f| f.left == 0) {
             let frame = stack.pop().expect("non-empty");
             if let Some((at, from)) = frame.map {
@@ -315,24 +373,47 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// Takes `units` from the budget.
+    #[inline]
+    fn charge(&mut self, units: u64) -> std::result::Result<(), Stop> {
+        match self.left.checked_sub(units) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(Stop::Budget),
+        }
+    }
+
     /// Checks a complete map for duplicate keys and adds its structure's words.
     fn finish_map(
         &mut self,
         at: usize,
         starts: &[usize],
         root_marks: Option<&mut Vec<(usize, u64)>>,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), Stop> {
         let n = starts.len() / 2;
         let bytes = self.bytes;
         let key = |i: usize| &bytes[starts[2 * i]..starts[2 * i + 1]];
+        let key_bytes: u64 = (0..n).map(|i| key(i).len() as u64).sum();
+        self.charge(key_bytes)?;
         self.check_distinct(n, key, at)?;
         let own = if n <= self.costs.flatmap_limit {
             self.costs.flatmap(n as u64)
         } else {
+            // One hash round of every key is charged first; the rare
+            // further rounds (keys whose hashes collide) after.
+            self.charge(key_bytes)?;
             let (vm, costs) = (self.vm, self.costs);
-            hamt_words(n, costs, |i, depth| {
+            let mut rehashed = 0u64;
+            let words = hamt_words(n, costs, |i, depth| {
+                if depth > 0 {
+                    rehashed += key(i).len() as u64;
+                }
                 internal_hash(key(i), map_salt(depth), vm, costs)
-            })?
+            })?;
+            self.charge(rehashed)?;
+            words
         };
         if let Some(marks) = root_marks {
             // marks[j] = (start, words before child j); the last value ends at the current total.
@@ -354,13 +435,15 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// Rejects maps with two equal keys (as `binary_to_term` does).
+    /// Rejects maps with two equal keys (as `binary_to_term` does). Under a
+    /// budget, a key holding a non-empty map stops the walk: its duplicate
+    /// checks grow with the cube of the nesting, which no byte count bounds.
     fn check_distinct<'b>(
         &mut self,
         n: usize,
         key: impl Fn(usize) -> &'b [u8],
         at: usize,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), Stop> {
         let spans = &mut self.canon_spans;
         spans.clear();
         let first_tag = if n > 0 { key(0)[0] } else { 0 };
@@ -373,7 +456,7 @@ impl Walker<'_> {
                 }
                 for i in 1..n {
                     if keys[..i].contains(&keys[i]) {
-                        return Err(Error::DuplicateMapKey { offset: at });
+                        return Err(Error::DuplicateMapKey { offset: at }.into());
                     }
                 }
                 return Ok(());
@@ -381,7 +464,7 @@ impl Walker<'_> {
             let mut keys: Vec<&[u8]> = (0..n).map(&key).collect();
             keys.sort_unstable();
             return match keys.windows(2).any(|w| w[0] == w[1]) {
-                true => Err(Error::DuplicateMapKey { offset: at }),
+                true => Err(Error::DuplicateMapKey { offset: at }.into()),
                 false => Ok(()),
             };
         }
@@ -389,7 +472,9 @@ impl Walker<'_> {
         buf.clear();
         for i in 0..n {
             let s = buf.len();
-            canonical(&mut Reader::new(key(i), 0), buf)?;
+            if canonical(&mut Reader::new(key(i), 0), buf)? && self.budgeted {
+                return Err(Stop::Budget);
+            }
             spans.push((s, buf.len()));
         }
         spans.sort_unstable_by(|a, b| buf[a.0..a.1].cmp(&buf[b.0..b.1]));
@@ -397,7 +482,7 @@ impl Walker<'_> {
             .windows(2)
             .any(|w| buf[w[0].0..w[0].1] == buf[w[1].0..w[1].1])
         {
-            return Err(Error::DuplicateMapKey { offset: at });
+            return Err(Error::DuplicateMapKey { offset: at }.into());
         }
         Ok(())
     }
@@ -480,4 +565,98 @@ fn is_small_big(negative: bool, magnitude: &[u8], c: &CostTable) -> bool {
         .rev()
         .fold(0i128, |v, &b| (v << 8) | i128::from(b));
     c.is_small(if negative { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `#{K => [], ...}` with `n` small-integer keys.
+    fn int_map(n: u32) -> Vec<u8> {
+        let mut v = vec![131, 116];
+        v.extend_from_slice(&n.to_be_bytes());
+        for i in 0..n {
+            v.extend_from_slice(&[97, i as u8, 106]);
+        }
+        v
+    }
+
+    /// The least budget that sizes `etf`, found by bisection (the answer is
+    /// monotone in the budget), with the size it gives.
+    fn least_budget(etf: &[u8]) -> (u64, TermSize) {
+        let o = SizeOptions::default();
+        let full = term_size(etf, &o).unwrap();
+        let (mut lo, mut hi) = (0u64, 1 << 30);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match term_size_within(etf, &o, &o, mid).unwrap() {
+                Some(s) => {
+                    assert_eq!(s, full);
+                    hi = mid;
+                }
+                None => lo = mid + 1,
+            }
+        }
+        (lo, full)
+    }
+
+    #[test]
+    fn a_flatmap_costs_its_bytes_and_its_keys_once() {
+        let m = int_map(32);
+        // 102 bytes of ETF, 32 keys of 2 bytes checked for duplicates.
+        assert_eq!(least_budget(&m).0, m.len() as u64 + 64);
+    }
+
+    #[test]
+    fn a_hamt_costs_its_keys_again_for_hashing() {
+        let m = int_map(33);
+        let (units, size) = least_budget(&m);
+        assert_eq!(units, m.len() as u64 + 2 * 66);
+        assert_eq!(size.words, 127);
+    }
+
+    #[test]
+    fn a_map_in_a_key_stops_a_budgeted_walk() {
+        let o = SizeOptions::default();
+        // #{#{a => 1} => 1}: sized without a budget, never under one.
+        let m = [
+            131, 116, 0, 0, 0, 1, 116, 0, 0, 0, 1, 119, 1, b'a', 97, 1, 97, 1,
+        ];
+        let words = term_size(&m, &o).unwrap().words;
+        assert!(term_size_within(&m, &o, &o, u64::MAX - 1)
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            term_size_within(&m, &o, &o, u64::MAX)
+                .unwrap()
+                .unwrap()
+                .words,
+            words
+        );
+        // #{#{} => 1}: an empty map in a key costs its bytes.
+        let e = [131, 116, 0, 0, 0, 1, 116, 0, 0, 0, 0, 97, 1];
+        assert_eq!(least_budget(&e).0, e.len() as u64 + 5);
+    }
+
+    #[test]
+    fn compressed_input_is_charged_its_inflated_size_before_inflating() {
+        let o = SizeOptions::default();
+        // Declares 256 inflated bytes; never inflated under a budget below that.
+        let zipped = [131, 80, 0, 0, 1, 0, 9];
+        assert!(term_size_within(&zipped, &o, &o, 262).unwrap().is_none());
+        assert!(term_size_within(&zipped, &o, &o, 263).is_err());
+    }
+
+    #[test]
+    fn errors_found_within_the_budget_are_errors() {
+        let o = SizeOptions::default();
+        assert!(term_size_within(&[131, 104, 3, 97], &o, &o, 1 << 20).is_err());
+        let dup = [131, 116, 0, 0, 0, 2, 97, 1, 106, 97, 1, 106];
+        assert_eq!(
+            term_size_within(&dup, &o, &o, 1 << 20).unwrap_err().code(),
+            "duplicate_map_key"
+        );
+        // The same input under a budget too small to reach the check.
+        assert!(term_size_within(&dup, &o, &o, 12).unwrap().is_none());
+    }
 }

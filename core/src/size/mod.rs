@@ -3,5 +3,5 @@
 mod etf_walk;
 mod report;
 
-pub use etf_walk::{flat_size, term_size, term_size_with};
+pub use etf_walk::{flat_size, term_size, term_size_with, term_size_within};
 pub use report::{FieldSize, Kind, KindWords, TermSize};

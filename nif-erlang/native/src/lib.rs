@@ -66,18 +66,19 @@ rustler::atoms! {
     bad_snapshot,
 }
 
-/// Largest ETF input (bytes; for compressed input, compressed plus declared
-/// inflated bytes) sized on a normal scheduler.
+/// Work units ETF sizing may spend on a normal scheduler before it gives up
+/// and the job moves to a dirty one (see
+/// [`memacct_core::term_size_within`]: about one unit per byte of ETF, of
+/// inflated ETF, and of map keys checked or hashed). Input whose bytes alone
+/// pass it goes dirty without being read.
 ///
-/// Measured on the 2-core build machine (OTP 25.2.3, release build), normal
-/// path, best of 30: the costliest inputs that still take this path (maps of
-/// 32 tuple or list keys, 2 000-deep tuples) run at about 18 ns/byte, i.e.
-/// <= 0.3 ms for 16 KiB; typical connection states run at 3-5 ns/byte.
-/// Inputs that cost far more per byte — maps with more than 32 keys (key
-/// hashing) and maps nested in map keys (whose duplicate-key checks re-read
-/// nested keys at every level) — always go to a dirty scheduler (see
-/// [`memacct_core::work::etf_sizing_fits`]).
-pub const ETF_NORMAL_MAX_BYTES: u64 = 16 * 1024;
+/// Measured on the 2-core build machine (OTP 25, release build), normal
+/// path, best of 21 (`memacct_SUITE:normal_path_is_short`, each shape grown
+/// to the largest the budget takes): deep tuples 0.17 ms, HAMTs of integer
+/// keys 0.16 ms, of tuple keys 0.14 ms, flatmaps of tuple keys 0.10 ms;
+/// lists of connection states 13 µs. A non-empty map inside a map key never
+/// runs here (see [`memacct_core::term_size_within`]).
+pub const ETF_NORMAL_BUDGET: u64 = 16 * 1024;
 
 /// Work units a live walk may spend on a normal scheduler before it gives up
 /// and the term is sized on a dirty scheduler. A unit is about one term
@@ -322,33 +323,40 @@ fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool)> {
     Ok((opts, snapshot))
 }
 
-fn etf_size_impl<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
+fn etf_size_impl<'a>(
+    env: Env<'a>,
+    etf: Binary,
+    what: Atom,
+    opts: Term,
+    budget: u64,
+) -> NifResult<Term<'a>> {
     let what = report(what)?;
     let (mut opts, snapshot) = decode_opts(opts)?;
     opts.fields = opts.fields && what == Report::Full;
     let r = if snapshot {
-        memacct_core::term_size(etf.as_slice(), &opts)
+        memacct_core::term_size_within(etf.as_slice(), &opts, &opts, budget)
     } else {
         let vm = NifVm::new(opts.local_node.clone());
-        memacct_core::term_size_with(etf.as_slice(), &opts, &vm)
+        memacct_core::term_size_within(etf.as_slice(), &opts, &vm, budget)
     };
-    result_term(env, r, what)
+    match r {
+        Ok(Some(size)) => result_term(env, Ok(size), what),
+        Ok(None) => Ok(dirty().encode(env)),
+        Err(e) => result_term(env, Err(e), what),
+    }
 }
 
 /// `etf_size(Etf, flat | full, Opts)` on a normal scheduler; `dirty` when the
-/// job does not fit one (see [`memacct_core::work::etf_sizing_fits`]).
+/// job passes [`ETF_NORMAL_BUDGET`].
 #[rustler::nif]
 fn etf_size<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
-    if !memacct_core::work::etf_sizing_fits(etf.as_slice(), ETF_NORMAL_MAX_BYTES) {
-        return Ok(dirty().encode(env));
-    }
-    etf_size_impl(env, etf, what, opts)
+    etf_size_impl(env, etf, what, opts, ETF_NORMAL_BUDGET)
 }
 
 /// The dirty-scheduler twin of `etf_size/3`.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn etf_size_dirty<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifResult<Term<'a>> {
-    etf_size_impl(env, etf, what, opts)
+    etf_size_impl(env, etf, what, opts, u64::MAX)
 }
 
 // ---------------------------------------------------------------------------
@@ -371,7 +379,7 @@ fn atom_words<'a>(env: Env<'a>, atoms: Vec<Term<'a>>) -> NifResult<Term<'a>> {
 /// `{EtfNormalMaxBytes, LiveNormalBudget}`: the scheduling thresholds.
 #[rustler::nif]
 fn limits() -> (u64, u64) {
-    (ETF_NORMAL_MAX_BYTES, LIVE_NORMAL_BUDGET)
+    (ETF_NORMAL_BUDGET, LIVE_NORMAL_BUDGET)
 }
 
 rustler::init!("memacct_nif");
