@@ -1,7 +1,14 @@
 //! A canonical byte form of a term, so that two encodings of the same term
 //! (an atom in Latin-1 or UTF-8, `5` as SMALL_INTEGER or SMALL_BIG, a list as
-//! STRING_EXT or LIST_EXT) compare equal. Used to find duplicate map keys,
-//! which `binary_to_term` rejects.
+//! STRING_EXT or LIST_EXT, a map's entries in any order) compare equal. Used
+//! to find duplicate map keys, which `binary_to_term` rejects. Forms are
+//! compared within one process only (maps are reduced to keyed digests).
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::error::Result;
 use crate::etf::{Reader, Token};
@@ -12,28 +19,63 @@ enum Frame {
         left: u64,
         cells: bool,
     },
-    /// A map: its pairs are sorted when complete, so entry order does not matter.
+    /// A map: reduced to one digest when complete (see [`digest_map`]).
     Map {
         left: u64,
+        /// Where each pair's canonical form starts in `out`.
         pairs: Vec<usize>,
+        /// Offset of the map's tag in the reader's bytes (its memo key).
+        at: usize,
+        /// Where the map's canonical form starts in `out`.
+        out_start: usize,
     },
 }
 
-/// Sorts the canonical pairs of a complete map (they follow `pairs[0]` in `out`).
-fn sort_pairs(out: &mut Vec<u8>, pairs: &[usize]) {
-    let Some(&first) = pairs.first() else { return };
-    let mut spans: Vec<(usize, usize)> = pairs
+/// Canonical digests of the non-empty maps already met, by the offset of
+/// their tag in the bytes read: `(offset just past the map, digest)`. Shared
+/// by the calls over one buffer, so a map nested in the keys of many
+/// enclosing maps is reduced once, not once per level.
+pub type MapMemo = FxHashMap<usize, (usize, u128)>;
+
+/// The two keyed hashers whose outputs make a pair's 128-bit digest, the
+/// same for the whole process (digests of one map's keys must compare).
+fn hashers() -> &'static (RandomState, RandomState) {
+    static HASHERS: OnceLock<(RandomState, RandomState)> = OnceLock::new();
+    HASHERS.get_or_init(|| (RandomState::new(), RandomState::new()))
+}
+
+/// A 128-bit digest of `bytes` (two keyed SipHashes).
+fn digest(bytes: &[u8]) -> u128 {
+    let (a, b) = hashers();
+    (u128::from(a.hash_one(bytes)) << 64) | u128::from(b.hash_one(bytes))
+}
+
+/// The digest of a complete non-empty map with `n` pairs, whose canonical
+/// pairs follow `pairs[0]` in `out` (and are removed): the digest of its
+/// pair count and its pairs' digests, sorted, so entry order does not
+/// matter. A map then costs 17 bytes to the maps and keys around it, where
+/// sorting the pairs' bytes themselves would copy them again at every level
+/// above (cubic in the nesting of maps in map keys). Maps with the same
+/// pairs have the same digest; others only if 128-bit digests collide, with
+/// keys an input cannot know.
+fn digest_map(out: &mut Vec<u8>, n: usize, pairs: &[usize]) -> u128 {
+    let end = out.len();
+    let ends = pairs.iter().skip(1).copied().chain(std::iter::once(end));
+    let mut digests: Vec<u128> = pairs
         .iter()
-        .zip(pairs.iter().skip(1).chain(std::iter::once(&out.len())))
-        .map(|(&a, &b)| (a, b))
+        .zip(ends)
+        .map(|(&s, e)| digest(&out[s..e]))
         .collect();
-    spans.sort_by(|a, b| out[a.0..a.1].cmp(&out[b.0..b.1]));
-    let sorted: Vec<u8> = spans
-        .iter()
-        .flat_map(|&(a, b)| out[a..b].iter().copied())
-        .collect();
-    out.truncate(first);
-    out.extend(sorted);
+    digests.sort_unstable();
+    let mut whole = Vec::with_capacity(8 + 16 * digests.len());
+    whole.extend_from_slice(&(n as u64).to_be_bytes());
+    for d in digests {
+        whole.extend_from_slice(&d.to_be_bytes());
+    }
+    if let Some(&first) = pairs.first() {
+        out.truncate(first);
+    }
+    digest(&whole)
 }
 
 fn int(out: &mut Vec<u8>, v: i128) {
@@ -41,14 +83,12 @@ fn int(out: &mut Vec<u8>, v: i128) {
     out.extend_from_slice(&v.to_be_bytes());
 }
 
-/// Appends the canonical form of the term at the reader's cursor to `out`;
-/// returns whether the term holds a non-empty map (whose canonical form
-/// costs far more than its bytes: every nested map's pairs are sorted and
-/// copied again at each level above it).
-pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<bool> {
-    let mut holds_map = false;
+/// Appends the canonical form of the term at the reader's cursor to `out`,
+/// in time linear in the bytes not yet reduced in `memo` (which it extends).
+pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>, memo: &mut MapMemo) -> Result<()> {
     let mut stack: Vec<Frame> = Vec::new();
     loop {
+        let at = r.pos();
         let tok = r.next()?;
         match stack.last_mut() {
             Some(Frame::List { left: 0, cells }) => match tok {
@@ -71,7 +111,7 @@ pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<bool> {
                 out.push(b'c');
             }
             Some(Frame::Plain(left)) => *left -= 1,
-            Some(Frame::Map { left, pairs }) => {
+            Some(Frame::Map { left, pairs, .. }) => {
                 if *left % 2 == 0 {
                     pairs.push(out.len());
                 }
@@ -129,17 +169,20 @@ pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<bool> {
                     stack.push(Frame::Plain(u64::from(n)));
                 }
             }
-            Token::Map(n) => {
-                out.push(b'm');
-                out.extend_from_slice(&n.to_be_bytes());
-                if n > 0 {
-                    holds_map = true;
-                    stack.push(Frame::Map {
-                        left: 2 * u64::from(n),
-                        pairs: Vec::new(),
-                    });
+            Token::Map(0) => out.push(b'm'),
+            Token::Map(n) => match memo.get(&at) {
+                Some(&(end, d)) => {
+                    out.push(b'M');
+                    out.extend_from_slice(&d.to_be_bytes());
+                    r.seek(end);
                 }
-            }
+                None => stack.push(Frame::Map {
+                    left: 2 * u64::from(n),
+                    pairs: Vec::new(),
+                    at,
+                    out_start: out.len(),
+                }),
+            },
             Token::List(n) => stack.push(Frame::List {
                 left: u64::from(n),
                 cells: false,
@@ -232,15 +275,25 @@ pub fn canonical(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Result<bool> {
                     stack.pop();
                 }
                 Some(Frame::Map { left: 0, .. }) => {
-                    if let Some(Frame::Map { pairs, .. }) = stack.pop() {
-                        sort_pairs(out, &pairs);
+                    if let Some(Frame::Map {
+                        pairs,
+                        at,
+                        out_start,
+                        ..
+                    }) = stack.pop()
+                    {
+                        let d = digest_map(out, pairs.len(), &pairs);
+                        out.truncate(out_start);
+                        out.push(b'M');
+                        out.extend_from_slice(&d.to_be_bytes());
+                        memo.insert(at, (r.pos(), d));
                     }
                 }
                 _ => break,
             }
         }
         if stack.is_empty() {
-            return Ok(holds_map);
+            return Ok(());
         }
     }
 }
@@ -251,7 +304,7 @@ mod tests {
 
     fn c(b: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        canonical(&mut Reader::new(b, 0), &mut out).unwrap();
+        canonical(&mut Reader::new(b, 0), &mut out, &mut MapMemo::default()).unwrap();
         out
     }
 

@@ -1,6 +1,6 @@
 //! Sizing from ETF bytes: one pass over the tokens with an explicit stack.
 
-use crate::canon::canonical;
+use crate::canon::{canonical, MapMemo};
 use crate::error::{Error, Result};
 use crate::etf::{self, Reader, Token};
 use crate::hamt::hamt_words;
@@ -40,10 +40,9 @@ pub fn term_size_with(etf: &[u8], opts: &SizeOptions, vm: &dyn VmContext) -> Res
 /// it inflates to, counted before inflating), plus, for every map, the bytes
 /// of its keys once for the duplicate-key check and once more per hash round
 /// of a map above 32 keys, so the units bound the time whatever the shape
-/// (no separate pre-scan). One shape stops the walk under any budget: a
-/// non-empty map inside a map key, whose duplicate checks cost far more
-/// than its bytes. An error found before the walk stops is returned as an
-/// error.
+/// (no separate pre-scan; keys holding maps are charged again at every
+/// level, more than their checks cost). An error found before the walk
+/// stops is returned as an error.
 ///
 /// ```
 /// use memacct_core::{size::term_size_within, SizeOptions};
@@ -70,8 +69,8 @@ pub fn term_size_within(
         out: TermSize::default(),
         canon_buf: Vec::new(),
         canon_spans: Vec::new(),
+        canon_memo: MapMemo::default(),
         left,
-        budgeted: budget != u64::MAX,
     };
     match walker.run(body.base) {
         Ok(size) => Ok(Some(size)),
@@ -113,10 +112,11 @@ struct Walker<'a> {
     /// Scratch space reused by every map's duplicate-key check.
     canon_buf: Vec<u8>,
     canon_spans: Vec<(usize, usize)>,
+    /// Canonical forms of the maps met in keys, for the checks of the maps
+    /// around them.
+    canon_memo: MapMemo,
     /// Work units left (see [`term_size_within`]).
     left: u64,
-    /// Whether the caller set a budget (some shapes then stop at once).
-    budgeted: bool,
 }
 
 impl Walker<'_> {
@@ -397,7 +397,7 @@ impl Walker<'_> {
         let key = |i: usize| &bytes[starts[2 * i]..starts[2 * i + 1]];
         let key_bytes: u64 = (0..n).map(|i| key(i).len() as u64).sum();
         self.charge(key_bytes)?;
-        self.check_distinct(n, key, at)?;
+        self.check_distinct(starts, at)?;
         let own = if n <= self.costs.flatmap_limit {
             self.costs.flatmap(n as u64)
         } else {
@@ -435,15 +435,15 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// Rejects maps with two equal keys (as `binary_to_term` does). Under a
-    /// budget, a key holding a non-empty map stops the walk: its duplicate
-    /// checks grow with the cube of the nesting, which no byte count bounds.
-    fn check_distinct<'b>(
-        &mut self,
-        n: usize,
-        key: impl Fn(usize) -> &'b [u8],
-        at: usize,
-    ) -> std::result::Result<(), Stop> {
+    /// Rejects maps with two equal keys (as `binary_to_term` does). Keys
+    /// are the spans `starts[2i]..starts[2i + 1]` of the bytes.
+    fn check_distinct(&mut self, starts: &[usize], at: usize) -> Result<()> {
+        let n = starts.len() / 2;
+        let bytes = self.bytes;
+        let key = |i: usize| &bytes[starts[2 * i]..starts[2 * i + 1]];
+        if n < 2 {
+            return Ok(());
+        }
         let spans = &mut self.canon_spans;
         spans.clear();
         let first_tag = if n > 0 { key(0)[0] } else { 0 };
@@ -456,7 +456,7 @@ impl Walker<'_> {
                 }
                 for i in 1..n {
                     if keys[..i].contains(&keys[i]) {
-                        return Err(Error::DuplicateMapKey { offset: at }.into());
+                        return Err(Error::DuplicateMapKey { offset: at });
                     }
                 }
                 return Ok(());
@@ -464,7 +464,7 @@ impl Walker<'_> {
             let mut keys: Vec<&[u8]> = (0..n).map(&key).collect();
             keys.sort_unstable();
             return match keys.windows(2).any(|w| w[0] == w[1]) {
-                true => Err(Error::DuplicateMapKey { offset: at }.into()),
+                true => Err(Error::DuplicateMapKey { offset: at }),
                 false => Ok(()),
             };
         }
@@ -472,9 +472,9 @@ impl Walker<'_> {
         buf.clear();
         for i in 0..n {
             let s = buf.len();
-            if canonical(&mut Reader::new(key(i), 0), buf)? && self.budgeted {
-                return Err(Stop::Budget);
-            }
+            let mut r = Reader::new(bytes, 0);
+            r.seek(starts[2 * i]);
+            canonical(&mut r, buf, &mut self.canon_memo)?;
             spans.push((s, buf.len()));
         }
         spans.sort_unstable_by(|a, b| buf[a.0..a.1].cmp(&buf[b.0..b.1]));
@@ -482,7 +482,7 @@ impl Walker<'_> {
             .windows(2)
             .any(|w| buf[w[0].0..w[0].1] == buf[w[1].0..w[1].1])
         {
-            return Err(Error::DuplicateMapKey { offset: at }.into());
+            return Err(Error::DuplicateMapKey { offset: at });
         }
         Ok(())
     }
@@ -616,26 +616,83 @@ mod tests {
     }
 
     #[test]
-    fn a_map_in_a_key_stops_a_budgeted_walk() {
-        let o = SizeOptions::default();
-        // #{#{a => 1} => 1}: sized without a budget, never under one.
+    fn a_map_in_a_key_is_charged_at_each_level() {
+        // #{#{a => 1} => 1, b => 1}: the inner map's key (3 bytes), then the
+        // outer map's keys: the inner map (10 bytes) and `b` (3).
         let m = [
-            131, 116, 0, 0, 0, 1, 116, 0, 0, 0, 1, 119, 1, b'a', 97, 1, 97, 1,
+            131, 116, 0, 0, 0, 2, 116, 0, 0, 0, 1, 119, 1, b'a', 97, 1, 97, 1, 119, 1, b'b', 97, 1,
         ];
-        let words = term_size(&m, &o).unwrap().words;
-        assert!(term_size_within(&m, &o, &o, u64::MAX - 1)
-            .unwrap()
-            .is_none());
+        assert_eq!(least_budget(&m).0, m.len() as u64 + 3 + 13);
+        // Maps nested d deep in two-key maps' keys: about d^2 units.
+        let nested = |d: usize| {
+            let mut v = vec![131];
+            for _ in 0..d {
+                v.extend_from_slice(&[116, 0, 0, 0, 2, 119, 1, b'z', 97, 0]);
+            }
+            v.extend_from_slice(&[116, 0, 0, 0, 0]);
+            for _ in 0..d {
+                v.extend_from_slice(&[97, 1]);
+            }
+            v
+        };
+        let (small, big) = (least_budget(&nested(10)).0, least_budget(&nested(100)).0);
+        assert!(big > 50 * small, "{small} -> {big}");
+    }
+
+    #[test]
+    fn maps_nested_in_keys_are_checked_once_each() {
+        // 20,000 levels of #{z => 0, Inner => 1} (200 KB): each level's
+        // duplicate check reuses the inner map's canonical digest, so this
+        // is linear (it was cubic: minutes for 35 KB).
+        let d = 20_000;
+        let mut v = vec![131];
+        for _ in 0..d {
+            v.extend_from_slice(&[116, 0, 0, 0, 2, 119, 1, b'z', 97, 0]);
+        }
+        v.extend_from_slice(&[116, 0, 0, 0, 0]);
+        v.extend(std::iter::repeat_n([97, 1], d).flatten());
+        let o = SizeOptions {
+            max_depth: 100_000,
+            ..SizeOptions::default()
+        };
+        let size = term_size(&v, &o).unwrap();
         assert_eq!(
-            term_size_within(&m, &o, &o, u64::MAX)
-                .unwrap()
-                .unwrap()
-                .words,
-            words
+            size.words,
+            d as u64 * OTP25_64.flatmap(2) + OTP25_64.flatmap(0)
         );
-        // #{#{} => 1}: an empty map in a key costs its bytes.
-        let e = [131, 116, 0, 0, 0, 1, 116, 0, 0, 0, 0, 97, 1];
-        assert_eq!(least_budget(&e).0, e.len() as u64 + 5);
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_through_nested_maps_in_any_order() {
+        let o = SizeOptions::default();
+        // #{#{a => 1, b => 2} => 1, #{b => 2, a => 1} => 2}: equal keys.
+        let inner_ab = [116, 0, 0, 0, 2, 119, 1, b'a', 97, 1, 119, 1, b'b', 97, 2];
+        let inner_ba = [116, 0, 0, 0, 2, 119, 1, b'b', 97, 2, 119, 1, b'a', 97, 1];
+        let pair = |first: &[u8], second: &[u8]| {
+            let mut v = vec![131, 116, 0, 0, 0, 2];
+            v.extend_from_slice(first);
+            v.extend_from_slice(&[97, 1]);
+            v.extend_from_slice(second);
+            v.extend_from_slice(&[97, 2]);
+            v
+        };
+        assert_eq!(
+            term_size(&pair(&inner_ab, &inner_ba), &o)
+                .unwrap_err()
+                .code(),
+            "duplicate_map_key"
+        );
+        // #{a => 1, b => 3} differs from #{a => 1, b => 2}.
+        let inner_ab3 = [116, 0, 0, 0, 2, 119, 1, b'a', 97, 1, 119, 1, b'b', 97, 3];
+        assert!(term_size(&pair(&inner_ab, &inner_ab3), &o).is_ok());
+        // One level down: #{K => 1, {K2} => 2} where K, K2 are those maps.
+        let wrap = |m: &[u8]| [&[104, 1][..], m].concat();
+        assert_eq!(
+            term_size(&pair(&wrap(&inner_ab), &wrap(&inner_ba)), &o)
+                .unwrap_err()
+                .code(),
+            "duplicate_map_key"
+        );
     }
 
     #[test]
