@@ -37,28 +37,29 @@ enum Frame {
 /// enclosing maps is reduced once, not once per level.
 pub type MapMemo = FxHashMap<usize, (usize, u128)>;
 
-/// The two keyed hashers whose outputs make a pair's 128-bit digest, the
-/// same for the whole process (digests of one map's keys must compare).
-fn hashers() -> &'static (RandomState, RandomState) {
-    static HASHERS: OnceLock<(RandomState, RandomState)> = OnceLock::new();
-    HASHERS.get_or_init(|| (RandomState::new(), RandomState::new()))
+/// The keyed hasher (SipHash with process-random keys) behind every digest,
+/// the same for the whole process (digests of one map's keys must compare).
+fn hasher() -> &'static RandomState {
+    static HASHER: OnceLock<RandomState> = OnceLock::new();
+    HASHER.get_or_init(RandomState::new)
 }
 
-/// A 128-bit digest of `bytes` (two keyed SipHashes).
+/// A 128-bit digest of `bytes`: the keyed hash of two domain-separated
+/// copies of them.
 fn digest(bytes: &[u8]) -> u128 {
-    let (a, b) = hashers();
-    (u128::from(a.hash_one(bytes)) << 64) | u128::from(b.hash_one(bytes))
+    let h = hasher();
+    (u128::from(h.hash_one((0u8, bytes))) << 64) | u128::from(h.hash_one((1u8, bytes)))
 }
 
 /// The digest of a complete non-empty map with `n` pairs, whose canonical
-/// pairs follow `pairs[0]` in `out` (and are removed): the digest of its
+/// pairs follow `pairs[0]` in `out` (the caller removes them): the digest of its
 /// pair count and its pairs' digests, sorted, so entry order does not
 /// matter. A map then costs 17 bytes to the maps and keys around it, where
 /// sorting the pairs' bytes themselves would copy them again at every level
 /// above (cubic in the nesting of maps in map keys). Maps with the same
 /// pairs have the same digest; others only if 128-bit digests collide, with
 /// keys an input cannot know.
-fn digest_map(out: &mut Vec<u8>, n: usize, pairs: &[usize]) -> u128 {
+fn digest_map(out: &[u8], n: usize, pairs: &[usize]) -> u128 {
     let end = out.len();
     let ends = pairs.iter().skip(1).copied().chain(std::iter::once(end));
     let mut digests: Vec<u128> = pairs
@@ -71,9 +72,6 @@ fn digest_map(out: &mut Vec<u8>, n: usize, pairs: &[usize]) -> u128 {
     whole.extend_from_slice(&(n as u64).to_be_bytes());
     for d in digests {
         whole.extend_from_slice(&d.to_be_bytes());
-    }
-    if let Some(&first) = pairs.first() {
-        out.truncate(first);
     }
     digest(&whole)
 }
