@@ -215,7 +215,9 @@ new(Opts) ->
 %% do not fit under `on_full => reject'. Give the same `dictionary' as the
 %% checkpointed pool had: entries compressed with a dictionary this pool
 %% lacks (`{error, {dictionary_required, _}}') or with another one
-%% (`{error, {dictionary_mismatch, _}}') refuse the whole checkpoint.
+%% (`{error, {dictionary_mismatch, _}}') refuse the whole checkpoint, as
+%% does a payload that is neither ETF nor a memacct blob (a checkpoint of a
+%% C or Python pool: `{error, {bad_blob, _}}').
 -spec restore(file:filename_all(), options()) -> {ok, pool()} | error().
 restore(Path, Opts) when is_map(Opts) ->
     Args = [Path, Opts],

@@ -328,7 +328,12 @@ checkpoint_dictionary_test() ->
     {ok, _} = memacct_pool:put(Plain, session, Value),
     ?assertEqual({ok, 1}, memacct_pool:checkpoint(Plain, F)),
     {ok, R} = memacct_pool:restore(F, #{dictionary => D2}),
-    ?assertEqual(1, memacct_pool:size(R)).
+    ?assertEqual(1, memacct_pool:size(R)),
+    %% A payload that is neither ETF nor a blob could never be read back.
+    Raw = new(#{}),
+    {ok, _} = memacct_nif:pool_put(Raw, session, <<1, 2, 3>>, false, default),
+    ?assertEqual({ok, 1}, memacct_pool:checkpoint(Raw, F)),
+    ?assertMatch({error, {bad_blob, _}}, memacct_pool:restore(F, #{})).
 
 tmp_dir() ->
     Dir = filename:join(["/tmp", "memacct_pool_tests_" ++ os:getpid()]),

@@ -120,6 +120,12 @@ const OWNER_SHARDS: usize = 64;
 /// First byte of ETF.
 const ETF_VERSION: u8 = 131;
 
+/// Whether a stored payload is plain ETF (else it is a codec blob): the one
+/// rule `get` and `restore` read payloads by.
+fn is_etf(payload: &[u8]) -> bool {
+    payload.first() == Some(&ETF_VERSION)
+}
+
 /// `LocalPid`'s `Hash` writes the VM's own hash of the pid: use it as is.
 #[derive(Default)]
 struct PidHasher(u64);
@@ -409,14 +415,15 @@ fn pool_restore<'a>(env: Env<'a>, file: Binary<'a>, config: Term<'a>) -> NifResu
     if let Err(e) = check_level(&s) {
         return Ok(error_term(env, &e));
     }
-    // A blob this pool could not decode (another dictionary, or one it
-    // lacks) refuses the whole checkpoint now rather than failing on `get`.
+    // A payload this pool could not read back (a blob of another
+    // dictionary or of one it lacks, or neither ETF nor a blob) refuses the
+    // whole checkpoint now rather than failing on every `get`.
     let dict = s.dict.as_ref().map(|d| d.dict());
     let readable = |payload: &[u8]| {
-        if payload.starts_with(&codec::MAGIC) {
-            codec::check_dictionary(payload, dict)
-        } else {
+        if is_etf(payload) {
             Ok(())
+        } else {
+            codec::check_dictionary(payload, dict)
         }
     };
     let restored = Pool::restore_checked(
@@ -604,7 +611,7 @@ fn etf_answer<'a>(env: Env<'a>, etf: &[u8], limits: GetLimits) -> Term<'a> {
 }
 
 fn get_answer<'a>(env: Env<'a>, res: &PoolRes, payload: &[u8], limits: GetLimits) -> Term<'a> {
-    if payload.first() == Some(&ETF_VERSION) {
+    if is_etf(payload) {
         return etf_answer(env, payload, limits);
     }
     let opts = res.decompress_options(usize::MAX);
