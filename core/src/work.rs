@@ -115,7 +115,7 @@ pub fn decompress_output_within(budget: u64) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::codec::{compress, CompressOptions};
 
@@ -126,8 +126,9 @@ mod tests {
         assert_eq!(etf_cost(&[131, 80, 0]), 3);
     }
 
-    /// `#{K => [], ...}` with `n` small-integer keys.
-    fn int_map(n: u32) -> Vec<u8> {
+    /// `#{K => [], ...}` with `n` small-integer keys (also used by the
+    /// sizing walker's tests).
+    pub(crate) fn int_map(n: u32) -> Vec<u8> {
         let mut v = vec![131, 116];
         v.extend_from_slice(&n.to_be_bytes());
         for i in 0..n {

@@ -570,16 +570,7 @@ fn is_small_big(negative: bool, magnitude: &[u8], c: &CostTable) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `#{K => [], ...}` with `n` small-integer keys.
-    fn int_map(n: u32) -> Vec<u8> {
-        let mut v = vec![131, 116];
-        v.extend_from_slice(&n.to_be_bytes());
-        for i in 0..n {
-            v.extend_from_slice(&[97, i as u8, 106]);
-        }
-        v
-    }
+    use crate::work::tests::int_map;
 
     /// The least budget that sizes `etf`, found by bisection (the answer is
     /// monotone in the budget), with the size it gives.
