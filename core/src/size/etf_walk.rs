@@ -676,6 +676,22 @@ mod tests {
         // #{a => 1, b => 3} differs from #{a => 1, b => 2}.
         let inner_ab3 = [116, 0, 0, 0, 2, 119, 1, b'a', 97, 1, 119, 1, b'b', 97, 3];
         assert!(term_size(&pair(&inner_ab, &inner_ab3), &o).is_ok());
+        // Maps long enough to be reduced to digests (12 pairs), in two orders.
+        let long = |order: &mut dyn Iterator<Item = u8>| {
+            let mut v = vec![116, 0, 0, 0, 12];
+            for i in order {
+                v.extend_from_slice(&[119, 2, b'k', b'a' + i, 97, i]);
+            }
+            v
+        };
+        let (up, down) = (long(&mut (0..12)), long(&mut (0..12).rev()));
+        assert_eq!(
+            term_size(&pair(&up, &down), &o).unwrap_err().code(),
+            "duplicate_map_key"
+        );
+        let mut other = up.clone();
+        *other.last_mut().unwrap() = 99;
+        assert!(term_size(&pair(&up, &other), &o).is_ok());
         // One level down: #{K => 1, {K2} => 2} where K, K2 are those maps.
         let wrap = |m: &[u8]| [&[104, 1][..], m].concat();
         assert_eq!(
