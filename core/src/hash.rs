@@ -4,7 +4,10 @@
 //!
 //! The C function walks a term with an explicit stack, pre-order and left to
 //! right, which is exactly ETF's byte order; this port therefore streams over
-//! the tokens once, keeping only per-container state, and never recurses.
+//! the tokens once, keeping only per-container state. It recurses only for a
+//! map of more than 32 keys nested in the keys of another such map (its keys'
+//! hashes are needed first), at most [`MAX_NESTED_HAMT`] levels deep; deeper
+//! is `unsupported`.
 
 use crate::error::{Error, Result};
 use crate::etf::{tag, Atom, Reader, Token};

@@ -12,7 +12,8 @@
 //! bytes and per-field sizes.
 //!
 //! ```
-//! // term_to_binary({ok, <<"abc">>}) on any node
+//! // term_to_binary({ok, <<"abc">>}) on OTP 26+ (OTP 25 writes the atom as
+//! // ATOM_EXT: 100, 0, 2; the size is the same)
 //! let etf = [131, 104, 2, 119, 2, b'o', b'k', 109, 0, 0, 0, 3, b'a', b'b', b'c'];
 //! assert_eq!(memacct_core::flat_size(&etf).unwrap(), 3 + 3);
 //! ```

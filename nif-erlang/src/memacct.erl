@@ -236,15 +236,21 @@
 %%   binaries memacct sees;</li>
 %% <li>maps with more than 32 keys that shrank to 32 or fewer keys (the VM
 %%   may keep them as HAMTs; they are sized as flat maps);</li>
-%% <li>funs, bitstrings, bignums, references and other nodes' pids and
-%%   ports are sized from their `term_to_binary/1' encoding.</li>
+%% <li>byte-aligned binaries of at most 64 bytes that the VM holds as refc
+%%   binaries (the shell and some appends build them) are sized as the heap
+%%   binaries `binary_to_term/1' makes of them: in the shell,
+%%   `memacct:flat_size(<<"abc">>)' is 3 where `erts_debug:flat_size/1'
+%%   says 6 (compiled code builds a heap binary: both say 3);</li>
+%% <li>funs, bitstrings, external references and other nodes' pids and
+%%   ports are sized from their `term_to_binary/1' encoding (bignums and
+%%   local references are read from their header word).</li>
 %% </ul>
 %% Literals are not an issue: `flat_size' counts them like any other term,
 %% and so does memacct.
 %%
 %% Scheduling: up to `element(2, scheduling_limits())' work units (about one
 %% per term) on the calling scheduler; larger terms, and terms holding funs,
-%% bitstrings or bignums beyond 64 bits, are sized on a dirty CPU scheduler.
+%% bitstrings or external references, are sized on a dirty CPU scheduler.
 %% Raises `{memacct, {Code, Message}}' in the rare case the core cannot size
 %% a term exactly (`unsupported').
 -spec flat_size(term()) -> words().
@@ -255,11 +261,11 @@ flat_size(Term) ->
 %%
 %% ```
 %% 1> memacct:term_size(#{id => 7, name => <<"x">>}).
-%% #{by_kind => #{heap_binary => 3,map => 9,tuple => 0,...},
-%%   bytes => 96,
+%% #{by_kind => #{heap_binary => 3,map => 8,tuple => 0,...},
+%%   bytes => 88,
 %%   fields => [{<<"id">>,0,0},{<<"name">>,0,3}],
 %%   max_depth => 2,nodes => 5,off_heap_bytes => 0,
-%%   refc_binaries => 0,words => 12}
+%%   refc_binaries => 0,words => 11}
 %% 2> maps:get(fields, memacct:term_size({state, [1,2], <<"abc">>})).
 %% [{<<"1">>,0,0},{<<"2">>,0,4},{<<"3">>,0,3}]
 %% '''
@@ -293,7 +299,7 @@ unwrap_live({error, Reason}) -> erlang:error({memacct, Reason}).
 %% 2> memacct:etf_flat_size(term_to_binary(lists:seq(1, 1000), [compressed])).
 %% 2000
 %% 3> memacct:etf_flat_size(<<131, 108, 255, 255, 255, 255>>).
-%% {error,{length_too_large,<<"declared length 4294967295 at offset 2 exceeds the 0 byte(s) left">>}}
+%% {error,{length_too_large,<<"declared length 4294967295 at offset 6 exceeds the 0 byte(s) left">>}}
 %% 4> memacct:etf_flat_size(<<>>).
 %% {error,{empty,<<"empty input: ETF needs at least a version byte and a tag">>}}
 %% '''
@@ -455,7 +461,7 @@ compress_etf(Etf) ->
 %% ```
 %% 1> {ok, Blob} = memacct:compress_etf(term_to_binary({a, <<"b">>})).
 %% 2> memacct:decompress_etf(Blob).
-%% {ok,<<131,104,2,119,1,97,109,0,0,0,1,98>>}
+%% {ok,<<131,104,2,100,0,1,97,109,0,0,0,1,98>>}
 %% 3> memacct:compress_etf(<<1, 2, 3>>).
 %% {error,{bad_version,<<"not ETF: version byte is 1, expected 131">>}}
 %% '''

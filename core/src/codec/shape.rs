@@ -1,5 +1,7 @@
-//! The structural stage: ETF re-encoded as four streams that compress far
-//! better than ETF itself, reversibly to the byte.
+//! Format 1's structural stage: ETF re-encoded as four streams, reversibly
+//! to the byte. Measured, it makes blobs no smaller than zstd over plain ETF
+//! (larger with a dictionary): see the [`super`] module docs, and why format
+//! 2 dropped it.
 //!
 //! - **tags**: one byte per term header (the ETF tag, kept as is, so the exact
 //!   encoding — `ATOM_EXT` or `SMALL_ATOM_UTF8_EXT`, `INTEGER_EXT` or

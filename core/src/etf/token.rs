@@ -227,8 +227,18 @@ impl<'a> Reader<'a> {
     /// Reads a length, refusing one that needs more than the remaining bytes
     /// (`min_bytes_each` is the least each counted item occupies).
     fn length(&mut self, declared: u64, min_bytes_each: u64) -> Result<u32> {
+        self.length_plus(declared, min_bytes_each, 0)
+    }
+
+    /// [`Self::length`] for items followed by `extra` more bytes at least (a
+    /// list's tail); the error reports the length as declared.
+    fn length_plus(&mut self, declared: u64, min_bytes_each: u64, extra: u64) -> Result<u32> {
         let available = self.remaining();
-        if declared.saturating_mul(min_bytes_each) > available as u64 {
+        if declared
+            .saturating_mul(min_bytes_each)
+            .saturating_add(extra)
+            > available as u64
+        {
             return Err(Error::LengthTooLarge {
                 offset: self.offset(),
                 declared,
@@ -366,7 +376,7 @@ impl<'a> Reader<'a> {
             tag::LIST => {
                 let n = u64::from(self.u32()?);
                 // n elements plus a tail, one byte each at least.
-                self.length(n + 1, 1)?;
+                self.length_plus(n, 1, 1)?;
                 Token::List(n as u32)
             }
             tag::BINARY => {
@@ -576,7 +586,15 @@ mod tests {
     fn lengths_are_checked_before_use() {
         assert!(matches!(
             one(&[108, 255, 255, 255, 255]),
-            Err(Error::LengthTooLarge { .. })
+            Err(Error::LengthTooLarge {
+                declared: 0xFFFF_FFFF,
+                ..
+            })
+        ));
+        // A list of one element needs its tail too.
+        assert!(matches!(
+            one(&[108, 0, 0, 0, 1, 106]),
+            Err(Error::LengthTooLarge { declared: 1, .. })
         ));
         assert!(matches!(
             one(&[109, 0, 0, 0, 9, 1]),

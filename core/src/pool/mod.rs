@@ -1,7 +1,7 @@
 //! The state pool: a concurrent store of byte payloads (compact states or
 //! anything else) addressed by generation-checked [`Handle`]s, with limits by
 //! entries and bytes (pool-wide and per [`Domain`]), a full-pool action
-//! (reject or evict), six O(1) eviction policies, TTLs with an injectable
+//! (reject or evict), six O(1) eviction policies (S3-FIFO amortized), TTLs with an injectable
 //! [`Clock`], per-owner reclaim and crash-safe checkpoints.
 //!
 //! ```
