@@ -426,6 +426,84 @@ fn threads_racing_on_one_handle_release_it_once() {
     assert!(pool.is_empty());
 }
 
+/// Updates of one handle from several threads, growing past a byte limit
+/// while puts evict: the limit holds, and once everything is gone the whole
+/// budget is free again (no bytes leaked, no policy list broken: before the
+/// fix this hung in a corrupted policy list or leaked budget). `stats()`
+/// while threads run is not a snapshot, so the limit is checked after.
+#[test]
+fn concurrent_updates_of_one_handle_keep_the_budget_exact() {
+    for policy in [PolicyKind::Lru, PolicyKind::S3Fifo, PolicyKind::Lfu] {
+        let max_bytes = 4096;
+        let pool = Arc::new(
+            Pool::new(PoolConfig {
+                shards: 2,
+                max_bytes: Some(max_bytes),
+                on_full: FullAction::Evict,
+                policy,
+                ..PoolConfig::default()
+            })
+            .unwrap(),
+        );
+        let h = pool.put(Domain::Session, None, &[1; 10]).unwrap();
+        let mut threads = Vec::new();
+        for t in 0..3u64 {
+            let pool = Arc::clone(&pool);
+            threads.push(std::thread::spawn(move || {
+                let mut x = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                for _ in 0..100_000 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if t == 0 {
+                        let _ = pool.put(Domain::Cache, None, &[2; 256]);
+                    } else {
+                        let _ = pool.update(h, &vec![3; 1 + (x % 2000) as usize]);
+                    }
+                }
+            }));
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        let st = pool.stats();
+        assert!(st.bytes_stored <= max_bytes, "{st:?}");
+        pool.clear();
+        assert_eq!(pool.stats().bytes_stored, 0);
+        // The whole budget is free: one put of exactly max_bytes fits.
+        let full = pool.put(Domain::Cache, None, &vec![0; max_bytes as usize]);
+        assert!(full.is_ok(), "{policy:?}: {full:?}");
+    }
+}
+
+#[test]
+fn a_growing_update_names_the_limit_it_hit() {
+    let mut cfg = PoolConfig {
+        on_full: FullAction::Reject,
+        ..PoolConfig::default()
+    };
+    cfg.domains[Domain::Cache as usize].max_bytes = Some(8);
+    let pool = Pool::new(cfg).unwrap();
+    let h = pool.put(Domain::Cache, None, b"1234").unwrap();
+    pool.put(Domain::Cache, None, b"123").unwrap();
+    let err = pool.update(h, b"123456").unwrap_err().to_string();
+    assert!(err.contains("domain max_bytes"), "{err}");
+}
+
+#[test]
+fn a_get_of_a_handle_outside_every_shard_is_a_miss() {
+    let pool = Pool::new(PoolConfig {
+        shards: 1,
+        ..PoolConfig::default()
+    })
+    .unwrap();
+    let h = pool.put(Domain::Session, None, b"x").unwrap();
+    let foreign = Handle::from_raw(h.to_raw() | (5 << 24));
+    assert!(pool.get(foreign).is_err());
+    assert!(pool.get(Handle::from_raw(h.to_raw() + 7)).is_err());
+    assert_eq!(pool.stats().misses, 2);
+}
+
 fn tmp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("memacct-pool-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -21,7 +21,6 @@
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::config::Domain;
 use super::shard::Snapshot;
@@ -38,9 +37,11 @@ fn bad(reason: &'static str) -> Error {
     Error::BadCheckpoint { reason }
 }
 
-/// Writes `entries` to `path` via a synced temporary file and a rename.
+/// Writes `entries` to `path` via a synced temporary file and a rename. The
+/// temporary file is created exclusively under a random name beside `path`
+/// (`.NAME.tmp-XXXXXX`): a file or symlink planted there is never written
+/// through, and a failed write leaves no temporary file behind.
 pub(crate) fn write(path: &Path, entries: &[Snapshot]) -> Result<()> {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -51,29 +52,27 @@ pub(crate) fn write(path: &Path, entries: &[Snapshot]) -> Result<()> {
             reason: format!("checkpoint path {} names no file", path.display()),
         })?
         .to_string_lossy();
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = write_synced(&tmp, entries).and_then(|()| {
-        fs::rename(&tmp, path).map_err(|e| {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-"))
+        .tempfile_in(dir)
+        .map_err(|e| {
             Error::io(
-                format_args!("renaming {} to {}", tmp.display(), path.display()),
+                format_args!("creating a temporary file in {}", dir.display()),
                 &e,
             )
-        })
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-        return result;
-    }
+        })?;
+    write_synced(tmp.as_file(), tmp.path(), entries)?;
+    tmp.persist(path).map_err(|e| {
+        Error::io(
+            format_args!("renaming {} to {}", e.file.path().display(), path.display()),
+            &e.error,
+        )
+    })?;
     sync_dir(dir)
 }
 
-fn write_synced(tmp: &Path, entries: &[Snapshot]) -> Result<()> {
+fn write_synced(file: &File, tmp: &Path, entries: &[Snapshot]) -> Result<()> {
     let io = |e: std::io::Error| Error::io(format_args!("writing {}", tmp.display()), &e);
-    let file = File::create(tmp).map_err(io)?;
     let mut out = Crc32Writer {
         inner: BufWriter::new(file),
         crc: crc32fast::Hasher::new(),
@@ -215,18 +214,29 @@ mod tests {
     }
 
     fn encoded() -> Vec<u8> {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "memacct-ckpt-unit-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("c.bin");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.bin");
         write(&p, &sample()).unwrap();
-        let b = fs::read(&p).unwrap();
-        fs::remove_dir_all(&dir).unwrap();
-        b
+        fs::read(&p).unwrap()
+    }
+
+    #[test]
+    fn a_write_leaves_only_the_checkpoint_and_replaces_a_symlink_at_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"keep").unwrap();
+        let p = dir.path().join("c.bin");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&victim, &p).unwrap();
+        write(&p, &sample()).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"keep");
+        assert_eq!(parse(&fs::read(&p).unwrap()).unwrap(), sample());
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["c.bin", "victim"]);
     }
 
     #[test]

@@ -221,7 +221,9 @@ impl Pool {
     /// Runs `f` on the payload `h` names, under its shard's lock (keep `f`
     /// short; do not call the pool from it). Counts as an access, like `get`.
     pub fn with<R>(&self, h: Handle, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
-        let mut shard = self.shard_of(h)?;
+        let mut shard = self
+            .shard_of(h)
+            .inspect_err(|_| self.lock(0).c.misses += 1)?;
         let i = shard.access(h, &*self.clock, true)?;
         Ok(f(shard.data(i)))
     }
@@ -248,60 +250,59 @@ impl Pool {
     /// Replaces the payload of `h` (an access; the TTL is unchanged). A
     /// payload that grows past a limit is rejected or makes room like a put;
     /// in the latter case the entry re-enters its policy as a new entry.
+    ///
+    /// Concurrent updates of one handle are safe: each reads the entry's
+    /// size under its shard's lock and reserves the difference then, and the
+    /// entry never leaves its policy while the lock is dropped to evict from
+    /// other shards (the update then starts over from the entry as it is).
     pub fn update(&self, h: Handle, bytes: &[u8]) -> Result<()> {
         let data = bytes.to_vec();
+        let new = data.len() as u64;
         let si = h.shard();
         let mut shard = self.shard_of(h)?;
-        let i = shard.access(h, &*self.clock, false)?;
-        let domain = shard.domain(i);
-        let (old, new) = (shard.data(i).len() as u64, data.len() as u64);
-        if new <= old {
-            self.budget.release(domain, 0, old - new);
-            shard.set_data(i, data);
-            return Ok(());
-        }
-        if let Some(ex) = self.budget.never_fits(domain, new) {
-            shard.c.rejected += 1;
-            return Err(Error::PoolExhausted { limit: ex.limit });
-        }
-        let delta = new - old;
-        if self.budget.try_reserve(domain, 0, delta).is_ok() {
-            shard.set_data(i, data);
-            return Ok(());
-        }
-        if self.config.on_full == FullAction::Reject {
-            shard.c.rejected += 1;
-            return Err(Error::PoolExhausted { limit: "max_bytes" });
-        }
-        // Make room without evicting the entry itself.
-        shard.detach(i);
-        let result = self.reserve(si, shard, domain, 0, delta);
-        let (mut shard, reserved) = match result {
-            Ok(g) => (g, true),
-            Err(_) => (self.lock(si), false),
-        };
-        let Some(i) = shard.check(h) else {
-            if reserved {
-                self.budget.release(domain, 0, delta);
+        loop {
+            let i = shard.access(h, &*self.clock, false)?;
+            let domain = shard.domain(i);
+            let old = shard.data(i).len() as u64;
+            if new <= old {
+                self.budget.release(domain, 0, old - new);
+                shard.set_data(i, data);
+                return Ok(());
             }
-            return Err(Error::StaleHandle { handle: h.to_raw() });
-        };
-        let expires = shard.expires(i);
-        let now = if expires != NEVER {
-            self.clock.now_ms()
-        } else {
-            0
-        };
-        if reserved {
-            shard.set_data(i, data);
-        }
-        shard.attach(i, expires, now);
-        if reserved {
-            Ok(())
-        } else {
-            Err(Error::PoolExhausted {
-                limit: "max_bytes (update)",
-            })
+            if let Some(ex) = self.budget.never_fits(domain, new) {
+                shard.c.rejected += 1;
+                return Err(Error::PoolExhausted { limit: ex.limit });
+            }
+            let Err(ex) = self.budget.try_reserve(domain, 0, new - old) else {
+                shard.set_data(i, data);
+                return Ok(());
+            };
+            if self.config.on_full == FullAction::Reject {
+                shard.c.rejected += 1;
+                return Err(Error::PoolExhausted { limit: ex.limit });
+            }
+            // Make room without evicting the entry itself: first in its own
+            // shard (the entry out of its policy meanwhile, back in as new).
+            let only = ex.domain_only.then_some(domain);
+            let expires = shard.expires(i);
+            shard.detach(i);
+            let evicted = shard.evict_one(only);
+            let now = if expires != NEVER {
+                self.clock.now_ms()
+            } else {
+                0
+            };
+            shard.attach(i, expires, now);
+            if evicted {
+                continue;
+            }
+            drop(shard);
+            let evicted = self.evict_elsewhere(si, only);
+            shard = self.lock(si);
+            if !evicted {
+                shard.c.rejected += 1;
+                return Err(Error::PoolExhausted { limit: ex.limit });
+            }
         }
     }
 
@@ -421,9 +422,11 @@ impl Pool {
     }
 
     /// Writes the live entries (domain, owner, TTL left, payload) to `path`
-    /// crash-safely: a temporary file in the same directory, fsync, rename
-    /// over `path`, fsync of the directory. Returns how many entries. Shards
-    /// are read one at a time: entries written concurrently may or may not be in.
+    /// crash-safely: a temporary file in the same directory (created
+    /// exclusively under a random name, readable by its owner only), fsync,
+    /// rename over `path`, fsync of the directory. Returns how many entries.
+    /// Shards are read one at a time: entries written concurrently may or may
+    /// not be in.
     pub fn checkpoint(&self, path: impl AsRef<Path>) -> Result<usize> {
         let now = self.clock.now_ms();
         let mut entries = Vec::new();
