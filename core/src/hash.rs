@@ -159,7 +159,21 @@ pub fn internal_hash(
     vm: &dyn VmContext,
     costs: &CostTable,
 ) -> Result<u32> {
-    hash_nested(bytes, salt, vm, costs, 0)
+    hash_nested(bytes, salt, vm, costs, 0, &mut HamtOrders::default())
+}
+
+/// The hashing order of every HAMT met in one [`internal_hash`] call, by
+/// the address of its first entry: the `(key, value, end)` addresses of its
+/// entries in the order `make_internal_hash` visits them, and where the map
+/// ends. A HAMT nested in a
+/// key is hashed twice by each enclosing HAMT (once to order the keys, once
+/// in sequence); without this its key order would be worked out again each
+/// time, 2^depth times in all.
+#[derive(Default)]
+struct HamtOrders {
+    by_first_entry: rustc_hash::FxHashMap<usize, (Vec<(usize, usize, usize)>, usize)>,
+    /// How many orders were worked out (each HAMT once).
+    worked_out: usize,
 }
 
 /// Tokens of two keys compared before their order is left to the VM: keeps
@@ -177,6 +191,7 @@ fn hash_nested(
     vm: &dyn VmContext,
     costs: &CostTable,
     nesting: u32,
+    orders: &mut HamtOrders,
 ) -> Result<u32> {
     let mut h = salt ^ INTERNAL_HASH_SALT;
     let mut r = Reader::new(bytes, 0);
@@ -262,7 +277,7 @@ fn hash_nested(
             Token::Tuple(n) if n > 0 => stack.push(Frame::Plain { left: u64::from(n) }),
             Token::Map(n) if n as usize > costs.flatmap_limit => {
                 // A HAMT hashes its entries in node order, not encoding order.
-                h = hash_hamt_entries(&mut r, n as usize, h, vm, costs, nesting)?;
+                h = hash_hamt_entries(&mut r, n as usize, h, vm, costs, nesting, orders)?;
             }
             Token::Map(1) => stack.push(Frame::Plain { left: 2 }),
             Token::Map(n) if n > 0 => stack.push(Frame::Map {
@@ -333,6 +348,7 @@ fn hash_hamt_entries(
     vm: &dyn VmContext,
     costs: &CostTable,
     nesting: u32,
+    orders: &mut HamtOrders,
 ) -> Result<u32> {
     if nesting >= MAX_NESTED_HAMT {
         return Err(Error::Unsupported {
@@ -340,6 +356,56 @@ fn hash_hamt_entries(
         });
     }
     let bytes = r.bytes();
+    let base = bytes.as_ptr() as usize;
+    let first = base + r.pos();
+    let order = match orders.by_first_entry.get(&first) {
+        Some((order, end)) => {
+            r.seek(end - base);
+            order.clone()
+        }
+        None => {
+            let order = hamt_order(r, n, vm, costs, nesting, orders)?;
+            orders.worked_out += 1;
+            orders
+                .by_first_entry
+                .insert(first, (order.clone(), base + r.pos()));
+            order
+        }
+    };
+    for &(k, v, end) in &order {
+        let (k, v, end) = (k - base, v - base, end - base);
+        h = hash_nested(
+            &bytes[k..v],
+            h ^ INTERNAL_HASH_SALT,
+            vm,
+            costs,
+            nesting + 1,
+            orders,
+        )?;
+        h = hash_nested(
+            &bytes[v..end],
+            h ^ INTERNAL_HASH_SALT,
+            vm,
+            costs,
+            nesting + 1,
+            orders,
+        )?;
+    }
+    Ok(h)
+}
+
+/// The entries of a HAMT (the reader just past its header; left after the
+/// map) as `(key, value, end)` addresses, in the order the VM hashes them.
+fn hamt_order(
+    r: &mut Reader<'_>,
+    n: usize,
+    vm: &dyn VmContext,
+    costs: &CostTable,
+    nesting: u32,
+    orders: &mut HamtOrders,
+) -> Result<Vec<(usize, usize, usize)>> {
+    let bytes = r.bytes();
+    let base = bytes.as_ptr() as usize;
     let mut entries = Vec::with_capacity(n);
     for _ in 0..n {
         let k = r.pos();
@@ -348,8 +414,15 @@ fn hash_hamt_entries(
         skip_term(r)?;
         entries.push((k, v, r.pos()));
     }
-    let key_hash = |e: &(usize, usize, usize), depth: u32| {
-        hash_nested(&bytes[e.0..e.1], map_salt(depth), vm, costs, nesting + 1)
+    let mut key_hash = |e: &(usize, usize, usize), depth: u32| {
+        hash_nested(
+            &bytes[e.0..e.1],
+            map_salt(depth),
+            vm,
+            costs,
+            nesting + 1,
+            orders,
+        )
     };
     let mut keyed = Vec::with_capacity(n);
     for e in entries {
@@ -375,17 +448,10 @@ fn hash_hamt_entries(
         }
         i = j;
     }
-    for (_, (k, v, end)) in keyed {
-        h = hash_nested(&bytes[k..v], h ^ INTERNAL_HASH_SALT, vm, costs, nesting + 1)?;
-        h = hash_nested(
-            &bytes[v..end],
-            h ^ INTERNAL_HASH_SALT,
-            vm,
-            costs,
-            nesting + 1,
-        )?;
-    }
-    Ok(h)
+    Ok(keyed
+        .into_iter()
+        .map(|(_, (k, v, end))| (base + k, base + v, base + end))
+        .collect())
 }
 
 /// A hash with its nibbles reversed: HAMT slot order, level 0 most significant.
@@ -559,6 +625,46 @@ mod tests {
 
     fn h(bytes: &[u8]) -> u32 {
         internal_hash(bytes, 0, &SizeOptions::default(), &OTP25_64).unwrap()
+    }
+
+    /// A map of 33 keys: `key` and 32 small binaries.
+    fn big_map_around(key: &[u8]) -> Vec<u8> {
+        let mut m = vec![tag::MAP, 0, 0, 0, 33];
+        m.extend_from_slice(key);
+        m.extend_from_slice(&[97, 0]);
+        for i in 0..32u32 {
+            m.extend_from_slice(&[109, 0, 0, 0, 5, b'b']);
+            m.extend_from_slice(&(1000 + i).to_be_bytes());
+            m.extend_from_slice(&[97, 1]);
+        }
+        m
+    }
+
+    #[test]
+    fn hamts_nested_in_keys_hash_in_linear_time() {
+        // 16 levels of big maps, each the key of the next: hashing the
+        // outermost used to work out each inner map's key order 2^depth
+        // times (30 of them took ~15 s). Now each map's order once.
+        let mut key = vec![109, 0, 0, 0, 5, b'b', 0, 0, 0, 5];
+        for _ in 0..MAX_NESTED_HAMT {
+            key = big_map_around(&key);
+        }
+        let mut list = vec![tag::LIST, 0, 0, 0, 30];
+        for _ in 0..30 {
+            list.extend_from_slice(&key);
+        }
+        list.push(tag::NIL);
+        let mut orders = HamtOrders::default();
+        let opts = SizeOptions::default();
+        let a = hash_nested(&list, 0, &opts, &OTP25_64, 0, &mut orders).unwrap();
+        assert_eq!(orders.worked_out, 30 * MAX_NESTED_HAMT as usize);
+        assert_eq!(a, h(&list));
+        // One level more is refused, not hashed.
+        let deeper = big_map_around(&key);
+        assert!(matches!(
+            internal_hash(&deeper, 0, &SizeOptions::default(), &OTP25_64),
+            Err(Error::Unsupported { .. })
+        ));
     }
 
     #[test]
