@@ -169,9 +169,12 @@ pub fn internal_hash(
 /// key is hashed twice by each enclosing HAMT (once to order the keys, once
 /// in sequence); without this its key order would be worked out again each
 /// time, 2^depth times in all.
+/// `(key, value, end)` addresses of one map entry.
+type Entry = (usize, usize, usize);
+
 #[derive(Default)]
 struct HamtOrders {
-    by_first_entry: rustc_hash::FxHashMap<usize, (Vec<(usize, usize, usize)>, usize)>,
+    by_first_entry: rustc_hash::FxHashMap<usize, (Vec<Entry>, usize)>,
     /// How many orders were worked out (each HAMT once).
     worked_out: usize,
 }
@@ -403,7 +406,7 @@ fn hamt_order(
     costs: &CostTable,
     nesting: u32,
     orders: &mut HamtOrders,
-) -> Result<Vec<(usize, usize, usize)>> {
+) -> Result<Vec<Entry>> {
     let bytes = r.bytes();
     let base = bytes.as_ptr() as usize;
     let mut entries = Vec::with_capacity(n);
