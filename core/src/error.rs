@@ -55,7 +55,7 @@ pub enum Error {
         limit: u32,
     },
     /// A compressed term inflates beyond the configured limit (or its declared size).
-    #[error("compressed term inflates beyond {limit} bytes")]
+    #[error("compressed term or blob inflates beyond {limit} bytes (the configured limit)")]
     InflateLimit {
         /// The limit in bytes.
         limit: u64,

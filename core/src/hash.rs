@@ -6,7 +6,7 @@
 //! right, which is exactly ETF's byte order; this port therefore streams over
 //! the tokens once, keeping only per-container state. It recurses only for a
 //! map of more than 32 keys nested in the keys of another such map (its keys'
-//! hashes are needed first), at most [`MAX_NESTED_HAMT`] levels deep; deeper
+//! hashes are needed first), at most 16 levels deep (`MAX_NESTED_HAMT`); deeper
 //! is `unsupported`.
 
 use crate::error::{Error, Result};

@@ -38,7 +38,7 @@ pub mod work;
 
 pub use error::{Error, Result};
 pub use live::{live_term_size, live_term_size_within, LiveTerm, Shape};
-pub use options::{LocalNode, SizeOptions, VmContext};
+pub use options::{check_atom_word, LocalNode, SizeOptions, VmContext};
 pub use size::{
     flat_size, term_size, term_size_with, term_size_within, FieldSize, Kind, KindWords, TermSize,
 };

@@ -63,6 +63,25 @@ impl Default for SizeOptions {
     }
 }
 
+/// Checks that `word` can be an atom word of a 64-bit VM (`index << 6 |
+/// 0b001011`, what `memacct:atom_words/1` reports): a table of anything else
+/// (bare atom indices, say) would size maps wrongly instead of failing.
+pub fn check_atom_word(name: &str, word: u64) -> crate::Result<()> {
+    const ATOM_TAG_MASK: u64 = 0x3F;
+    const ATOM_TAG: u64 = 0x0B;
+    if word & ATOM_TAG_MASK == ATOM_TAG {
+        Ok(())
+    } else {
+        Err(crate::Error::InvalidOption {
+            name: "atom_words",
+            reason: format!(
+                "{word:#x} for atom {name:?} is not an atom word (index << 6 | 0x0B, \
+                 as memacct:atom_words/1 reports)"
+            ),
+        })
+    }
+}
+
 impl VmContext for SizeOptions {
     fn is_local(&self, node: &Atom<'_>, creation: u32) -> bool {
         self.local_node
@@ -72,5 +91,18 @@ impl VmContext for SizeOptions {
 
     fn atom_word(&self, atom: &Atom<'_>) -> Option<u64> {
         self.atom_words.get(&atom.name()).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atom_words_are_checked() {
+        assert!(check_atom_word("ok", (1234 << 6) | 0x0B).is_ok());
+        let err = check_atom_word("ok", 1234).unwrap_err();
+        assert_eq!(err.code(), "invalid_option");
+        assert!(err.to_string().contains("\"ok\""), "{err}");
     }
 }

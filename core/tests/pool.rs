@@ -625,3 +625,62 @@ fn a_checked_restore_refuses_the_checkpoint_on_the_first_bad_payload() {
     assert_eq!(restored.len(), 2);
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn handles_lists_every_live_entry_of_a_restored_pool() {
+    let path = tmp("handles");
+    let pool = Pool::new(PoolConfig {
+        shards: 4,
+        ..PoolConfig::default()
+    })
+    .unwrap();
+    let kept: Vec<_> = (0..50u8)
+        .map(|i| pool.put(Domain::Session, None, &[i]).unwrap())
+        .collect();
+    for h in &kept[..10] {
+        pool.release(*h).unwrap();
+    }
+    let mut listed = pool.handles();
+    listed.sort_by_key(|h| h.to_raw());
+    let mut expected = kept[10..].to_vec();
+    expected.sort_by_key(|h| h.to_raw());
+    assert_eq!(listed, expected);
+    pool.checkpoint(&path).unwrap();
+    let restored = Pool::restore(&path, PoolConfig::default()).unwrap();
+    let mut payloads: Vec<u8> = restored
+        .handles()
+        .into_iter()
+        .map(|h| restored.get(h).unwrap()[0])
+        .collect();
+    payloads.sort_unstable();
+    assert_eq!(payloads, (10..50).collect::<Vec<u8>>());
+}
+
+#[test]
+fn a_handle_of_another_pool_is_stale() {
+    let a = Pool::new(PoolConfig::default()).unwrap();
+    let b = Pool::new(PoolConfig::default()).unwrap();
+    let ha = a.put(Domain::Session, None, b"alice").unwrap();
+    let _hb = b.put(Domain::Session, None, b"bob").unwrap();
+    assert!(matches!(
+        b.get(ha),
+        Err(memacct_core::Error::StaleHandle { .. })
+    ));
+    assert!(b.release(ha).is_err());
+    assert_eq!(a.get(ha).unwrap(), b"alice");
+    // Handles stay Erlang small integers.
+    assert!(ha.to_raw() < 1 << 59);
+}
+
+#[test]
+fn a_limit_cannot_be_set_to_zero() {
+    let pool = Pool::new(PoolConfig {
+        max_entries: Some(5),
+        ..PoolConfig::default()
+    })
+    .unwrap();
+    let err = pool.set_limits(Some(0), None).unwrap_err();
+    assert_eq!(err.code(), "invalid_option");
+    assert!(err.to_string().contains("at least 1"), "{err}");
+    assert_eq!(pool.limits(), (Some(5), None));
+}

@@ -16,7 +16,7 @@
 //!
 //! - **format 2** (written by default): zstd straight over the term's ETF
 //!   bytes, with the dictionary trained on ETF;
-//! - **format 1**: a structural stage ([`shape`]) first splits the term into
+//! - **format 1**: a structural stage (`shape.rs`) first splits the term into
 //!   tag, number, atom-reference and byte streams (repeated atoms become
 //!   one-byte references, small integers one-byte varints), then zstd.
 //!
@@ -155,6 +155,11 @@ fn get_var(s: &mut &[u8]) -> Result<u64> {
 }
 
 /// Compresses the term in `etf` (ETF, optionally zlib-compressed) into a blob.
+///
+/// A blob of a term whose ETF is above 256 MiB (the default
+/// [`DecompressOptions::max_output`], a bound against decompression bombs)
+/// decompresses only with `max_output` raised to at least its size
+/// ([`BlobInfo`]'s `etf_len` tells it).
 pub fn compress(etf: &[u8], opts: &CompressOptions<'_>) -> Result<Vec<u8>> {
     let levels = zstd::compression_level_range();
     if opts.level < 1 || !levels.contains(&opts.level) {

@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Identities and rules: [`model`] (the decomposition), [`validate`] (the
-//! rules), [`stats`] (the estimate and percentiles), [`trend`] (the leak rule).
+//! rules), [`stats`] (the estimate and percentiles), [`mod@trend`] (the leak rule).
 
 mod cluster;
 pub mod model;

@@ -139,7 +139,7 @@ impl Budget {
     /// domain; a limit can only be changed if the pool was created with one
     /// (its usage is counted only then). Entries already stored stay; a lower
     /// limit applies from the next write on. Returns the name of a limit that
-    /// cannot be changed, changing nothing then.
+    /// cannot be changed (not counted, or asked to be 0), changing nothing then.
     pub(crate) fn set_limits(
         &self,
         scope: Option<Domain>,
@@ -155,6 +155,9 @@ impl Budget {
             (max_bytes, bytes, "max_bytes"),
         ];
         if let Some((_, _, name)) = pairs.iter().find(|(v, c, _)| v.is_some() && c.is_none()) {
+            return Err(name);
+        }
+        if let Some((_, _, name)) = pairs.iter().find(|(v, _, _)| *v == Some(0)) {
             return Err(name);
         }
         for (v, c, _) in pairs {

@@ -67,6 +67,18 @@ pub struct Pool {
 #[repr(align(128))]
 struct Padded(Mutex<Shard>);
 
+/// Generations of a new pool's slots start at a random value in 1..=2^26:
+/// handles of different pools differ (a handle used on the wrong pool is
+/// stale, with odds 2^-26 of naming an entry), and stay below 2^59 (an
+/// Erlang small integer) for the first 2^33 reuses of a slot.
+fn random_first_generation() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let r = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    1 + (r % (1 << 26)) as u32
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -81,8 +93,16 @@ impl Pool {
     pub fn with_clock(config: PoolConfig, clock: Arc<dyn Clock>) -> Result<Pool> {
         let config = config.validated()?;
         let budget = Arc::new(Budget::new(&config));
+        let first_generation = random_first_generation();
         let shards = (0..config.shards)
-            .map(|i| Padded(Mutex::new(Shard::new(i, &config, Arc::clone(&budget)))))
+            .map(|i| {
+                Padded(Mutex::new(Shard::new(
+                    i,
+                    &config,
+                    Arc::clone(&budget),
+                    first_generation,
+                )))
+            })
             .collect();
         Ok(Pool {
             config,
@@ -168,6 +188,17 @@ impl Pool {
         }
         shard = self.reserve(si, shard, domain, 1, len)?;
         let expires = ttl.map_or(NEVER, |t| now.saturating_add(millis(t)));
+        if !shard.has_room() {
+            // The home shard has all 2^24 slots in use: any other shard will do.
+            drop(shard);
+            shard = match (1..self.shards.len())
+                .map(|k| self.lock((si + k) % self.shards.len()))
+                .find(|s| s.has_room())
+            {
+                Some(s) => s,
+                None => self.lock(si),
+            };
+        }
         shard
             .insert(domain, owner, data, expires, now)
             .inspect_err(|_| self.budget.release(domain, 1, len))
@@ -353,6 +384,18 @@ impl Pool {
             .sum()
     }
 
+    /// The handles of every live entry (expired ones not yet swept
+    /// included), shard by shard: what a caller uses to find the entries of
+    /// a restored pool. Entries stored or released meanwhile may or may not
+    /// be listed. O(slots).
+    pub fn handles(&self) -> Vec<Handle> {
+        let mut out = Vec::with_capacity(self.len());
+        for i in 0..self.shards.len() {
+            out.extend(self.lock(i).handles());
+        }
+        out
+    }
+
     /// Whether the pool holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -406,8 +449,11 @@ impl Pool {
             .set_limits(scope, max_entries, max_bytes)
             .map_err(|name| Error::InvalidOption {
                 name,
-                reason: "the pool was created without this limit, so its usage is not counted"
-                    .into(),
+                reason: if max_entries == Some(0) || max_bytes == Some(0) {
+                    "a limit is at least 1".into()
+                } else {
+                    "the pool was created without this limit, so its usage is not counted".into()
+                },
             })
     }
 

@@ -88,6 +88,9 @@ pub(crate) struct Shard {
     /// picks (not remote input), and this map is on every owned put/release.
     owners: FxHashMap<u64, List>,
     tick: u64,
+    /// The generation of a new slot: random per pool, so a handle of another
+    /// pool (or of this pool's predecessor) is stale here, not another entry.
+    first_generation: u32,
     sweep_budget: usize,
     budget: Arc<Budget>,
     pub(crate) c: Counters,
@@ -95,7 +98,12 @@ pub(crate) struct Shard {
 
 impl Shard {
     /// Shard number `id` of a pool configured by `cfg` (validated).
-    pub(crate) fn new(id: usize, cfg: &PoolConfig, budget: Arc<Budget>) -> Shard {
+    pub(crate) fn new(
+        id: usize,
+        cfg: &PoolConfig,
+        budget: Arc<Budget>,
+        first_generation: u32,
+    ) -> Shard {
         let res = u64::try_from(cfg.ttl_resolution.as_millis()).unwrap_or(u64::MAX);
         Shard {
             id,
@@ -108,6 +116,7 @@ impl Shard {
             expiry: Wheel::new(res),
             owners: FxHashMap::default(),
             tick: 0,
+            first_generation,
             sweep_budget: cfg.sweep_budget,
             budget,
             c: Counters::default(),
@@ -117,6 +126,18 @@ impl Shard {
     /// Whether any entry has a TTL (then operations need the clock).
     pub(crate) fn has_expiring(&self) -> bool {
         self.expiry.len() > 0
+    }
+
+    /// Whether an entry can be inserted (a free slot, or room for one).
+    pub(crate) fn has_room(&self) -> bool {
+        !self.free.is_empty() || self.slots.len() < MAX_SLOTS_PER_SHARD
+    }
+
+    /// The handles of the live entries.
+    pub(crate) fn handles(&self) -> impl Iterator<Item = Handle> + '_ {
+        (0..self.slots.len() as u32)
+            .filter(|&i| self.slots[i as usize].live)
+            .map(|i| self.handle(i))
     }
 
     /// The slot `h` names, if it is live with `h`'s generation.
@@ -151,7 +172,7 @@ impl Shard {
                     });
                 }
                 self.slots.push(Slot {
-                    generation: 1,
+                    generation: self.first_generation,
                     live: false,
                     in_policy: false,
                     domain,
