@@ -27,6 +27,22 @@ pub enum Shape {
     /// A byte-aligned binary of this many bytes (heap or refc by size, as
     /// `binary_to_term` builds it).
     Binary(usize),
+    /// A binary the VM holds as a refc binary (its ProcBin handle, over this
+    /// many off-heap bytes), whatever its size: the VM makes small ones too,
+    /// e.g. by appending to a binary.
+    RefcBinary(usize),
+    /// A sub-binary the VM counts as one: at a bit offset, or a bitstring
+    /// (bits beyond whole bytes). `size_object` counts the 5-word
+    /// sub-binary, then its original's handle (`refc`) or a heap binary of
+    /// `len + extra_bytes` bytes.
+    SubBinary {
+        /// Its whole bytes.
+        len: usize,
+        /// Whether its original is a refc binary.
+        refc: bool,
+        /// 1, or 2 when its bit offset and trailing bits add up to more than 8.
+        extra_bytes: u8,
+    },
     /// A bignum taking this many heap words (header included), as the VM's
     /// own header for it says.
     Bignum(usize),
@@ -146,6 +162,31 @@ pub fn live_term_size_within<T: LiveTerm>(
                     (Kind::RefcBinary, costs.proc_bin)
                 }
             }
+            Shape::RefcBinary(len) => {
+                out.off_heap_bytes += *len as u64;
+                out.refc_binaries += 1;
+                (Kind::RefcBinary, costs.proc_bin)
+            }
+            Shape::SubBinary {
+                len,
+                refc,
+                extra_bytes,
+            } => {
+                // Two kinds: added here, not below.
+                out.by_kind.add(Kind::SubBinary, costs.sub_bin);
+                let (kind, words) = if *refc {
+                    out.off_heap_bytes += *len as u64;
+                    out.refc_binaries += 1;
+                    (Kind::RefcBinary, costs.proc_bin)
+                } else {
+                    (
+                        Kind::HeapBinary,
+                        costs.heap_binary(*len as u64 + u64::from(*extra_bytes)),
+                    )
+                };
+                out.by_kind.add(kind, words);
+                (kind, words + costs.sub_bin)
+            }
             Shape::Etf(bytes) => {
                 let sub = term_size_with(bytes, &sub_opts, vm)?;
                 for (kind, words) in sub.by_kind.iter() {
@@ -158,7 +199,7 @@ pub fn live_term_size_within<T: LiveTerm>(
                 (Kind::Tuple, sub.words)
             }
         };
-        if !matches!(shape, Shape::Etf(_)) {
+        if !matches!(shape, Shape::Etf(_) | Shape::SubBinary { .. }) {
             out.by_kind.add(kind, own);
         }
         if meta.field != NO_FIELD {

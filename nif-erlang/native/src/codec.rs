@@ -312,12 +312,13 @@ fn codec_blob_info<'a>(env: Env<'a>, blob: Binary) -> NifResult<Term<'a>> {
 /// `dictionary_train(Samples :: [binary()], MaxBytes)` on a dirty CPU
 /// scheduler: `{ok, Dict}` or `{error, {Code, Msg}}`.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn dictionary_train<'a>(env: Env<'a>, samples: Vec<Binary>, max_bytes: u64) -> Term<'a> {
+fn dictionary_train<'a>(env: Env<'a>, samples: Term<'a>, max_bytes: u64) -> NifResult<Term<'a>> {
+    let samples = crate::binaries(samples)?;
     let refs: Vec<&[u8]> = samples.iter().map(|b| b.as_slice()).collect();
     let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
     match Dictionary::train(&refs, max_bytes) {
-        Ok(d) => (ok(), DictRes::new(d)).encode(env),
-        Err(e) => error_term(env, &e),
+        Ok(d) => Ok((ok(), DictRes::new(d)).encode(env)),
+        Err(e) => Ok(error_term(env, &e)),
     }
 }
 

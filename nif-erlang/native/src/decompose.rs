@@ -239,8 +239,8 @@ fn decompositions(jsons: Vec<Binary>) -> Result<Vec<Decomposition>, Error> {
 /// `decompose_aggregate([DecompositionJson])`: `{ok, Map}` (min, max, mean,
 /// p50, p95, p99 of every figure) or `{error, {bad_snapshot, Msg}}`.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn decompose_aggregate<'a>(env: Env<'a>, jsons: Vec<Binary>) -> NifResult<Term<'a>> {
-    match decompositions(jsons) {
+fn decompose_aggregate<'a>(env: Env<'a>, jsons: Term<'a>) -> NifResult<Term<'a>> {
+    match decompositions(crate::binaries(jsons)?) {
         Ok(ds) => Ok((ok(), to_term(env, &dc::aggregate(&ds))?).encode(env)),
         Err(e) => Ok(error_term(env, &e)),
     }
@@ -249,7 +249,8 @@ fn decompose_aggregate<'a>(env: Env<'a>, jsons: Vec<Binary>) -> NifResult<Term<'
 /// `decompose_trend([DecompositionJson], {MinPoints, MinSpanHours,
 /// MinRSquared, MinGrowthPctPerHour})`: `{ok, Map}` or `{error, ...}`.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn decompose_trend<'a>(env: Env<'a>, jsons: Vec<Binary>, opts: Term<'a>) -> NifResult<Term<'a>> {
+fn decompose_trend<'a>(env: Env<'a>, jsons: Term<'a>, opts: Term<'a>) -> NifResult<Term<'a>> {
+    let jsons = crate::binaries(jsons)?;
     let (min_points, min_span_hours, min_r_squared, min_growth_pct_per_hour): (
         usize,
         f64,

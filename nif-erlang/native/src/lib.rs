@@ -37,6 +37,8 @@ rustler::atoms! {
     nodes,
     max_depth,
     fields,
+    // A dirty walk whose caller exited (no core error: nobody reads it).
+    cancelled,
     // Error codes, one per `memacct_core::Error::code()`.
     truncated,
     bad_version,
@@ -105,6 +107,23 @@ fn report(a: Atom) -> NifResult<Report> {
     } else {
         Err(NifError::BadArg)
     }
+}
+
+/// The elements of a proper list; `badarg` for anything else (rustler's own
+/// list decoding panics on an improper list).
+pub(crate) fn proper_list(mut t: Term<'_>) -> NifResult<Vec<Term<'_>>> {
+    let mut out = Vec::new();
+    while !t.is_empty_list() {
+        let (head, tail) = t.list_get_cell().map_err(|_| NifError::BadArg)?;
+        out.push(head);
+        t = tail;
+    }
+    Ok(out)
+}
+
+/// The binaries of a proper list of binaries; `badarg` for anything else.
+pub(crate) fn binaries(t: Term<'_>) -> NifResult<Vec<Binary<'_>>> {
+    proper_list(t)?.into_iter().map(|b| b.decode()).collect()
 }
 
 /// `{error, {Code, Message}}` for a core error: the one mapping of [`Error`].
@@ -243,6 +262,9 @@ fn live_size_impl<'a>(
     let opts = live_options(Some(local_node(node, creation)?), what == Report::Full);
     let vm = NifVm::new(opts.local_node.clone());
     let r = memacct_core::live_term_size_within(Live::new(term, walk), &opts, &vm, budget);
+    if walk.cancelled() {
+        return Ok((error(), (cancelled(), "the caller exited during the walk")).encode(env));
+    }
     if walk.bailed() {
         return Ok(dirty().encode(env));
     }
@@ -284,7 +306,7 @@ fn live_size_dirty<'a>(
     node: Term<'a>,
     creation: u32,
 ) -> NifResult<Term<'a>> {
-    let walk = Walk::unbounded();
+    let walk = Walk::unbounded(env.pid());
     live_size_impl(env, term, what, node, creation, &walk, u64::MAX)
 }
 
@@ -315,8 +337,10 @@ fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool)> {
     };
     let snapshot = !(atom_words.is_atom() && atom_words.decode::<Atom>()? == none());
     if snapshot {
-        for (name, word) in atom_words.decode::<Vec<(Binary, u64)>>()? {
+        for pair in proper_list(atom_words)? {
+            let (name, word): (Binary, u64) = pair.decode()?;
             let name = std::str::from_utf8(name.as_slice()).map_err(|_| NifError::BadArg)?;
+            memacct_core::check_atom_word(name, word).map_err(|_| NifError::BadArg)?;
             opts.atom_words.insert(name.to_string(), word);
         }
     }
@@ -365,9 +389,9 @@ fn etf_size_dirty<'a>(env: Env<'a>, etf: Binary, what: Atom, opts: Term) -> NifR
 /// `[{Atom, Word}]`: each atom's VM word (`index << 6 | 0xB`), for sizing
 /// outside the VM (the C and Python surfaces take such a table).
 #[rustler::nif]
-fn atom_words<'a>(env: Env<'a>, atoms: Vec<Term<'a>>) -> NifResult<Term<'a>> {
-    let mut out = Vec::with_capacity(atoms.len());
-    for a in atoms {
+fn atom_words<'a>(env: Env<'a>, atoms: Term<'a>) -> NifResult<Term<'a>> {
+    let mut out = Vec::new();
+    for a in proper_list(atoms)? {
         if !a.is_atom() {
             return Err(NifError::BadArg);
         }

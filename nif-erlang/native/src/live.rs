@@ -22,7 +22,7 @@ use rustler::sys::{
     enif_term_type, ErlNifBinary, ErlNifEnv, ErlNifHash, ErlNifMapIterator, ErlNifMapIteratorEntry,
     ErlNifPid, ErlNifPort, ErlNifTerm, ErlNifTermType,
 };
-use rustler::Term;
+use rustler::{Env, LocalPid, Term};
 
 /// Smallest and largest immediate (small) integers on 64-bit OTP 25.
 const SMALL_MIN: i64 = -(1 << 59);
@@ -50,6 +50,14 @@ mod word {
     pub const HEADER_NEG_BIG: u64 = 0x3 << 2;
     /// The arity of a header word sits above its 6 kind bits.
     pub const HEADER_ARITY_SHIFT: u32 = 6;
+    /// `REFC_BINARY_SUBTAG`: a ProcBin (`thing_word, size, next, val, bytes,
+    /// flags`).
+    pub const HEADER_REFC_BINARY: u64 = 0x8 << 2;
+    /// `HEAP_BINARY_SUBTAG`: `thing_word, size, data...`.
+    pub const HEADER_HEAP_BINARY: u64 = 0x9 << 2;
+    /// `SUB_BINARY_SUBTAG`: an `ErlSubBin` (`thing_word, size, offs,
+    /// {bitsize, bitoffs, is_writable} bytes, orig`).
+    pub const HEADER_SUB_BINARY: u64 = 0xA << 2;
 }
 
 /// Maps with more keys than this are HAMTs whose layout needs key hashes.
@@ -67,12 +75,20 @@ const OPAQUE_UNITS: u64 = 8;
 /// walks meet it is unlimited; bounded walks charge the key's cost instead.
 const LABEL_KEY_UNITS: u64 = 1 << 16;
 
+/// Work units between two checks, in an unbounded walk, that its caller is
+/// still alive (a term of few words can share sub-terms so much that it
+/// takes forever to walk, as `erts_debug:flat_size/1` would).
+const CALLER_CHECK_UNITS: u64 = 1 << 16;
+
 /// Shared state of one walk: its work budget and whether it bailed out.
-#[derive(Debug)]
 pub struct Walk {
     /// Work units left, or `None` for an unbounded (dirty scheduler) walk.
     left: Cell<Option<u64>>,
     bailed: Cell<bool>,
+    /// An unbounded walk's caller, looked at every [`CALLER_CHECK_UNITS`].
+    caller: Option<LocalPid>,
+    spent: Cell<u64>,
+    cancelled: Cell<bool>,
 }
 
 impl Walk {
@@ -81,20 +97,48 @@ impl Walk {
         Walk {
             left: Cell::new(Some(units)),
             bailed: Cell::new(false),
+            caller: None,
+            spent: Cell::new(0),
+            cancelled: Cell::new(false),
         }
     }
 
-    /// A walk without a budget (dirty schedulers).
-    pub fn unbounded() -> Walk {
+    /// A walk without a budget (dirty schedulers) that stops if `caller`
+    /// exits meanwhile: nobody waits for its answer then.
+    pub fn unbounded(caller: LocalPid) -> Walk {
         Walk {
             left: Cell::new(None),
             bailed: Cell::new(false),
+            caller: Some(caller),
+            spent: Cell::new(0),
+            cancelled: Cell::new(false),
         }
     }
 
     /// Whether the walk gave up and must be redone on a dirty scheduler.
     pub fn bailed(&self) -> bool {
-        self.bailed.get()
+        self.bailed.get() && !self.cancelled.get()
+    }
+
+    /// Whether an unbounded walk stopped because its caller exited.
+    pub fn cancelled(&self) -> bool {
+        self.cancelled.get()
+    }
+
+    /// In an unbounded walk, every [`CALLER_CHECK_UNITS`]: stops the walk
+    /// if its caller has exited. True when the walk goes on.
+    fn caller_alive(&self, env: Env<'_>) -> bool {
+        let Some(caller) = self.caller else {
+            return true;
+        };
+        let spent = self.spent.get() + 1;
+        self.spent.set(spent);
+        if spent % CALLER_CHECK_UNITS != 0 || env.is_process_alive(caller) {
+            return true;
+        }
+        self.cancelled.set(true);
+        self.bail();
+        false
     }
 
     fn is_bounded(&self) -> bool {
@@ -316,6 +360,9 @@ impl<'a, 'w> Live<'a, 'w> {
 
     fn bitstring(&self) -> Result<Shape> {
         let (env, t) = (self.env(), self.term.as_c_arg());
+        if let Some(shape) = binary_shape(t) {
+            return Ok(shape);
+        }
         // SAFETY: valid env and term.
         if unsafe { enif_is_binary(env, t) } != 0 {
             let mut bin = MaybeUninit::<ErlNifBinary>::uninit();
@@ -338,7 +385,10 @@ impl<'a, 'w> Live<'a, 'w> {
 
 impl LiveTerm for Live<'_, '_> {
     fn expand(&self, children: &mut Vec<Self>) -> Result<Shape> {
-        if self.walk.bailed() || !self.walk.charge(1) {
+        if self.walk.bailed.get()
+            || !self.walk.charge(1)
+            || !self.walk.caller_alive(self.term.get_env())
+        {
             return Ok(Shape::Immediate);
         }
         let (env, t) = (self.env(), self.term.as_c_arg());
@@ -475,6 +525,54 @@ fn boxed_header(t: ErlNifTerm) -> Option<u64> {
     Some(unsafe { std::ptr::read((w & !0b11) as *const u64) })
 }
 
+/// Word `i` (0: the header) of the boxed object `t` points to.
+///
+/// # Safety
+/// `t` must be a boxed term of the calling NIF's environment whose object
+/// has more than `i` words (its header says so).
+unsafe fn boxed_word(t: ErlNifTerm, i: usize) -> u64 {
+    let w = raw_word(t);
+    // SAFETY: per the contract, the object is live for the NIF call and has
+    // a word `i`.
+    unsafe { std::ptr::read(((w & !0b11) as *const u64).add(i)) }
+}
+
+/// What the VM holds for a binary or bitstring term, read from its header
+/// words (without `enif_inspect_binary`, which copies a sub-binary at a bit
+/// offset whole, whatever the walk's budget). `None` for anything else.
+fn binary_shape(t: ErlNifTerm) -> Option<Shape> {
+    if cfg!(target_endian = "big") {
+        return None; // ErlSubBin's byte fields are read little-endian below.
+    }
+    let h = boxed_header(t)?;
+    // SAFETY (every `boxed_word` below): `t` is boxed (its header was read)
+    // and the header kind tells the object's layout: size at word 1 for
+    // every binary kind; an ErlSubBin has 5 words, its `orig` a boxed term.
+    let size = || unsafe { boxed_word(t, 1) } as usize;
+    match h & word::HEADER_KIND_MASK {
+        word::HEADER_HEAP_BINARY => Some(Shape::Binary(size())),
+        word::HEADER_REFC_BINARY => Some(Shape::RefcBinary(size())),
+        word::HEADER_SUB_BINARY => {
+            let bits = unsafe { boxed_word(t, 3) };
+            let (bitsize, bitoffs) = (bits & 0xFF, (bits >> 8) & 0xFF);
+            // SAFETY: `orig` (word 4) is the boxed original binary.
+            let orig =
+                unsafe { std::mem::transmute::<usize, ErlNifTerm>(boxed_word(t, 4) as usize) };
+            let refc = boxed_header(orig)? & word::HEADER_KIND_MASK == word::HEADER_REFC_BINARY;
+            Some(match (bitsize + bitoffs, refc) {
+                (0, true) => Shape::RefcBinary(size()),
+                (0, false) => Shape::Binary(size()),
+                (bits, refc) => Shape::SubBinary {
+                    len: size(),
+                    refc,
+                    extra_bytes: if bits > 8 { 2 } else { 1 },
+                },
+            })
+        }
+        _ => None,
+    }
+}
+
 /// `arity + 1`: the heap words of a thing whose header kind is `kind`, read
 /// straight from its header (what the VM's `size_object` counts for it).
 fn thing_words(t: ErlNifTerm, kinds: &[u64]) -> Option<usize> {
@@ -573,15 +671,12 @@ fn key_cost(env: *mut ErlNifEnv, t: ErlNifTerm, limit: u64) -> Option<u64> {
                 }
             }
             ErlNifTermType::ERL_NIF_TERM_TYPE_BITSTRING => {
-                if unsafe { enif_is_binary(env, t) } == 0 {
-                    return None;
-                }
-                let mut bin = MaybeUninit::<ErlNifBinary>::uninit();
-                if unsafe { enif_inspect_binary(env, t, bin.as_mut_ptr()) } == 0 {
-                    return None;
-                }
-                let size = unsafe { bin.assume_init() }.size as u64;
-                units = units.saturating_add(size / BYTES_PER_UNIT);
+                let size = match binary_shape(t)? {
+                    Shape::Binary(n) | Shape::RefcBinary(n) => n,
+                    Shape::SubBinary { len, .. } => len,
+                    _ => return None,
+                };
+                units = units.saturating_add(size as u64 / BYTES_PER_UNIT);
             }
             _ => return None,
         }
