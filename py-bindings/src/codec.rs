@@ -12,7 +12,15 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::{buffer_bytes, to_py_err};
+use crate::{buffer_bytes, int_options, os_err, to_py_err};
+
+int_options! {
+    train_max_bytes_arg: int usize = "max_bytes";
+    level_arg: int i32 = "level";
+    inflate_limit_arg: int u64 = "inflate_limit";
+    format_arg: int u8 = "format";
+    max_output_arg: int usize = "max_output";
+}
 
 // ---------------------------------------------------------------------------
 // Dictionary.
@@ -104,7 +112,11 @@ impl PyDictionary {
     /// 3517559531
     #[staticmethod]
     #[pyo3(signature = (samples, max_bytes=32_768))]
-    fn train(py: Python<'_>, samples: &Bound<'_, PyAny>, max_bytes: usize) -> PyResult<Self> {
+    fn train(
+        py: Python<'_>,
+        samples: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = train_max_bytes_arg)] max_bytes: usize,
+    ) -> PyResult<Self> {
         let owned = samples
             .try_iter()?
             .map(|s| buffer_bytes(&s?, "each sample"))
@@ -128,12 +140,15 @@ impl PyDictionary {
     }
 
     /// Loads a dictionary from a file written by ``save`` (or holding
-    /// ``to_bytes()``). ``OSError`` if the file cannot be read,
-    /// ``BadDictionaryError`` if it is not a dictionary.
+    /// ``to_bytes()``). ``OSError`` if the file cannot be read (the
+    /// subclass of its ``errno``, e.g. ``FileNotFoundError``, with
+    /// ``filename`` set), ``BadDictionaryError`` if it is not a dictionary.
     #[staticmethod]
     #[pyo3(signature = (path))]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let data = py.detach(|| std::fs::read(&path))?;
+        let data = py
+            .detach(|| std::fs::read(&path))
+            .map_err(|e| os_err(e, &path))?;
         py.detach(|| Dictionary::from_bytes(&data))
             .map(PyDictionary)
             .map_err(|e| to_py_err(py, &e))
@@ -146,10 +161,12 @@ impl PyDictionary {
 
     /// Writes ``to_bytes()`` to ``path`` atomically (a temporary file in the
     /// same directory, renamed over ``path``), replacing any file there.
+    /// ``OSError`` (with ``errno`` and ``filename``) if the OS refuses.
     #[pyo3(signature = (path))]
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
         let data = self.0.to_bytes();
-        Ok(py.detach(|| write_atomically(&path, &data))?)
+        py.detach(|| write_atomically(&path, &data))
+            .map_err(|e| os_err(e, &path))
     }
 
     /// The id written in every blob made with this dictionary (a 32-bit
@@ -188,7 +205,8 @@ impl PyDictionary {
 /// ``version`` is the blob format version, ``dictionary_id`` the ``id`` of the
 /// dictionary it needs (0: none), ``etf_len`` the length of the ETF it
 /// decodes to, ``input_was_compressed`` whether ``compress`` was given
-/// zlib-compressed ETF, and ``blob_len`` the blob's length.
+/// zlib-compressed ETF (informational only: the checksum covers the decoded
+/// ETF, not this flag), and ``blob_len`` the blob's length.
 #[pyclass(module = "memacct", name = "BlobInfo", frozen, eq)]
 #[derive(PartialEq, Eq)]
 pub(crate) struct PyBlobInfo(BlobInfo);
@@ -234,7 +252,9 @@ impl PyBlobInfo {
     }
 
     /// Whether ``compress`` was given zlib-compressed ETF (the blob still
-    /// decodes to the uncompressed form).
+    /// decodes to the uncompressed form). Informational only: the checksum
+    /// covers the decoded ETF, not this header flag, so a corrupted flag goes
+    /// undetected; do not base decisions that matter on it.
     #[getter]
     fn input_was_compressed(&self) -> bool {
         self.0.input_was_compressed
@@ -319,7 +339,9 @@ impl PyBlobInfo {
 /// ``inflate_limit`` bounds the inflated size of compressed input. ``format``
 /// is the blob format written: 2 (default) or 1, for readers built before
 /// format 2 (slower and no smaller); ``decompress`` reads both. The GIL is
-/// released while compressing.
+/// released while compressing. A term whose (uncompressed) ETF is larger than
+/// 256 MiB compresses, but ``decompress`` then needs ``max_output`` raised
+/// to at least its ``blob_info(blob).etf_len``.
 ///
 /// Raises the ``MemacctError`` subclass of the problem for invalid ETF (bytes
 /// after the term included: unlike sizing, the codec keeps exact ETF only)
@@ -335,9 +357,9 @@ pub(crate) fn compress<'py>(
     py: Python<'py>,
     etf: &Bound<'py, PyAny>,
     dictionary: Option<&Bound<'py, PyDictionary>>,
-    level: i32,
-    inflate_limit: u64,
-    format: u8,
+    #[pyo3(from_py_with = level_arg)] level: i32,
+    #[pyo3(from_py_with = inflate_limit_arg)] inflate_limit: u64,
+    #[pyo3(from_py_with = format_arg)] format: u8,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let bytes = buffer_bytes(etf, "etf")?;
     let data = bytes.as_bytes();
@@ -372,7 +394,7 @@ pub(crate) fn decompress<'py>(
     py: Python<'py>,
     blob: &Bound<'py, PyAny>,
     dictionary: Option<&Bound<'py, PyDictionary>>,
-    max_output: usize,
+    #[pyo3(from_py_with = max_output_arg)] max_output: usize,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let bytes = buffer_bytes(blob, "blob")?;
     let data = bytes.as_bytes();

@@ -21,7 +21,11 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::{buffer_bytes, mapping_items, to_py_err};
+use crate::{buffer_bytes, int_options, mapping_items, os_err, to_py_err};
+
+int_options! {
+    min_points_arg: int usize = "min_points";
+}
 
 fn invalid(py: Python<'_>, name: &'static str, reason: String) -> PyErr {
     to_py_err(py, &Error::InvalidOption { name, reason })
@@ -432,13 +436,17 @@ impl PySnapshot {
 }
 
 /// Loads a node or cluster snapshot file (``docs/SNAPSHOT.md``) and
-/// decomposes it (see ``Snapshot``). ``OSError`` if the file cannot be read,
+/// decomposes it (see ``Snapshot``). ``OSError`` if the file cannot be read
+/// (the subclass of its ``errno``, e.g. ``FileNotFoundError``, with
+/// ``filename`` set),
 /// ``BadSnapshotError`` if it is not a v1 snapshot.
 #[pyfunction]
 #[pyo3(signature = (path, *, ci_method="student_t"))]
 fn load_snapshot(py: Python<'_>, path: PathBuf, ci_method: &str) -> PyResult<PySnapshot> {
     let method = ci_method_arg(py, ci_method)?;
-    let data = py.detach(|| std::fs::read(&path))?;
+    let data = py
+        .detach(|| std::fs::read(&path))
+        .map_err(|e| os_err(e, &path))?;
     let parsed = parse(py, &data, method)?;
     Ok(PySnapshot {
         parsed: Arc::new(parsed),
@@ -682,7 +690,7 @@ fn trend_dict<'py>(py: Python<'py>, t: &Trend) -> PyResult<Bound<'py, PyDict>> {
 fn trend<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
-    min_points: usize,
+    #[pyo3(from_py_with = min_points_arg)] min_points: usize,
     min_span_hours: f64,
     min_r_squared: f64,
     min_growth_pct_per_hour: f64,

@@ -12,10 +12,13 @@ use std::hash::{Hash, Hasher};
 
 use memacct_core::vm::OTP25_64;
 use memacct_core::{Error, FieldSize, Kind, KindWords, LocalNode, SizeOptions, TermSize};
+use std::path::Path;
+
 use pyo3::create_exception;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyOverflowError, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple, PyType};
 
 mod codec;
@@ -35,6 +38,37 @@ create_exception!(
      the message is the core's description."
 );
 
+/// `MemacctError.code` itself: the code of no core error (instances of the
+/// base class, raised only for codes newer than this binding, carry theirs).
+const BASE_CODE: &str = "memacct_error";
+
+const IO_CODE: &str = "io";
+const IO_DOC: &str = "An operating-system I/O call failed (a pool checkpoint or restore).\n\n\
+    Also an ``OSError``: ``errno``, ``strerror`` (the OS message) and ``filename`` (the\n\
+    path given) are set when the OS reported an error number; ``str()`` then reads like\n\
+    any ``OSError``'s. Otherwise the message is the core's description.";
+
+/// `MemacctIoError`: a subclass of both `OSError` and `MemacctError`, built
+/// once (`create_exception!` takes a single base). `OSError` comes first so
+/// that its constructor (errno, strerror, filename) is the one used.
+fn io_error_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    CLASS
+        .get_or_try_init(py, || {
+            let ns = PyDict::new(py);
+            ns.set_item(intern!(py, "__doc__"), IO_DOC)?;
+            ns.set_item(intern!(py, "__module__"), "memacct")?;
+            ns.set_item(intern!(py, "code"), IO_CODE)?;
+            let bases = (py.get_type::<PyOSError>(), py.get_type::<MemacctError>());
+            let class = py
+                .get_type::<PyType>()
+                .call1(("MemacctIoError", bases, ns))?
+                .cast_into::<PyType>()?;
+            PyResult::Ok(class.unbind())
+        })
+        .map(|c| c.bind(py).clone())
+}
+
 /// Declares one exception class per core error code, the code -> class lookup
 /// used by [`to_py_err`], and their registration in the module.
 macro_rules! error_classes {
@@ -43,13 +77,14 @@ macro_rules! error_classes {
 
         /// Every core error code this binding has a class for.
         #[cfg(test)]
-        const ERROR_CODES: &[&str] = &[$($code),*];
+        const ERROR_CODES: &[&str] = &[$($code,)* IO_CODE];
 
         /// The exception class of a core error code (the base class for codes
         /// added to the core after this binding was written).
         fn error_class<'py>(py: Python<'py>, code: &str) -> Bound<'py, PyType> {
             match code {
                 $($code => py.get_type::<$class>(),)*
+                IO_CODE => io_error_class(py).unwrap_or_else(|_| py.get_type::<MemacctError>()),
                 _ => py.get_type::<MemacctError>(),
             }
         }
@@ -57,7 +92,10 @@ macro_rules! error_classes {
         /// Adds the exception classes to the module, each with its `code`.
         fn add_error_classes(m: &Bound<'_, PyModule>) -> PyResult<()> {
             let py = m.py();
-            m.add("MemacctError", py.get_type::<MemacctError>())?;
+            let base = py.get_type::<MemacctError>();
+            base.setattr(intern!(py, "code"), BASE_CODE)?;
+            m.add("MemacctError", base)?;
+            m.add("MemacctIoError", io_error_class(py)?)?;
             $(
                 let class = py.get_type::<$class>();
                 class.setattr(intern!(py, "code"), $code)?;
@@ -112,8 +150,6 @@ error_classes! {
         "A pool handle that no longer names a live entry (released, evicted, expired or reclaimed).";
     BadCheckpointError => "bad_checkpoint",
         "A pool checkpoint file is malformed, truncated or corrupt.";
-    MemacctIoError => "io",
-        "An operating-system I/O call failed (a pool checkpoint); the message has the OS message.";
     BadSnapshotError => "bad_snapshot",
         "A memory snapshot (docs/SNAPSHOT.md) is not valid JSON, lacks a required field, \
          holds a value of the wrong type or range, names another format or version, \
@@ -123,11 +159,135 @@ error_classes! {
 /// The one mapping from a core error to a Python exception: the class of its
 /// code, the core's message, and `.code` set on the instance.
 fn to_py_err(py: Python<'_>, err: &Error) -> PyErr {
-    let py_err = PyErr::from_type(error_class(py, err.code()), err.to_string());
+    coded_err(py, err.code(), err.to_string())
+}
+
+/// An exception of the class of `code` with `args` and `.code` set.
+fn coded_err<A>(py: Python<'_>, code: &'static str, args: A) -> PyErr
+where
+    A: for<'py> IntoPyObject<'py> + Send + Sync + 'static,
+{
+    let py_err = PyErr::from_type(error_class(py, code), args);
     // Setting an attribute on a fresh exception instance cannot fail in practice;
     // if it ever did, the class attribute `code` still answers for known codes.
-    let _ = py_err.value(py).setattr(intern!(py, "code"), err.code());
+    let _ = py_err.value(py).setattr(intern!(py, "code"), code);
     py_err
+}
+
+/// The OS error number and message in an I/O error's text, as
+/// `std::io::Error` shows them: `"...: <message> (os error <n>)..."` (some
+/// crates append more, e.g. the path, after the parenthesis).
+fn os_error_parts(text: &str) -> Option<(i32, &str)> {
+    const MARK: &str = " (os error ";
+    let at = text.rfind(MARK)?;
+    let rest = &text[at + MARK.len()..];
+    let errno = rest[..rest.find(')')?].parse().ok()?;
+    let head = &text[..at];
+    let message = head.rsplit_once(": ").map_or(head, |(_, m)| m);
+    Some((errno, message))
+}
+
+/// [`to_py_err`] for a call on `path`: an I/O error with an OS error number
+/// becomes `MemacctIoError(errno, strerror, path)` (`OSError` semantics);
+/// anything else maps as usual.
+fn to_py_err_at(py: Python<'_>, err: &Error, path: &Path) -> PyErr {
+    if let Error::Io { reason } = err {
+        if let Some((errno, strerror)) = os_error_parts(reason) {
+            let filename = path.as_os_str().to_os_string();
+            return coded_err(py, IO_CODE, (errno, strerror.to_owned(), filename));
+        }
+    }
+    to_py_err(py, err)
+}
+
+/// A `std::io::Error` on `path` as the builtin `OSError` subclass of its
+/// error number (`FileNotFoundError`, ...), with `errno`, `strerror` and
+/// `filename` set; an error without a number converts as pyo3 does.
+fn os_err(err: std::io::Error, path: &Path) -> PyErr {
+    match err.raw_os_error() {
+        Some(errno) => {
+            let text = err.to_string();
+            let strerror = os_error_parts(&text).map_or(text.as_str(), |(_, m)| m);
+            PyOSError::new_err((errno, strerror.to_owned(), path.as_os_str().to_os_string()))
+        }
+        None => err.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Integer arguments.
+// ---------------------------------------------------------------------------
+
+/// Integer types of arguments, with the range that errors name.
+trait IntArg: TryFrom<i128> {
+    const MIN: i128;
+    const MAX: i128;
+}
+
+macro_rules! int_arg_types {
+    ($($t:ty),*) => {$(
+        impl IntArg for $t {
+            const MIN: i128 = <$t>::MIN as i128;
+            const MAX: i128 = <$t>::MAX as i128;
+        }
+    )*};
+}
+int_arg_types!(u8, u32, u64, usize, i32);
+
+/// A Python int as an i128, saturated beyond it (every argument type fits in
+/// an i128, so a saturated value is out of range just as the int is). Not an
+/// int: `TypeError`, as for any other argument.
+fn wide_int(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
+    match obj.extract::<i128>() {
+        Ok(v) => Ok(v),
+        Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => {
+            Ok(if obj.gt(0)? { i128::MAX } else { i128::MIN })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An int option `name` in `T`'s range, else `InvalidOptionError` naming it
+/// (never `OverflowError`).
+fn int_option<T: IntArg>(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<T> {
+    let v = wide_int(obj)?;
+    T::try_from(v).map_err(|_| {
+        let reason = format!("{obj} is outside {}..={}", T::MIN, T::MAX);
+        to_py_err(obj.py(), &Error::InvalidOption { name, reason })
+    })
+}
+
+/// [`int_option`] for an option that may be None.
+fn opt_int_option<T: IntArg>(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<Option<T>> {
+    if obj.is_none() {
+        Ok(None)
+    } else {
+        int_option(obj, name).map(Some)
+    }
+}
+
+/// Declares `fn name(obj) -> PyResult<T>` extractors for `#[pyo3(from_py_with)]`,
+/// one per option name: `int` for `T`, `opt` for `Option<T>`.
+macro_rules! int_options {
+    ($($f:ident: $kind:ident $t:ty = $name:literal;)*) => {$(
+        int_options!(@one $f $kind $t = $name);
+    )*};
+    (@one $f:ident int $t:ty = $name:literal) => {
+        pub(crate) fn $f(obj: &Bound<'_, PyAny>) -> PyResult<$t> {
+            crate::int_option(obj, $name)
+        }
+    };
+    (@one $f:ident opt $t:ty = $name:literal) => {
+        pub(crate) fn $f(obj: &Bound<'_, PyAny>) -> PyResult<Option<$t>> {
+            crate::opt_int_option(obj, $name)
+        }
+    };
+}
+pub(crate) use int_options;
+
+int_options! {
+    max_depth_arg: int u32 = "max_depth";
+    inflate_limit_arg: int u64 = "inflate_limit";
 }
 
 // ---------------------------------------------------------------------------
@@ -220,20 +380,29 @@ impl PyTermSize {
         by_kind: &Bound<'_, PyAny>,
         fields: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let too_large = || PyValueError::new_err("by_kind sums to more than 2**64 - 1 words");
         let mut kinds = KindWords::default();
+        let mut total: u64 = 0;
         for (name, n) in mapping_items::<String, u64>(by_kind, "by_kind")? {
             let kind = Kind::ALL
                 .iter()
                 .find(|k| k.name() == name)
                 .ok_or_else(|| PyValueError::new_err(format!("unknown kind {name:?}")))?;
+            // Checked first: a kind never exceeds the total, so adding cannot wrap after.
+            total = total.checked_add(n).ok_or_else(too_large)?;
             kinds.add(*kind, n);
         }
-        if kinds.total() != words {
+        if total != words {
             return Err(PyValueError::new_err(format!(
-                "by_kind sums to {} words, not {words}",
-                kinds.total()
+                "by_kind sums to {total} words, not {words}"
             )));
         }
+        let bytes = words.checked_mul(OTP25_64.word_bytes).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "{words} words are more than 2**64 - 1 bytes ({} bytes a word)",
+                OTP25_64.word_bytes
+            ))
+        })?;
         let fields = match fields {
             None => Vec::new(),
             Some(fields) => fields
@@ -243,7 +412,7 @@ impl PyTermSize {
         };
         Ok(PyTermSize(TermSize {
             words,
-            bytes: words * OTP25_64.word_bytes,
+            bytes,
             off_heap_bytes,
             refc_binaries,
             by_kind: kinds,
@@ -470,9 +639,15 @@ impl Context {
     ) -> PyResult<Self> {
         let atom_words = match atom_words {
             None => HashMap::new(),
-            Some(m) => mapping_items::<String, u64>(m, "atom_words")?
-                .into_iter()
-                .collect(),
+            Some(m) => {
+                let py = m.py();
+                let mut table = HashMap::new();
+                for (name, word) in mapping_items::<String, u64>(m, "atom_words")? {
+                    memacct_core::check_atom_word(&name, word).map_err(|e| to_py_err(py, &e))?;
+                    table.insert(name, word);
+                }
+                table
+            }
         };
         Ok(Context {
             vm: SizeOptions {
@@ -519,8 +694,8 @@ impl PySizer {
     fn new(
         local_node: Option<(String, u32)>,
         atom_words: Option<&Bound<'_, PyAny>>,
-        max_depth: u32,
-        inflate_limit: u64,
+        #[pyo3(from_py_with = max_depth_arg)] max_depth: u32,
+        #[pyo3(from_py_with = inflate_limit_arg)] inflate_limit: u64,
     ) -> PyResult<Self> {
         Ok(PySizer(Context::new(
             local_node,
@@ -607,9 +782,10 @@ impl PySizer {
 /// pids, ports and references count as local (default: none); ``atom_words``
 /// maps atom names to the VM's atom words (from ``memacct:atom_words/1``),
 /// needed only for atoms inside keys of maps with more than 32 keys (use a
-/// ``Sizer`` to convert a large table once). ``max_depth`` bounds nesting and
-/// ``inflate_limit`` the inflated size of compressed terms. The GIL is
-/// released while sizing.
+/// ``Sizer`` to convert a large table once); each must be an atom word
+/// (``index << 6 | 0x0B``), else ``InvalidOptionError``. ``max_depth`` bounds
+/// nesting and ``inflate_limit`` the inflated size of compressed terms (ints
+/// out of range: ``InvalidOptionError``). The GIL is released while sizing.
 ///
 /// Raises a ``MemacctError`` subclass for invalid or unsupported input and
 /// ``TypeError`` if ``etf`` is not bytes-like.
@@ -620,8 +796,8 @@ fn flat_size(
     etf: &Bound<'_, PyAny>,
     local_node: Option<(String, u32)>,
     atom_words: Option<&Bound<'_, PyAny>>,
-    max_depth: u32,
-    inflate_limit: u64,
+    #[pyo3(from_py_with = max_depth_arg)] max_depth: u32,
+    #[pyo3(from_py_with = inflate_limit_arg)] inflate_limit: u64,
 ) -> PyResult<u64> {
     let ctx = Context::new(local_node, atom_words, max_depth, inflate_limit)?;
     Ok(ctx.size(py, etf, false)?.words)
@@ -638,8 +814,8 @@ fn term_size(
     etf: &Bound<'_, PyAny>,
     local_node: Option<(String, u32)>,
     atom_words: Option<&Bound<'_, PyAny>>,
-    max_depth: u32,
-    inflate_limit: u64,
+    #[pyo3(from_py_with = max_depth_arg)] max_depth: u32,
+    #[pyo3(from_py_with = inflate_limit_arg)] inflate_limit: u64,
     fields: bool,
 ) -> PyResult<PyTermSize> {
     let ctx = Context::new(local_node, atom_words, max_depth, inflate_limit)?;

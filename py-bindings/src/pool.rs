@@ -3,38 +3,45 @@
 //! lives in the core).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use memacct_core::pool::{
     Domain, DomainConfig, DomainStats, FullAction, Handle, PolicyKind, Pool, PoolConfig, PoolStats,
+    Pressure,
 };
 use memacct_core::Error;
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyTuple};
 
-use crate::{buffer_bytes, mapping_items, to_py_err};
+use crate::{buffer_bytes, coded_err, int_options, mapping_items, to_py_err, to_py_err_at};
 
-/// Payloads from this size on are copied with the GIL released; below it,
-/// releasing and taking back the GIL costs more than the copy.
-const DETACH_BYTES: usize = 16 * 1024;
+int_options! {
+    max_entries_arg: opt u64 = "max_entries";
+    max_bytes_arg: opt u64 = "max_bytes";
+    shards_arg: opt usize = "shards";
+    seed_arg: opt u64 = "seed";
+    owner_arg: opt u64 = "owner";
+    release_owner_arg: int u64 = "owner";
+}
 
 fn invalid(py: Python<'_>, name: &'static str, reason: String) -> PyErr {
     to_py_err(py, &Error::InvalidOption { name, reason })
 }
 
-/// A duration in seconds (a positive, finite float, at least 1 ms).
+/// A duration in seconds (a positive, finite float, at least 1 ms, that a
+/// `Duration` holds: below about 1.8e19 s).
 fn seconds(py: Python<'_>, name: &'static str, secs: f64) -> PyResult<Duration> {
+    let bad = |what: &str| invalid(py, name, format!("{secs} s: {what}"));
     if !secs.is_finite() || secs < 0.001 {
-        return Err(invalid(
-            py,
-            name,
-            format!("{secs} s: a duration is a finite number of seconds, at least 0.001"),
+        return Err(bad(
+            "a duration is a finite number of seconds, at least 0.001",
         ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| bad("too long a duration (at most about 1.8e19 seconds)"))
 }
 
 fn domain_arg(py: Python<'_>, name: &str) -> PyResult<Domain> {
@@ -122,8 +129,8 @@ fn domain_config(py: Python<'_>, name: &str, spec: &Bound<'_, PyAny>) -> PyResul
     let mut d = DomainConfig::default();
     for (key, value) in mapping_items::<String, Bound<'_, PyAny>>(spec, "each domain's limits")? {
         match key.as_str() {
-            "max_entries" => d.max_entries = value.extract()?,
-            "max_bytes" => d.max_bytes = value.extract()?,
+            "max_entries" => d.max_entries = max_entries_arg(&value)?,
+            "max_bytes" => d.max_bytes = max_bytes_arg(&value)?,
             "default_ttl" => {
                 d.default_ttl = value
                     .extract::<Option<f64>>()?
@@ -161,9 +168,17 @@ fn ttl_arg(
     }
 }
 
-/// A handle argument: any int (one the pool did not issue is stale when used).
-fn handle_arg(handle: u64) -> Handle {
-    Handle::from_raw(handle)
+/// A handle argument: any int (one the pool did not issue is stale when used;
+/// one outside 0..2**64 cannot have been issued, so it is stale too).
+fn handle_arg(obj: &Bound<'_, PyAny>) -> PyResult<Handle> {
+    match crate::wide_int(obj)?.try_into() {
+        Ok(raw) => Ok(Handle::from_raw(raw)),
+        Err(_) => Err(coded_err(
+            obj.py(),
+            "stale_handle",
+            format!("stale pool handle {obj}: no handle is outside 0..2**64"),
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -220,12 +235,11 @@ impl PyPool {
         let bytes = buffer_bytes(data, "data")?;
         let data = bytes.as_bytes();
         let pool = &self.0;
-        let result = if data.len() >= DETACH_BYTES {
-            py.detach(|| pool.put_vec(domain, owner, ttl, data.to_vec()))
-        } else {
-            pool.put_vec(domain, owner, ttl, data.to_vec())
-        };
-        result.map(Handle::to_raw).map_err(|e| to_py_err(py, &e))
+        // Detached whatever the size: the put takes shard locks, which a
+        // detached checkpoint (or any other detached call) may hold.
+        py.detach(|| pool.put_vec(domain, owner, ttl, data.to_vec()))
+            .map(Handle::to_raw)
+            .map_err(|e| to_py_err(py, &e))
     }
 }
 
@@ -236,14 +250,14 @@ impl PyPool {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        max_entries: Option<u64>,
-        max_bytes: Option<u64>,
+        #[pyo3(from_py_with = max_entries_arg)] max_entries: Option<u64>,
+        #[pyo3(from_py_with = max_bytes_arg)] max_bytes: Option<u64>,
         policy: &str,
         on_full: &str,
-        shards: Option<usize>,
+        #[pyo3(from_py_with = shards_arg)] shards: Option<usize>,
         default_ttl: Option<f64>,
         domains: Option<&Bound<'_, PyAny>>,
-        seed: Option<u64>,
+        #[pyo3(from_py_with = seed_arg)] seed: Option<u64>,
         ttl_resolution: Option<f64>,
     ) -> PyResult<Self> {
         let c = config(
@@ -267,20 +281,21 @@ impl PyPool {
     /// ``BadCheckpointError`` for a corrupt or truncated file,
     /// ``MemacctIoError`` if it cannot be read, ``PoolExhaustedError`` if the
     /// entries do not fit under ``on_full="reject"``. The GIL is released.
+    /// ``handles()`` lists the restored entries' handles.
     #[staticmethod]
     #[pyo3(signature = (path, max_entries=None, max_bytes=None, *, policy="lru", on_full="reject", shards=None, default_ttl=None, domains=None, seed=None, ttl_resolution=None))]
     #[allow(clippy::too_many_arguments)]
     fn restore(
         py: Python<'_>,
         path: PathBuf,
-        max_entries: Option<u64>,
-        max_bytes: Option<u64>,
+        #[pyo3(from_py_with = max_entries_arg)] max_entries: Option<u64>,
+        #[pyo3(from_py_with = max_bytes_arg)] max_bytes: Option<u64>,
         policy: &str,
         on_full: &str,
-        shards: Option<usize>,
+        #[pyo3(from_py_with = shards_arg)] shards: Option<usize>,
         default_ttl: Option<f64>,
         domains: Option<&Bound<'_, PyAny>>,
-        seed: Option<u64>,
+        #[pyo3(from_py_with = seed_arg)] seed: Option<u64>,
         ttl_resolution: Option<f64>,
     ) -> PyResult<Self> {
         let c = config(
@@ -297,7 +312,7 @@ impl PyPool {
         )?;
         py.detach(|| Pool::restore(&path, c))
             .map(PyPool)
-            .map_err(|e| to_py_err(py, &e))
+            .map_err(|e| to_py_err_at(py, &e, &path))
     }
 
     /// Stores a copy of ``data`` (any bytes-like object) and returns its
@@ -313,7 +328,7 @@ impl PyPool {
         py: Python<'_>,
         data: &Bound<'_, PyAny>,
         domain: &str,
-        owner: Option<u64>,
+        #[pyo3(from_py_with = owner_arg)] owner: Option<u64>,
         ttl: Option<f64>,
     ) -> PyResult<u64> {
         self.put_impl(py, data, domain, owner, ttl)
@@ -323,10 +338,14 @@ impl PyPool {
     /// policy and as a hit). ``StaleHandleError`` if the entry is gone. The
     /// GIL is released while copying.
     #[pyo3(signature = (handle))]
-    fn get<'py>(&self, py: Python<'py>, handle: u64) -> PyResult<Bound<'py, PyBytes>> {
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = handle_arg)] handle: Handle,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let pool = &self.0;
         let data = py
-            .detach(|| pool.get(handle_arg(handle)))
+            .detach(|| pool.get(handle))
             .map_err(|e| to_py_err(py, &e))?;
         Ok(PyBytes::new(py, &data))
     }
@@ -336,52 +355,75 @@ impl PyPool {
     /// rejected (``PoolExhaustedError``, the old payload stays) or makes room
     /// like a put, per ``on_full``. ``StaleHandleError`` if the entry is gone.
     #[pyo3(signature = (handle, data))]
-    fn update(&self, py: Python<'_>, handle: u64, data: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn update(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = handle_arg)] handle: Handle,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let bytes = buffer_bytes(data, "data")?;
         let data = bytes.as_bytes();
         let pool = &self.0;
-        let h = handle_arg(handle);
-        let result = if data.len() >= DETACH_BYTES {
-            py.detach(|| pool.update(h, data))
-        } else {
-            pool.update(h, data)
-        };
-        result.map_err(|e| to_py_err(py, &e))
+        py.detach(|| pool.update(handle, data))
+            .map_err(|e| to_py_err(py, &e))
     }
 
     /// Releases the entry ``handle`` names; the handle goes stale. A second
     /// release (or any stale handle) raises ``StaleHandleError`` and touches
     /// nothing.
     #[pyo3(signature = (handle))]
-    fn release(&self, py: Python<'_>, handle: u64) -> PyResult<()> {
-        self.0
-            .release(handle_arg(handle))
+    fn release(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = handle_arg)] handle: Handle,
+    ) -> PyResult<()> {
+        let pool = &self.0;
+        py.detach(|| pool.release(handle))
             .map_err(|e| to_py_err(py, &e))
     }
 
-    /// Releases every entry of ``owner`` at once (e.g. when its connection
-    /// ends); returns how many there were.
+    /// Releases every entry of ``owner`` (an int in 0..2**64, else
+    /// ``InvalidOptionError``) at once (e.g. when its connection ends);
+    /// returns how many there were.
     #[pyo3(signature = (owner))]
-    fn release_owner(&self, owner: u64) -> usize {
-        self.0.release_owner(owner)
+    fn release_owner(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = release_owner_arg)] owner: u64,
+    ) -> usize {
+        let pool = &self.0;
+        py.detach(|| pool.release_owner(owner))
     }
 
     /// Removes every entry whose TTL has passed (to ``ttl_resolution``);
     /// returns how many. Expired entries are never returned even before.
-    fn expire(&self) -> usize {
-        self.0.expire_now()
+    fn expire(&self, py: Python<'_>) -> usize {
+        let pool = &self.0;
+        py.detach(|| pool.expire_now())
     }
 
     /// Releases every entry; returns how many. Every handle goes stale.
-    fn clear(&self) -> usize {
-        self.0.clear()
+    fn clear(&self, py: Python<'_>) -> usize {
+        let pool = &self.0;
+        py.detach(|| pool.clear())
+    }
+
+    /// The handles of the live entries (a new list; expired entries not yet
+    /// swept included), e.g. to find the entries of a pool made by
+    /// ``restore``, whose handles are new. Entries stored or released during
+    /// the call may or may not be listed. The GIL is released.
+    fn handles<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let pool = &self.0;
+        let handles = py.detach(|| pool.handles());
+        PyList::new(py, handles.into_iter().map(Handle::to_raw))
     }
 
     /// The pool's figures (a ``PoolStats``). With no concurrent writer they
     /// reconcile exactly: ``created + reused == in_use + released + evicted +
     /// expired``.
-    fn stats(&self) -> PyPoolStats {
-        PyPoolStats(self.0.stats())
+    fn stats(&self, py: Python<'_>) -> PyPoolStats {
+        let pool = &self.0;
+        PyPoolStats(py.detach(|| pool.stats()))
     }
 
     /// Writes the live entries (domain, owner, TTL left, payload) to ``path``
@@ -391,12 +433,14 @@ impl PyPool {
     fn checkpoint(&self, py: Python<'_>, path: PathBuf) -> PyResult<usize> {
         let pool = &self.0;
         py.detach(|| pool.checkpoint(&path))
-            .map_err(|e| to_py_err(py, &e))
+            .map_err(|e| to_py_err_at(py, &e, &path))
     }
 
     /// A context manager that puts ``data`` on entry (same arguments as
     /// ``put``), gives its handle to the ``with`` block, and releases the
     /// entry on exit (unless it is already gone: evicted, expired, released).
+    /// A slot is single use: entering it again, during its block or after,
+    /// raises ``ValueError`` (make a new one with ``pool.slot``).
     ///
     /// >>> with pool.slot(b"scratch", domain="ephemeral") as h:  # doctest: +SKIP
     /// ...     pool.get(h)
@@ -405,7 +449,7 @@ impl PyPool {
         slf: &Bound<'_, Self>,
         data: &Bound<'_, PyAny>,
         domain: &str,
-        owner: Option<u64>,
+        #[pyo3(from_py_with = owner_arg)] owner: Option<u64>,
         ttl: Option<f64>,
     ) -> PyResult<PyPoolSlot> {
         let py = slf.py();
@@ -418,7 +462,7 @@ impl PyPool {
             domain: domain.to_owned(),
             owner,
             ttl,
-            handle: AtomicU64::new(0),
+            state: Mutex::new(SlotState::Fresh),
         })
     }
 
@@ -464,23 +508,26 @@ impl PyPool {
     fn set_limits(
         &self,
         py: Python<'_>,
-        max_entries: Option<u64>,
-        max_bytes: Option<u64>,
+        #[pyo3(from_py_with = max_entries_arg)] max_entries: Option<u64>,
+        #[pyo3(from_py_with = max_bytes_arg)] max_bytes: Option<u64>,
     ) -> PyResult<()> {
         self.0
             .set_limits(max_entries, max_bytes)
             .map_err(|e| to_py_err(py, &e))
     }
 
-    fn __len__(&self) -> usize {
-        self.0.len()
+    fn __len__(&self, py: Python<'_>) -> usize {
+        let pool = &self.0;
+        py.detach(|| pool.len())
     }
 
     /// Whether ``handle`` names a live, unexpired entry (not an access).
-    fn __contains__(&self, handle: &Bound<'_, PyAny>) -> bool {
-        handle
-            .extract::<u64>()
-            .is_ok_and(|h| self.0.contains(handle_arg(h)))
+    fn __contains__(&self, py: Python<'_>, handle: &Bound<'_, PyAny>) -> bool {
+        let Ok(h) = handle.extract::<u64>() else {
+            return false;
+        };
+        let pool = &self.0;
+        py.detach(|| pool.contains(Handle::from_raw(h)))
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -489,28 +536,30 @@ impl PyPool {
 
     /// Clears the pool (every entry released) and lets exceptions propagate.
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, _exc: &Bound<'_, PyTuple>) -> bool {
-        self.0.clear();
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
+        self.clear(py);
         false
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> String {
         let c = self.0.config();
+        let (max_entries, max_bytes) = self.0.limits();
         let limit = |v: Option<u64>| v.map_or_else(|| "None".to_owned(), |n| n.to_string());
         format!(
             "Pool(max_entries={}, max_bytes={}, policy='{}', on_full='{}', shards={}, len={})",
-            limit(c.max_entries),
-            limit(c.max_bytes),
+            limit(max_entries),
+            limit(max_bytes),
             c.policy.as_str(),
             self.on_full(),
             c.shards,
-            self.0.len()
+            self.__len__(py)
         )
     }
 }
 
 /// The context manager of ``Pool.slot``: puts on ``__enter__`` (returning
-/// the handle), releases on ``__exit__``. Single use.
+/// the handle), releases on ``__exit__``. Single use: a second ``__enter__``,
+/// during the block or after it, raises ``ValueError``.
 #[pyclass(module = "memacct", name = "PoolSlot", frozen)]
 pub(crate) struct PyPoolSlot {
     pool: Py<PyPool>,
@@ -518,49 +567,83 @@ pub(crate) struct PyPoolSlot {
     domain: String,
     owner: Option<u64>,
     ttl: Option<f64>,
-    /// The handle while entered (0: not entered; no handle is 0).
-    handle: AtomicU64,
+    /// Where the slot is in its single use. The lock is held only to read or
+    /// switch the state, never across the pool call (which detaches).
+    state: Mutex<SlotState>,
+}
+
+/// The life of a `PoolSlot`: each state is left only forward (but a failed
+/// put goes back to `Fresh`, so that the `with` can be retried).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SlotState {
+    /// Never entered.
+    Fresh,
+    /// `__enter__` is putting.
+    Entering,
+    /// Entered: the entry's handle.
+    Entered(u64),
+    /// Exited (or entered again meanwhile): used up.
+    Used,
+}
+
+impl PyPoolSlot {
+    fn state(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        // The state is a plain value, consistent even after a panic.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[pymethods]
 impl PyPoolSlot {
     fn __enter__(&self, py: Python<'_>) -> PyResult<u64> {
-        let h = self.pool.get().put_impl(
+        {
+            let mut state = self.state();
+            if *state != SlotState::Fresh {
+                return Err(PyValueError::new_err(
+                    "a pool slot can be entered only once (make a new one with Pool.slot)",
+                ));
+            }
+            *state = SlotState::Entering;
+        }
+        let put = self.pool.get().put_impl(
             py,
             self.data.bind(py).as_any(),
             &self.domain,
             self.owner,
             self.ttl,
-        )?;
-        if self
-            .handle
-            .compare_exchange(0, h, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
-            // Entered twice: undo this put, keep the first.
-            let _ = self.pool.get().0.release(Handle::from_raw(h));
-            return Err(PyValueError::new_err(
-                "a pool slot can be entered only once",
-            ));
-        }
-        Ok(h)
+        );
+        *self.state() = match put {
+            Ok(h) => SlotState::Entered(h),
+            Err(_) => SlotState::Fresh,
+        };
+        put
     }
 
     /// The handle while entered, else None.
     #[getter]
     fn handle(&self) -> Option<u64> {
-        match self.handle.load(Ordering::Acquire) {
-            0 => None,
-            h => Some(h),
+        match *self.state() {
+            SlotState::Entered(h) => Some(h),
+            _ => None,
         }
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, _exc: &Bound<'_, PyTuple>) -> bool {
-        let h = self.handle.swap(0, Ordering::AcqRel);
-        if h != 0 {
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
+        let entered = {
+            let mut state = self.state();
+            match *state {
+                SlotState::Entered(h) => {
+                    *state = SlotState::Used;
+                    Some(h)
+                }
+                _ => None,
+            }
+        };
+        if let Some(h) = entered {
             // Already gone (evicted, expired, released in the block): fine.
-            let _ = self.pool.get().0.release(Handle::from_raw(h));
+            let pool = &self.pool.get().0;
+            let _ = py.detach(|| pool.release(Handle::from_raw(h)));
         }
         false
     }
@@ -577,6 +660,26 @@ pub(crate) struct PyDomainStats(DomainStats);
 
 #[pymethods]
 impl PyDomainStats {
+    /// Builds figures from their parts (used by pickle; ``PoolStats.domains``
+    /// is the usual way to get them).
+    #[new]
+    #[pyo3(signature = (entries, bytes, hits, evicted, expired))]
+    fn new(entries: u64, bytes: u64, hits: u64, evicted: u64, expired: u64) -> Self {
+        PyDomainStats(DomainStats {
+            entries,
+            bytes,
+            hits,
+            evicted,
+            expired,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let d = &slf.get().0;
+        let args = (d.entries, d.bytes, d.hits, d.evicted, d.expired);
+        (slf.get_type(), args).into_pyobject(slf.py())
+    }
+
     /// Live entries.
     #[getter]
     fn entries(&self) -> u64 {
@@ -662,8 +765,92 @@ fn counters(s: &PoolStats) -> [(&'static str, u64); 13] {
     ]
 }
 
+/// `Pressure` by its name.
+fn pressure_arg(name: &str) -> PyResult<Pressure> {
+    [
+        Pressure::Low,
+        Pressure::Medium,
+        Pressure::High,
+        Pressure::Critical,
+    ]
+    .into_iter()
+    .find(|p| p.as_str() == name)
+    .ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "unknown pressure {name:?} (one of low, medium, high, critical)"
+        ))
+    })
+}
+
 #[pymethods]
 impl PyPoolStats {
+    /// Builds figures from their parts (used by pickle; ``Pool.stats()`` is
+    /// the usual way to get them). ``domains`` maps domain names to
+    /// ``DomainStats`` (domains left out are all zero).
+    #[new]
+    #[pyo3(signature = (policy, shards, in_use, available, created, reused, released, evicted, expired, rejected, hits, misses, bytes_stored, bytes_allocated, reuse_ratio, pressure, domains))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        policy: &str,
+        shards: usize,
+        in_use: u64,
+        available: u64,
+        created: u64,
+        reused: u64,
+        released: u64,
+        evicted: u64,
+        expired: u64,
+        rejected: u64,
+        hits: u64,
+        misses: u64,
+        bytes_stored: u64,
+        bytes_allocated: u64,
+        reuse_ratio: f64,
+        pressure: &str,
+        domains: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let policy = PolicyKind::from_name(policy)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown policy {policy:?}")))?;
+        let mut per_domain = [DomainStats::default(); Domain::COUNT];
+        for (name, ds) in mapping_items::<String, Bound<'_, PyAny>>(domains, "domains")? {
+            per_domain[domain_arg(py, &name)? as usize] = ds.cast::<PyDomainStats>()?.get().0;
+        }
+        Ok(PyPoolStats(PoolStats {
+            policy,
+            shards,
+            in_use,
+            available,
+            created,
+            reused,
+            released,
+            evicted,
+            expired,
+            rejected,
+            hits,
+            misses,
+            bytes_stored,
+            bytes_allocated,
+            reuse_ratio,
+            pressure: pressure_arg(pressure)?,
+            domains: per_domain,
+        }))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let s = &slf.get().0;
+        let args = PyList::empty(py);
+        args.append(s.policy.as_str())?;
+        for (_, v) in counters(s) {
+            args.append(v)?;
+        }
+        args.append(s.reuse_ratio)?;
+        args.append(s.pressure.as_str())?;
+        args.append(slf.get().domains(py)?)?;
+        (slf.get_type(), args.to_tuple()).into_pyobject(py)
+    }
+
     /// The eviction policy's name.
     #[getter]
     fn policy(&self) -> &'static str {
@@ -791,19 +978,20 @@ impl PyPoolStats {
         Ok(d)
     }
 
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let s = &self.0;
         let fields: Vec<String> = counters(s)
             .iter()
             .map(|(n, v)| format!("{n}={v}"))
             .collect();
-        format!(
-            "PoolStats(policy='{}', {}, reuse_ratio={}, pressure='{}')",
+        // The float as Python writes it (0.0, 0.5, 1e-05), not as Rust does.
+        let ratio = PyFloat::new(py, s.reuse_ratio).repr()?;
+        Ok(format!(
+            "PoolStats(policy='{}', {}, reuse_ratio={ratio}, pressure='{}')",
             s.policy.as_str(),
             fields.join(", "),
-            s.reuse_ratio,
             s.pressure.as_str()
-        )
+        ))
     }
 }
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import array
 import copy
+import errno
 import json
 import pickle
 import time
 import types
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -404,3 +406,67 @@ def test_gil_is_released_while_sizing() -> None:
     attempts = [largest_stall_during(lambda: memacct.flat_size(data)) for _ in range(3)]
     best_gap = min(gap for gap, _ in attempts)
     assert best_gap < 0.4 * call, f"main thread stalled during a {call:.3f}s call: {attempts}"
+
+
+# --- binding contract --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [0, 1, 0x0C, (5 << 6) | 0x0A, 2**64 - 1])
+def test_atom_words_are_checked(bad: int) -> None:
+    table = {"k0": (2000 << 6) | 0x0B, "bad": bad}
+    for call in (
+        lambda: memacct.flat_size(OK_ABC, atom_words=table),
+        lambda: memacct.term_size(OK_ABC, atom_words=table),
+        lambda: memacct.Sizer(atom_words=table),
+    ):
+        with pytest.raises(memacct.InvalidOptionError) as info:
+            call()
+        assert info.value.code == "invalid_option" and "atom_words" in str(info.value)
+    assert memacct.Sizer(atom_words={"k0": (2000 << 6) | 0x0B}).flat_size(OK_ABC) == 6
+
+
+@pytest.mark.parametrize(
+    ("kw", "name"),
+    [
+        ({"max_depth": -1}, "max_depth"),
+        ({"max_depth": 2**32}, "max_depth"),
+        ({"inflate_limit": -1}, "inflate_limit"),
+        ({"inflate_limit": 2**64}, "inflate_limit"),
+    ],
+)
+def test_out_of_range_sizing_options(kw: dict[str, int], name: str) -> None:
+    for call in (memacct.flat_size, memacct.term_size):
+        with pytest.raises(memacct.InvalidOptionError) as info:
+            call(OK_ABC, **kw)  # type: ignore[arg-type]
+        assert name in str(info.value)
+    with pytest.raises(memacct.InvalidOptionError):
+        memacct.Sizer(**kw)  # type: ignore[arg-type]
+
+
+def test_out_of_range_trend_option() -> None:
+    with pytest.raises(memacct.InvalidOptionError) as info:
+        memacct.trend([], min_points=-1)
+    assert "min_points" in str(info.value)
+
+
+def test_term_size_constructor_checks_overflow() -> None:
+    with pytest.raises(ValueError, match="bytes"):
+        memacct.TermSize(2**62, 0, 0, 1, 1, {"tuple": 2**62})  # 2**65 bytes
+    with pytest.raises(ValueError, match="sums"):
+        memacct.TermSize(0, 0, 0, 1, 1, {"tuple": 2**63, "list": 2**63})  # wraps to 0
+    big = memacct.TermSize(2**61 - 1, 0, 0, 1, 1, {"tuple": 2**61 - 1})
+    assert big.bytes == (2**61 - 1) * 8
+
+
+def test_base_error_class_has_a_code() -> None:
+    assert memacct.MemacctError.code == "memacct_error"
+    assert memacct.TruncatedError.code == "truncated"
+    assert memacct.InvalidOptionError.code == "invalid_option"
+    assert memacct.MemacctIoError.code == "io"
+
+
+def test_load_snapshot_io_error_carries_errno_and_filename(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    with pytest.raises(FileNotFoundError) as info:
+        memacct.load_snapshot(missing)
+    assert info.value.errno == errno.ENOENT and info.value.filename == str(missing)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import array
 import copy
+import errno
 import json
 import os
 import pickle
@@ -400,8 +401,9 @@ def test_invalid_level(level: int) -> None:
 
 
 def test_level_out_of_int_range() -> None:
-    with pytest.raises(OverflowError):
+    with pytest.raises(memacct.InvalidOptionError) as info:
         memacct.compress(OK_ABC, level=2**40)
+    assert "level" in str(info.value)
 
 
 @pytest.mark.parametrize("max_bytes", [0, 1, 255, 16 * 1024 * 1024 + 1])
@@ -432,8 +434,9 @@ def test_max_output() -> None:
         with pytest.raises(memacct.InflateLimitError) as info:
             memacct.decompress(blob, max_output=limit)
         assert info.value.code == "inflate_limit"
-    with pytest.raises(OverflowError):
+    with pytest.raises(memacct.InvalidOptionError) as info2:
         memacct.decompress(blob, max_output=-1)
+    assert "max_output" in str(info2.value)
 
 
 # --- dictionaries ------------------------------------------------------------------------
@@ -696,3 +699,49 @@ def test_docstring_examples(obj: Any) -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+# --- binding contract --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: memacct.Dictionary.train(TRAIN, max_bytes=-1), "max_bytes"),
+        (lambda: memacct.Dictionary.train(TRAIN, max_bytes=2**64), "max_bytes"),
+        (lambda: memacct.compress(OK_ABC, format=256), "format"),
+        (lambda: memacct.compress(OK_ABC, format=-1), "format"),
+        (lambda: memacct.compress(OK_ABC, level=-(2**40)), "level"),
+        (lambda: memacct.compress(OK_ABC, inflate_limit=-1), "inflate_limit"),
+        (lambda: memacct.decompress(memacct.compress(OK_ABC), max_output=2**64), "max_output"),
+    ],
+)
+def test_out_of_range_ints_are_invalid_options(call: Callable[[], object], name: str) -> None:
+    with pytest.raises(memacct.InvalidOptionError) as info:
+        call()
+    assert info.value.code == "invalid_option" and name in str(info.value)
+
+
+def test_non_int_options_are_still_type_errors() -> None:
+    with pytest.raises(TypeError):
+        memacct.compress(OK_ABC, level=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        memacct.compress(OK_ABC, format="2")  # type: ignore[arg-type]
+
+
+def test_dictionary_io_errors_carry_errno_and_filename(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.dict"
+    with pytest.raises(FileNotFoundError) as info:
+        memacct.Dictionary.load(missing)
+    assert info.value.errno == errno.ENOENT and info.value.filename == str(missing)
+    target = tmp_path / "no" / "such" / "dir.dict"
+    with pytest.raises(FileNotFoundError) as info2:
+        MCP.save(target)
+    assert info2.value.errno == errno.ENOENT and info2.value.filename == str(target)
+
+
+def test_docs_say_what_the_checksum_covers_and_the_output_limit() -> None:
+    doc = memacct.BlobInfo.input_was_compressed.__doc__ or ""
+    assert "informational" in doc.lower() and "checksum" in doc
+    cdoc = memacct.compress.__doc__ or ""
+    assert "max_output" in cdoc and "256 MiB" in cdoc

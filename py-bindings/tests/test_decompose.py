@@ -535,7 +535,11 @@ def test_stub_all_matches_module() -> None:
     assert set(memacct.__all__) == public
 
 
-@pytest.mark.parametrize("cls", [memacct.Snapshot, memacct.Violation], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cls",
+    [memacct.Snapshot, memacct.Violation, memacct.Pool, memacct.PoolSlot, memacct.PoolStats, memacct.DomainStats],
+    ids=lambda c: c.__name__,
+)
 def test_stub_methods_match_class(cls: type) -> None:
     stub = next(n for n in _stub_tree().body if isinstance(n, ast.ClassDef) and n.name == cls.__name__)
     stubbed = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}

@@ -194,7 +194,11 @@ def flat_size(
     max_depth: int = 100_000,
     inflate_limit: int = 1_073_741_824,
 ) -> int:
-    """Heap words of the term in ``etf`` (``erts_debug:flat_size/1`` on OTP 25, 64-bit)."""
+    """Heap words of the term in ``etf`` (``erts_debug:flat_size/1`` on OTP 25, 64-bit).
+
+    Every ``atom_words`` value must be an atom word (``index << 6 | 0x0B``), and
+    ``max_depth`` / ``inflate_limit`` ints in range; ``InvalidOptionError`` otherwise.
+    """
 
 def term_size(
     etf: _BytesLike,
@@ -230,11 +234,17 @@ class Dictionary:
         """Loads a dictionary serialized by ``to_bytes`` (``BadDictionaryError`` if it is not one)."""
     @staticmethod
     def load(path: _Path) -> Dictionary:
-        """Loads a dictionary from a file written by ``save`` (``OSError``, ``BadDictionaryError``)."""
+        """Loads a dictionary from a file written by ``save`` (``BadDictionaryError``).
+
+        ``OSError`` (the subclass of its ``errno``, ``filename`` set) if it cannot be read.
+        """
     def to_bytes(self) -> bytes:
         """The serialized dictionary (magic, version, id, content, checksum)."""
     def save(self, path: _Path) -> None:
-        """Writes ``to_bytes()`` to ``path`` atomically (temporary file, then rename)."""
+        """Writes ``to_bytes()`` to ``path`` atomically (temporary file, then rename).
+
+        ``OSError`` (with ``errno`` and ``filename``) if the OS refuses.
+        """
     @property
     def id(self) -> int:
         """The id written in every blob made with this dictionary (32-bit, never 0)."""
@@ -265,7 +275,10 @@ class BlobInfo:
         """Length in bytes of the ETF the blob decodes to."""
     @property
     def input_was_compressed(self) -> bool:
-        """Whether ``compress`` was given zlib-compressed ETF."""
+        """Whether ``compress`` was given zlib-compressed ETF.
+
+        Informational only: the checksum covers the decoded ETF, not this flag.
+        """
     @property
     def blob_len(self) -> int:
         """Length of the blob in bytes."""
@@ -287,6 +300,8 @@ def compress(
 
     ``level`` is the zstd level, 1 (fastest) .. 22 (smallest); ``InvalidOptionError`` otherwise.
     ``format`` is the blob format written: 2 (default) or 1 (for older readers).
+    A term whose ETF is larger than 256 MiB compresses, but ``decompress`` then needs
+    ``max_output`` raised to at least its ``blob_info(blob).etf_len``.
 
     >>> memacct.decompress(memacct.compress(b"\x83a\x01"))
     b'\x83a\x01'
@@ -327,8 +342,10 @@ class Pool:
     TTLs are seconds (at least 0.001); ``ttl_resolution`` (default 1.0) is the
     granularity of expiry sweeps. A handle is valid until its entry is released,
     evicted, expired or reclaimed; afterwards it raises ``StaleHandleError``.
-    Bad options raise ``InvalidOptionError``. Used as a context manager, the pool
-    is cleared on exit.
+    Bad options (ints out of range included) raise ``InvalidOptionError``; a handle
+    outside 0..2**64 is stale like any other unknown handle. Every call that takes
+    a shard lock releases the GIL. Used as a context manager, the pool is cleared
+    on exit.
     """
 
     def __new__(
@@ -360,8 +377,10 @@ class Pool:
     ) -> Pool:
         """A new pool holding the entries of a checkpoint (new handles; TTLs resume).
 
-        ``BadCheckpointError`` for a corrupt file, ``MemacctIoError`` if unreadable,
+        ``BadCheckpointError`` for a corrupt file, ``MemacctIoError`` if unreadable
+        (an ``OSError``: ``errno`` and ``filename`` set when the OS gave a number),
         ``PoolExhaustedError`` if the entries do not fit under ``on_full="reject"``.
+        ``handles()`` lists the restored entries' (new) handles.
         """
     def put(
         self,
@@ -382,15 +401,24 @@ class Pool:
     def release(self, handle: int) -> None:
         """Releases the entry; a second release raises ``StaleHandleError``."""
     def release_owner(self, owner: int) -> int:
-        """Releases every entry of ``owner``; returns how many."""
+        """Releases every entry of ``owner`` (0..2**64); returns how many."""
     def expire(self) -> int:
         """Removes every entry whose TTL has passed; returns how many."""
     def clear(self) -> int:
         """Releases every entry; returns how many."""
+    def handles(self) -> list[int]:
+        """The handles of the live entries (expired ones not yet swept included).
+
+        How to find the entries of a pool made by ``restore`` (whose handles are new).
+        Entries stored or released during the call may or may not be listed.
+        """
     def stats(self) -> PoolStats:
         """The pool's figures."""
     def checkpoint(self, path: _Path) -> int:
-        """Writes the live entries to ``path`` crash-safely; returns how many."""
+        """Writes the live entries to ``path`` crash-safely; returns how many.
+
+        ``MemacctIoError`` (an ``OSError``, ``errno``/``filename`` set when known) if the OS refuses.
+        """
     def slot(
         self,
         data: _BytesLike,
@@ -399,7 +427,10 @@ class Pool:
         owner: Union[int, None] = None,
         ttl: Union[float, None] = None,
     ) -> PoolSlot:
-        """A context manager: puts ``data`` on entry (yielding the handle), releases on exit."""
+        """A context manager: puts ``data`` on entry (yielding the handle), releases on exit.
+
+        Single use: entering it again raises ``ValueError``.
+        """
     @property
     def policy(self) -> str:
         """The eviction policy's name."""
@@ -411,10 +442,10 @@ class Pool:
         """Number of shards."""
     @property
     def max_entries(self) -> Union[int, None]:
-        """The pool-wide entry limit."""
+        """The pool-wide entry limit in force."""
     @property
     def max_bytes(self) -> Union[int, None]:
-        """The pool-wide payload byte limit."""
+        """The pool-wide payload byte limit in force."""
     def set_limits(
         self, max_entries: Union[int, None] = None, max_bytes: Union[int, None] = None
     ) -> None:
@@ -431,7 +462,7 @@ class Pool:
 
 @final
 class PoolSlot:
-    """The context manager of ``Pool.slot`` (single use)."""
+    """The context manager of ``Pool.slot`` (single use: a second ``__enter__`` raises ``ValueError``)."""
 
     @property
     def handle(self) -> Union[int, None]:
@@ -446,8 +477,9 @@ class PoolSlot:
 
 @final
 class DomainStats:
-    """Figures of one domain of a pool (immutable)."""
+    """Figures of one domain of a pool (immutable; pickles)."""
 
+    def __new__(cls, entries: int, bytes: int, hits: int, evicted: int, expired: int) -> DomainStats: ...
     @property
     def entries(self) -> int: ...
     @property
@@ -460,11 +492,33 @@ class DomainStats:
     def expired(self) -> int: ...
     def to_dict(self) -> dict[str, int]: ...
     def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class PoolStats:
-    """A pool's figures (immutable). With no concurrent writer:
+    """A pool's figures (immutable; pickles). With no concurrent writer:
     ``created + reused == in_use + released + evicted + expired``."""
+
+    def __new__(
+        cls,
+        policy: _Policy,
+        shards: int,
+        in_use: int,
+        available: int,
+        created: int,
+        reused: int,
+        released: int,
+        evicted: int,
+        expired: int,
+        rejected: int,
+        hits: int,
+        misses: int,
+        bytes_stored: int,
+        bytes_allocated: int,
+        reuse_ratio: float,
+        pressure: _Pressure,
+        domains: Mapping[str, DomainStats],
+    ) -> PoolStats: ...
 
     @property
     def policy(self) -> str: ...
@@ -513,6 +567,7 @@ class PoolStats:
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-ready dict of every attribute (``domains`` a dict of dicts)."""
     def __eq__(self, value: object, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 # --- memory decomposition ----------------------------------------------------------------
 
@@ -600,7 +655,10 @@ class Snapshot:
     def _from_pickle(data: Union[str, _BytesLike], ci_method: _CiMethod) -> Snapshot: ...
 
 def load_snapshot(path: _Path, *, ci_method: _CiMethod = "student_t") -> Snapshot:
-    """Loads and decomposes a node or cluster snapshot file (``OSError``, ``BadSnapshotError``)."""
+    """Loads and decomposes a node or cluster snapshot file (``BadSnapshotError``).
+
+    ``OSError`` (the subclass of its ``errno``, ``filename`` set) if it cannot be read.
+    """
 
 def aggregate(items: Iterable[Union[Snapshot, Mapping[str, Any]]]) -> dict[str, Any]:
     """min/max/mean/p50/p95/p99 of every figure over many decompositions (Snapshots or ``to_dict()`` dicts)."""
@@ -618,7 +676,10 @@ def trend(
 # --- errors ------------------------------------------------------------------------------
 
 class MemacctError(ValueError):
-    """Base class of every memacct error; ``code`` is the core's error code."""
+    """Base class of every memacct error; ``code`` is the core's error code.
+
+    ``MemacctError.code`` itself is ``"memacct_error"`` (no core error's code).
+    """
 
     code: str
 
@@ -694,8 +755,12 @@ class StaleHandleError(MemacctError):
 class BadCheckpointError(MemacctError):
     """A pool checkpoint file is malformed, truncated or corrupt."""
 
-class MemacctIoError(MemacctError):
-    """An operating-system I/O call failed (a pool checkpoint); the message has the OS message."""
+class MemacctIoError(OSError, MemacctError):
+    """An operating-system I/O call failed (a pool checkpoint or restore).
+
+    Also an ``OSError``: ``errno``, ``strerror`` and ``filename`` (the path given) are
+    set when the OS reported an error number.
+    """
 
 class BadSnapshotError(MemacctError):
     """A memory snapshot is not valid JSON, lacks a required field, holds a value of the
