@@ -34,7 +34,8 @@ pub enum Shape {
     /// A sub-binary the VM counts as one: at a bit offset, or a bitstring
     /// (bits beyond whole bytes). `size_object` counts the 5-word
     /// sub-binary, then its original's handle (`refc`) or a heap binary of
-    /// `len + extra_bytes` bytes.
+    /// `len + extra_bytes` bytes (the bytes it spans, partial ones included:
+    /// its off-heap bytes when the original is refc).
     SubBinary {
         /// Its whole bytes.
         len: usize,
@@ -175,7 +176,8 @@ pub fn live_term_size_within<T: LiveTerm>(
                 // Two kinds: added here, not below.
                 out.by_kind.add(Kind::SubBinary, costs.sub_bin);
                 let (kind, words) = if *refc {
-                    out.off_heap_bytes += *len as u64;
+                    // The bytes it spans, partial ones included.
+                    out.off_heap_bytes += *len as u64 + u64::from(*extra_bytes);
                     out.refc_binaries += 1;
                     (Kind::RefcBinary, costs.proc_bin)
                 } else {

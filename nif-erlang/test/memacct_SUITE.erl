@@ -88,11 +88,15 @@ size_vectors(Config) ->
              [check_size_record(Opts, R) || R <- lists:reverse(Recs)]
          end || File <- sizes_files(Config)],
     All = lists:append(Results),
-    Bad = [X || X <- All, X =/= ok],
-    ct:pal("size vectors: ~b records, ~b mismatches", [length(All), length(Bad)]),
+    Aliases = [N || {stale_alias, N} <- All],
+    Bad = [X || X <- All, X =/= ok, not is_tuple(X) orelse element(1, X) =/= stale_alias],
+    ct:pal("size vectors: ~b records, ~b mismatches, ~b records with the documented "
+           "alias difference (~b references)",
+           [length(All), length(Bad), length(Aliases), lists:sum(Aliases)]),
     [ct:pal("mismatch: ~p", [B]) || B <- lists:sublist(Bad, 20)],
     ?assertEqual([], Bad),
-    {comment, io_lib:format("~b records, 0 mismatches", [length(All)])}.
+    {comment, io_lib:format("~b records, 0 mismatches, ~b with the documented alias difference",
+                            [length(All), length(Aliases)])}.
 
 check_size_record(Opts, [WordsS, OffHeapS, Hex]) ->
     Etf = memacct_test_vectors:unhex(Hex),
@@ -100,19 +104,27 @@ check_size_record(Opts, [WordsS, OffHeapS, Hex]) ->
     OffHeap = list_to_integer(OffHeapS),
     Report = memacct:etf_term_size(Etf, Opts),
     T = binary_to_term(Etf),
-    Here = erts_debug:flat_size(T) + stale_aliases(T),
+    Here = erts_debug:flat_size(T),
+    Stale = stale_aliases(T),
     case {Report, memacct:etf_flat_size(Etf)} of
-        {#{words := Words, off_heap_bytes := OffHeap}, Here} -> ok;
+        {#{words := Words, off_heap_bytes := OffHeap}, Here} when Stale =:= 0 ->
+            ok;
+        {#{words := Words, off_heap_bytes := OffHeap}, F} when Stale > 0, F =:= Here + Stale ->
+            %% the documented difference (memacct:etf_flat_size/1, "Alias
+            %% references"), exactly: one word per such reference, no more
+            {stale_alias, Stale};
         {R, F} -> {Hex, #{vm => Words, off_heap => OffHeap, this_vm => Here,
-                          etf_term_size => R, etf_flat_size => F}}
+                          stale_aliases => Stale, etf_term_size => R, etf_flat_size => F}}
     end.
 
-%% Local references that carry the pid-reference (alias) marker but that
-%% binary_to_term built as 3-word ordinary references, because no such alias
-%% is active on this VM (e.g. another VM's aliases in the vector files):
-%% memacct counts them as the 4-word aliases their encoding describes (a
-%% documented limit: the NIF API cannot tell the two apart). Returns how many
-%% words memacct counts above erts_debug:flat_size/1 for them.
+%% How many local references in T carry the pid-reference (alias) marker
+%% but were built by binary_to_term as 3-word ordinary references, because
+%% no such alias is active on this VM (e.g. another VM's aliases in the
+%% vector files). memacct counts each as the 4-word alias its encoding
+%% describes: the documented limitation of memacct:etf_flat_size/1 ("Alias
+%% references"; the NIF API cannot tell the two apart). Callers assert
+%% that memacct's figure is exactly this many words above
+%% erts_debug:flat_size/1 on these terms, and equal to it on all others.
 stale_aliases(T) ->
     stale_aliases([T], 0).
 
@@ -314,11 +326,15 @@ mutated_etf(Config) ->
                             {'EXIT', _} ->
                                 {Ok, Rej + 1, Strict, Bad};
                             T2 ->
-                                Expected = erts_debug:flat_size(T2) + stale_aliases(T2),
+                                %% equal, except for the documented alias
+                                %% difference: exactly 1 word per stale alias
+                                Flat = erts_debug:flat_size(T2),
+                                Stale = stale_aliases(T2),
                                 case memacct:etf_flat_size(M) of
-                                    Expected -> {Ok + 1, Rej, Strict, Bad};
+                                    Flat when Stale =:= 0 -> {Ok + 1, Rej, Strict, Bad};
+                                    W when Stale > 0, W =:= Flat + Stale -> {Ok + 1, Rej, Strict, Bad};
                                     {error, _} = E -> {Ok, Rej, [{M, E} | Strict], Bad};
-                                    W -> {Ok, Rej, Strict, [{M, Expected, W} | Bad]}
+                                    W -> {Ok, Rej, Strict, [{M, {Flat, Stale}, W} | Bad]}
                                 end
                         end,
                   {Acc, S2}
@@ -394,7 +410,9 @@ live_dirty_budget(_Config) ->
     ?assertEqual({ok, 2 * Budget}, memacct_nif:live_size(Large, flat, Node, Cr, 10 * Budget)),
     ?assertEqual({ok, 2 * Budget}, memacct_nif:live_size_dirty(Large, flat, Node, Cr)),
     ?assertEqual(dirty, memacct_nif:live_size({fun() -> ok end}, flat, Node, Cr, default)),
-    ?assertEqual(dirty, memacct_nif:live_size([<<1:3>>], flat, Node, Cr, default)),
+    %% Bitstrings are read from their header words in place.
+    ?assertEqual({ok, erts_debug:flat_size([<<1:3>>])},
+                 memacct_nif:live_size([<<1:3>>], flat, Node, Cr, default)),
     %% Bignums and local references are sized from their VM header in place.
     ?assertEqual({ok, erts_debug:flat_size(1 bsl 100)},
                  memacct_nif:live_size(1 bsl 100, flat, Node, Cr, default)),
