@@ -13,7 +13,8 @@
          memory_per_connection = 0.0 :: float(),          % bytes: process + off-heap share + native
          gc_count = 0 :: non_neg_integer(),
          gc_words_reclaimed = 0 :: non_neg_integer(),
-         gc_pause_max = undefined :: undefined | non_neg_integer(), % ms, only while profiling
+         gc_pause_max = 0 :: non_neg_integer(),          % ms; 0 when not measured
+         gc_pause_measured = false :: boolean(),          % gc_pause_max measured (profiler's long_gc monitor)
          residual_bytes = 0.0 :: float(),                 % RSS - accounted (signed)
          valid = true :: boolean(),                       % every decomposition rule holds
          decomposition = #{} :: map()}).                  % memacct:decompose/1 result (no snapshot)

@@ -159,6 +159,12 @@ compress_state(State = #opt_state{}) ->
 %% another term, and, as in the seed, `{error, corrupt_data}' for a
 %% malformed v1 record, `{error, unsupported_version}' and
 %% `{error, invalid_format}'.
+%%
+%% A memacct blob is decoded with {@link memacct:decompress/1}, which (like
+%% `binary_to_term/1' without `[safe]') creates every atom the term holds:
+%% blobs from an untrusted source can grow the atom table, which is never
+%% garbage collected and stops the VM when full. Decode only blobs this
+%% system wrote (v1 records create no atom).
 -spec decompress_state(binary()) -> opt_state() | {error, term()}.
 decompress_state(<<"MAcs", _/binary>> = Blob) ->
     case memacct:decompress(Blob) of

@@ -36,8 +36,12 @@
 %%% states and message buffers), `available' freed slots kept for reuse,
 %%% `total_allocated' = `in_use' + `available', `created' acquires that took
 %%% a new slot, `reused' acquires that took a freed one, and `reuse_ratio' =
-%%% `reused / (reused + created)' as a fraction in 0.0..1.0 (erlmcp divided
-%%% by `created' alone and multiplied by 100, so it could exceed 100%).
+%%% `100 * reused / (reused + created)': a percentage in 0.0..100.0 rounded
+%%% to one decimal, as the seed shows it (`97.3') and as its monitoring
+%%% compares it (`< 70'); 0.0 before the first acquire. erlmcp divided by
+%%% `created' alone, so its ratio could exceed 100%. (The `pool' map of
+%%% {@link pool_info/0} is {@link memacct_pool:stats/1}, whose `reuse_ratio'
+%%% is the same figure as a fraction in 0.0..1.0.)
 -module(erlmcp_memory_pool).
 -behaviour(gen_server).
 
@@ -72,7 +76,9 @@
 start_link() ->
     gen_server:start_link({local, ?SERVER}, ?MODULE, [], []).
 
-%% @doc Stops the process and drops the pool (every handle becomes invalid).
+%% @doc Stops the process and drops the pool (every handle becomes invalid:
+%% after a new {@link start_link/0}, a ref of the old pool reads
+%% `{error, {stale_handle, _}}', never another connection's state).
 -spec stop() -> ok.
 stop() ->
     case whereis(?SERVER) of
@@ -136,7 +142,8 @@ release_message_buffer(BufferRef) when is_integer(BufferRef) ->
     release(BufferRef).
 
 %% @doc `#{in_use, available, total_allocated, reused, created, reuse_ratio}'
-%% (see the module doc for what each means). Read from the pool directly.
+%% (see the module doc for what each means; `reuse_ratio' is a percentage,
+%% e.g. `97.3'). Read from the pool directly.
 -spec pool_stats() -> #{in_use := non_neg_integer(), available := non_neg_integer(),
                         total_allocated := non_neg_integer(),
                         reused := non_neg_integer(), created := non_neg_integer(),
@@ -151,8 +158,9 @@ pool_stats() ->
 %% slots, `pool_size', `max_size': the configured maximum,
 %% `effective_max_size': the live pool's), `buffer_pool', `ets_table' (here:
 %% the native pool's entries and bytes held — there is no ETS table),
-%% `stats' (as {@link pool_stats/0} without the ratio), plus `pool': the full
-%% {@link memacct_pool:stats/1}.
+%% `stats' (as {@link pool_stats/0} without the ratio, like erlmcp's), plus
+%% `pool': the full {@link memacct_pool:stats/1} (its `reuse_ratio' is a
+%% fraction, 0.0..1.0; {@link pool_stats/0} gives the percentage).
 -spec pool_info() -> map().
 pool_info() ->
     gen_server:call(?SERVER, pool_info).
@@ -238,10 +246,14 @@ buffer(Bytes) ->
     <<0:(Bytes * 8)>>.
 
 -spec seed_stats(memacct_pool:stats()) -> map().
-seed_stats(#{in_use := InUse, available := Avail, reused := Reused, created := Created,
-             reuse_ratio := Ratio}) ->
+seed_stats(#{in_use := InUse, available := Avail, reused := Reused, created := Created}) ->
     #{in_use => InUse, available => Avail, total_allocated => InUse + Avail,
-      reused => Reused, created => Created, reuse_ratio => Ratio}.
+      reused => Reused, created => Created, reuse_ratio => reuse_pct(Reused, Created)}.
+
+%% `100 * Reused / (Reused + Created)' to one decimal (the seed's `97.3').
+-spec reuse_pct(non_neg_integer(), non_neg_integer()) -> float().
+reuse_pct(0, 0) -> 0.0;
+reuse_pct(Reused, Created) -> round(1000 * Reused / (Reused + Created)) / 10.
 
 -spec info(state()) -> map().
 info(#{pool_size := PoolSize, max_pool_size := MaxSize}) ->

@@ -24,10 +24,20 @@
 %%%   as erlmcp builds them), in batches (default 10), measures after each
 %%%   batch, and stops them at the end. `success' is the measured
 %%%   per-connection figure below the target — and every connection started.</dd>
-%%% <dt>GC pauses</dt><dd>`gc_pause_max' is the longest GC reported by
-%%%   `erlang:system_monitor/2' (`long_gc') while profiling, and only if no
-%%%   other system monitor is installed (there is one per node; it is never
-%%%   taken from someone else); otherwise `undefined', never invented.</dd>
+%%% <dt>GC pauses</dt><dd>`gc_pause_max' is the longest GC (ms, an
+%%%   integer) reported by `erlang:system_monitor/2' (`long_gc') while
+%%%   profiling, and only if no other system monitor is installed (there is
+%%%   one per node; it is never taken from someone else). When it was not
+%%%   measured (profiler not running, or the system monitor taken) it is
+%%%   `0' — an integer, so the seed's `GcPauseMax > 100' stays a plain
+%%%   comparison — and `gc_pause_measured' is `false' (`true' when it was
+%%%   measured): read that field to tell "no pause" from "not measured";
+%%%   an unmeasured pause never raises an alert.</dd>
+%%% <dt>History</dt><dd>The profiler keeps the last `max_snapshots'
+%%%   snapshots (default 1000, about 20 KB each: some 20 MB at most; at the
+%%%   default 1 s interval, the last ~17 minutes) and drops older ones
+%%%   (counted in `snapshots_dropped' of {@link get_profiling_data/0}); the
+%%%   seed's kept every snapshot forever.</dd>
 %%% <dt>Trend</dt><dd>{@link analyze_memory_trend/1} fits least squares over
 %%%   the snapshots (RSS and per-connection total), with R², and suspects a
 %%%   leak only on enough points over enough time (see
@@ -74,18 +84,25 @@
 -type options() :: #{connection_pids => [pid()],
                      pool => term(),
                      interval_ms => pos_integer(),
+                     max_snapshots => pos_integer(),
                      batches => pos_integer(),
                      thresholds => thresholds(),
                      trend => map()}.
 %% `connection_pids' (default `[]': the node figures only) and `pool' are passed to {@link memacct:decompose/1};
-%% `interval_ms' (default 1000) is the profiler's snapshot interval;
+%% `interval_ms' (default 1000) is the profiler's snapshot interval and
+%% `max_snapshots' (default 1000) how many of its snapshots it keeps (the
+%% oldest are dropped first);
 %% `batches' (default 10) the load simulation's; `trend' the options of
 %% {@link memacct_decompose:trend/2}.
 -export_type([memory_snapshot/0, thresholds/0, alert/0, options/0]).
 
+-define(DEFAULT_MAX_SNAPSHOTS, 1000).
+
 -record(st, {opts :: options(),
              started_at :: non_neg_integer(),
-             snapshots = [] :: [memory_snapshot()],
+             snapshots = queue:new() :: queue:queue(memory_snapshot()),
+             count = 0 :: non_neg_integer(),
+             dropped = 0 :: non_neg_integer(),
              monitor :: boolean(),
              gc_pause_max :: undefined | non_neg_integer()}).
 
@@ -97,9 +114,16 @@
 start_profiling() ->
     start_profiling(#{}).
 
-%% @doc Starts the profiler: a snapshot now and every `interval_ms'.
+%% @doc Starts the profiler: a snapshot now and every `interval_ms', the
+%% last `max_snapshots' of them kept. A bad `interval_ms' or
+%% `max_snapshots' raises `badarg'.
 -spec start_profiling(options()) -> ok | {error, already_profiling}.
 start_profiling(Opts) ->
+    Given = maps:merge(env(), Opts),
+    case [K || K <- [interval_ms, max_snapshots], not pos_int(maps:get(K, Given, 1))] of
+        [] -> ok;
+        _ -> erlang:error(badarg, [Opts])
+    end,
     case gen_server:start({local, ?SERVER}, ?MODULE, options(Opts), []) of
         {ok, _} -> ok;
         {error, {already_started, _}} -> {error, already_profiling}
@@ -115,8 +139,10 @@ stop_profiling() ->
             Data
     end.
 
-%% @doc What the profiler measured so far: `snapshots' (oldest first),
-%% `started_at', `interval_ms', `gc_pause_max', the `trend'
+%% @doc What the profiler measured so far: `snapshots' (the last
+%% `max_snapshots', oldest first), `snapshots_dropped' (older ones no longer
+%% kept), `max_snapshots', `started_at', `interval_ms', `gc_pause_max' (ms,
+%% `0' when not measured) and `gc_pause_measured', the `trend'
 %% ({@link analyze_memory_trend/1}) and `aggregate' (distributions over the
 %% snapshots, {@link memacct_decompose:aggregate/1}).
 -spec get_profiling_data() -> map() | {error, not_profiling}.
@@ -223,9 +249,9 @@ generate_report(Opts0) ->
        maps:get(report, D, <<>>),
        io_lib:format("~nGC: ~b collections, ~b words reclaimed, longest pause ~s~n",
                      [Snap#memory_snapshot.gc_count, Snap#memory_snapshot.gc_words_reclaimed,
-                      case Snap#memory_snapshot.gc_pause_max of
-                          undefined -> "not measured (profiler not running or system monitor taken)";
-                          P -> integer_to_list(P) ++ " ms"
+                      case Snap#memory_snapshot.gc_pause_measured of
+                          false -> "not measured (profiler not running or system monitor taken)";
+                          true -> integer_to_list(Snap#memory_snapshot.gc_pause_max) ++ " ms"
                       end]),
        Trend,
        case Alerts of
@@ -362,15 +388,18 @@ init(Opts) ->
 -spec handle_call(term(), gen_server:from(), #st{}) -> {reply, term(), #st{}}.
 handle_call(gc_pause_max, _From, St) ->
     {reply, St#st.gc_pause_max, St};
-handle_call(data, _From, #st{snapshots = Snaps0, opts = Opts} = St) ->
-    Snaps = lists:reverse(Snaps0),
+handle_call(data, _From, #st{snapshots = Q, opts = Opts} = St) ->
+    Snaps = queue:to_list(Q),
     Aggregate = case memacct_decompose:aggregate([D || #memory_snapshot{decomposition = D} <- Snaps]) of
                     {ok, A} -> A;
                     {error, _} = E -> E
                 end,
     {reply, #{snapshots => Snaps, started_at => St#st.started_at,
               interval_ms => maps:get(interval_ms, Opts),
-              gc_pause_max => St#st.gc_pause_max,
+              max_snapshots => maps:get(max_snapshots, Opts),
+              snapshots_dropped => St#st.dropped,
+              gc_pause_max => pause_ms(St#st.gc_pause_max),
+              gc_pause_measured => is_integer(St#st.gc_pause_max),
               trend => analyze_memory_trend(Snaps, Opts),
               aggregate => Aggregate}, St};
 handle_call(_Req, _From, St) ->
@@ -383,9 +412,9 @@ handle_cast(_Msg, St) ->
 
 %% @private
 -spec handle_info(term(), #st{}) -> {noreply, #st{}}.
-handle_info(tick, #st{opts = Opts, snapshots = Snaps} = St) ->
+handle_info(tick, #st{opts = Opts} = St) ->
     erlang:send_after(maps:get(interval_ms, Opts), self(), tick),
-    {noreply, St#st{snapshots = [snapshot(Opts, St#st.gc_pause_max) | Snaps]}};
+    {noreply, keep(snapshot(Opts, St#st.gc_pause_max), St)};
 handle_info({monitor, _Pid, long_gc, Info}, #st{gc_pause_max = Max} = St) when is_integer(Max) ->
     Ms = proplists:get_value(timeout, Info, 0),
     {noreply, St#st{gc_pause_max = max(Max, Ms)}};
@@ -407,6 +436,26 @@ terminate(_Reason, _St) ->
 %%% ---------------------------------------------------------------------------
 %%% Internals
 
+%% Appends a snapshot to the history, dropping the oldest beyond
+%% `max_snapshots' (O(1) amortised).
+-spec keep(memory_snapshot(), #st{}) -> #st{}.
+keep(Snap, #st{opts = Opts, snapshots = Q, count = N} = St) ->
+    trim(St#st{snapshots = queue:in(Snap, Q), count = N + 1}, maps:get(max_snapshots, Opts)).
+
+-spec trim(#st{}, pos_integer()) -> #st{}.
+trim(#st{count = N, snapshots = Q, dropped = D} = St, Max) when N > Max ->
+    trim(St#st{snapshots = queue:drop(Q), count = N - 1, dropped = D + 1}, Max);
+trim(St, _Max) ->
+    St.
+
+-spec pos_int(term()) -> boolean().
+pos_int(N) -> is_integer(N) andalso N > 0.
+
+%% The record's integer: the measured pause, or 0 when not measured.
+-spec pause_ms(undefined | non_neg_integer()) -> non_neg_integer().
+pause_ms(undefined) -> 0;
+pause_ms(P) -> P.
+
 -spec env() -> map().
 env() ->
     case application:get_env(memacct, erlmcp_memory_profiler) of
@@ -416,7 +465,8 @@ env() ->
 
 -spec options(options()) -> options().
 options(Opts) ->
-    M = maps:merge(#{interval_ms => 1000, batches => 10}, maps:merge(env(), Opts)),
+    M = maps:merge(#{interval_ms => 1000, max_snapshots => ?DEFAULT_MAX_SNAPSHOTS,
+                     batches => 10}, maps:merge(env(), Opts)),
     M#{thresholds => thresholds(Opts)}.
 
 -spec decompose_opts(options()) -> map().
@@ -441,13 +491,15 @@ snapshot(Opts, Pause) ->
                      memory_per_connection = float(per_conn_total(D)),
                      gc_count = GcCount,
                      gc_words_reclaimed = GcWords,
-                     gc_pause_max = Pause,
+                     gc_pause_max = pause_ms(Pause),
+                     gc_pause_measured = is_integer(Pause),
                      residual_bytes = float(maps:get(residual_bytes, Node)),
                      valid = maps:get(valid, D),
                      decomposition = maps:remove(snapshot, D)}.
 
 -spec snapshot_metrics(memory_snapshot(), options()) -> #{atom() => number() | undefined}.
-snapshot_metrics(#memory_snapshot{connections = C, memory_per_connection = B, gc_pause_max = P}, Opts) ->
+snapshot_metrics(#memory_snapshot{connections = C, memory_per_connection = B, gc_pause_max = P,
+                                  gc_pause_measured = Measured}, Opts) ->
     Pool = case maps:find(pool, Opts) of
                {ok, Pl} -> try 100 * maps:get(reuse_ratio, memacct_pool:stats(Pl))
                            catch error:_ -> undefined
@@ -455,7 +507,7 @@ snapshot_metrics(#memory_snapshot{connections = C, memory_per_connection = B, gc
                error -> undefined
            end,
     #{per_connection_mb => case C of 0 -> undefined; _ -> B / ?MIB end,
-      gc_pause_ms => P,
+      gc_pause_ms => case Measured of true -> P; false -> undefined end,
       pool_reuse_ratio_pct => Pool}.
 
 -spec per_conn_total(memacct_decompose:decomposition()) -> number().

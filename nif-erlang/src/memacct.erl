@@ -93,8 +93,8 @@
                          max_depth := non_neg_integer(),
                          fields := [field()]}.
 %% `words' as `erts_debug:flat_size/1'; `bytes' = `words' × 8;
-%% `off_heap_bytes' the payload bytes of the refc binaries (> 64 bytes) the
-%% term references and `refc_binaries' how many there are; `by_kind' the
+%% `off_heap_bytes' the payload bytes of the refc binaries the term
+%% references (from ETF: those above 64 bytes; live: every refc binary) and `refc_binaries' how many there are; `by_kind' the
 %% words per kind (all kinds present, zeros included, summing to `words');
 %% `nodes' the number of terms (each list element counts, the list's cells
 %% and its `[]' count as one); `max_depth' the deepest nesting (`a' is 1,
@@ -225,32 +225,25 @@
 %% '''
 %%
 %% The result equals `erts_debug:flat_size(Term)' for every term built by
-%% `binary_to_term/1' (and for most others). The NIF API cannot see a few
-%% heap layouts, which are sized as `binary_to_term/1' would build the term:
+%% `binary_to_term/1' (and for most others). Binaries and bitstrings are read
+%% from their header words as the VM holds them: refc binaries of any size
+%% (appending builds small ones; so does the shell), slices at a bit offset
+%% and bitstrings are counted as `erts_debug:flat_size/1' counts them, and
+%% nothing is copied to learn a size. What the NIF API cannot see:
 %% <ul>
-%% <li>slices of refc binaries at a bit offset: a byte-sized slice of more
-%%   than 64 bytes (the VM counts a 5-word sub-binary plus the 6-word handle,
-%%   memacct the handle only), and a bitstring of at most 64 bytes (the VM
-%%   counts the handle, memacct a heap binary). Byte-aligned slices, from
-%%   matching or `binary:part/3', are exact: the VM counts them as the fresh
-%%   binaries memacct sees;</li>
 %% <li>maps with more than 32 keys that shrank to 32 or fewer keys (the VM
 %%   may keep them as HAMTs; they are sized as flat maps);</li>
-%% <li>byte-aligned binaries of at most 64 bytes that the VM holds as refc
-%%   binaries (the shell and some appends build them) are sized as the heap
-%%   binaries `binary_to_term/1' makes of them: in the shell,
-%%   `memacct:flat_size(<<"abc">>)' is 3 where `erts_debug:flat_size/1'
-%%   says 6 (compiled code builds a heap binary: both say 3);</li>
-%% <li>funs, bitstrings, external references and other nodes' pids and
-%%   ports are sized from their `term_to_binary/1' encoding (bignums and
-%%   local references are read from their header word).</li>
+%% <li>funs, external references and other nodes' pids and ports are sized
+%%   from their `term_to_binary/1' encoding (bignums and local references
+%%   are read from their header word).</li>
 %% </ul>
 %% Literals are not an issue: `flat_size' counts them like any other term,
 %% and so does memacct.
 %%
 %% Scheduling: up to `element(2, scheduling_limits())' work units (about one
-%% per term) on the calling scheduler; larger terms, and terms holding funs,
-%% bitstrings or external references, are sized on a dirty CPU scheduler.
+%% per term) on the calling scheduler; larger terms, and terms holding funs
+%% or external references, are sized on a dirty CPU scheduler (which stops
+%% if the caller exits meanwhile).
 %% Raises `{memacct, {Code, Message}}' in the rare case the core cannot size
 %% a term exactly (`unsupported').
 -spec flat_size(term()) -> words().
@@ -305,10 +298,42 @@ unwrap_live({error, Reason}) -> erlang:error({memacct, Reason}).
 %% '''
 %% Maps with more than 32 keys, whose layout follows the VM's internal hash
 %% of each key, are sized exactly too: the running VM answers every hash
-%% question (atoms in such keys that do not exist yet are created, as
-%% `binary_to_term/1' would create them). A job of more than
-%% `element(1, scheduling_limits())' work units (about one per byte, plus the
-%% bytes of map keys checked and hashed) moves to a dirty CPU scheduler.
+%% question. A job of more than `element(1, scheduling_limits())' work units
+%% (about one per byte, plus the bytes of map keys checked and hashed) moves
+%% to a dirty CPU scheduler.
+%%
+%% <b>Atoms.</b> Sizing creates the atoms named in the keys of maps of more
+%% than 32 keys that do not exist yet, as `binary_to_term/1' without
+%% `[safe]' would (their hash needs a real atom). Atoms are never garbage
+%% collected: ETF from an untrusted source can grow the atom table towards
+%% its limit (which stops the VM). Size untrusted ETF only after
+%% `binary_to_term(Etf, [safe])' succeeded, or pass `atom_words' (then no
+%% atom is created: an unknown one is `{error, {needs_vm, _}}').
+%%
+%% <b>Alias references.</b> A local reference whose encoding carries the
+%% alias (pid-reference) marker is counted as the 4-word alias the ETF
+%% describes. `binary_to_term/1' builds it as a 4-word alias only while that
+%% alias is active on this VM; for an alias written by another VM, or one
+%% that was deactivated (`unalias/1', its process gone), it builds a 3-word
+%% ordinary reference, so `etf_flat_size' is 1 word more per such reference
+%% than `erts_debug:flat_size(binary_to_term(Etf))'. The NIF API cannot tell
+%% whether an alias is active.
+%%
+%% <b>Known differences from `binary_to_term/1'</b> (OTP 25) in what is
+%% accepted:
+%% <ul>
+%% <li>`FLOAT_EXT' (tag 99, the 31-byte string form) is parsed as a
+%%   decimal number: strings that `binary_to_term/1' refuses, such as
+%%   `"1."' or `"1.e5"', are accepted and sized as a float (2 words);</li>
+%% <li>`NEW_FUN_EXT' (tag 112) whose `Size' field is not the length of the
+%%   encoded fun is refused (`invalid_value'); OTP 25 does not check that
+%%   field and may decode it;</li>
+%% <li>tags 73 and 75 (`ATOM_INTERNAL_REF2', `ATOM_INTERNAL_REF3': an atom
+%%   by its index in this VM's atom table, for the VM's internal use) are
+%%   refused (`unknown_tag'); `binary_to_term/1' accepts them.</li>
+%% </ul>
+%% The same holds for {@link etf_term_size/2} and for the ETF checked by
+%% {@link compress_etf/2}.
 -spec etf_flat_size(binary()) -> words() | error().
 etf_flat_size(Etf) ->
     etf_flat_size(Etf, #{}).
@@ -473,7 +498,8 @@ compress_etf(Etf, Opts) when is_binary(Etf) ->
 compress_etf(Etf, Opts) ->
     badarg([Etf, Opts], 1, <<"not a binary">>).
 
-%% @doc {@link decompress/2} with default options.
+%% @doc {@link decompress/2} with default options. Creates the atoms the
+%% term holds (see {@link decompress/2}).
 -spec decompress(blob()) -> {ok, term()} | error().
 decompress(Blob) ->
     decompress(Blob, #{}).
@@ -486,6 +512,13 @@ decompress(Blob) ->
 %% per-scheduler atom cache (no atom-table lookup per atom); what it leaves
 %% (invalid ETF, or a term too large to build on a normal scheduler) goes
 %% through `binary_to_term/1'.
+%%
+%% Like `binary_to_term/1' without `[safe]', building the term creates every
+%% atom it holds that does not exist yet, and atoms are never garbage
+%% collected: a blob from an untrusted source can grow the atom table (up to
+%% its limit, which stops the VM). For such input use
+%% {@link decompress_etf/2} (which builds no term and creates no atom) and
+%% `binary_to_term(Etf, [safe])'.
 %%
 %% ```
 %% 1> memacct:decompress(<<"junk">>).
@@ -509,7 +542,10 @@ decompress_etf(Blob) ->
     decompress_etf(Blob, #{}).
 
 %% @doc The uncompressed ETF a blob decodes to (checked against the blob's
-%% CRC-32 and length).
+%% CRC-32 and length). No term is built and no atom created here; decoding
+%% the ETF with `binary_to_term/1' without `[safe]' (or sizing it with
+%% {@link etf_flat_size/2}) creates the atoms it names (see
+%% {@link decompress/2}).
 -spec decompress_etf(blob(), decompress_options()) -> {ok, binary()} | error().
 decompress_etf(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
     codec_decompress(Blob, Opts, etf);
@@ -764,11 +800,24 @@ format_report(D) ->
 %% 1> memacct:atom_words([false, true]).
 %% [{false,11},{true,75}]
 %% '''
+%%
+%% Anything but a proper list of atoms (an improper list such as `[a | b]',
+%% or a list holding a non-atom) raises `badarg' with an `error_info' cause.
 -spec atom_words([atom()]) -> [{atom(), non_neg_integer()}].
-atom_words(Atoms) when is_list(Atoms) ->
-    atom_words(Atoms, []);
 atom_words(Atoms) ->
-    erlang:error(badarg, [Atoms]).
+    case atom_list(Atoms) of
+        true ->
+            atom_words(Atoms, []);
+        false ->
+            erlang:error(badarg, [Atoms],
+                         [{error_info, #{module => memacct,
+                                         cause => #{1 => <<"not a proper list of atoms">>}}}])
+    end.
+
+-spec atom_list(term()) -> boolean().
+atom_list([]) -> true;
+atom_list([A | T]) when is_atom(A) -> atom_list(T);
+atom_list(_) -> false.
 
 -spec atom_words([atom()], [[{atom(), non_neg_integer()}]]) ->
           [{atom(), non_neg_integer()}].

@@ -9,9 +9,11 @@
 %%% == What is measured, and how ==
 %%% <dl>
 %%% <dt>Connection processes</dt><dd>`process_info(P, [memory, binary])'
-%%%   for every pid given, in parallel chunks (one worker per scheduler): a
-%%%   pid that is dead (or dies while measured) is skipped and counted in
-%%%   `dead'. The `memory' figures are summed into `process_bytes_total' and
+%%%   for every distinct pid given, in parallel chunks (one worker per
+%%%   scheduler): a pid given more than once is measured once (`count' is
+%%%   the distinct pids; the extra occurrences are counted in
+%%%   `duplicates'), and a pid that is dead (or dies while measured) is
+%%%   skipped and counted in `dead'. The `memory' figures are summed into `process_bytes_total' and
 %%%   kept one per connection in `process_bytes'. The heap reserve — heap a
 %%%   process has allocated but not written yet (young block − used − stack,
 %%%   old block − used, from `garbage_collection_info'): in `memory', but
@@ -97,7 +99,9 @@
                      seed => {integer(), integer(), integer()},
                      atom() => term()}.
 %% <dl>
-%% <dt>`connection_pids'</dt><dd>The connection processes (required).</dd>
+%% <dt>`connection_pids'</dt><dd>The connection processes (required). A
+%%   pid listed several times counts once; `connections.duplicates' says
+%%   how many repeats were dropped.</dd>
 %% <dt>`infrastructure_pids'</dt><dd>Server, registry, supervisors...: their
 %%   process memory is reported apart (it is part of the node's base
 %%   overhead). The seed's `server_pid', `registry_pid' and
@@ -140,8 +144,8 @@
 %% ```
 %% 1> Pids = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, 3)].
 %% 2> {ok, S} = memacct_collect:snapshot(#{connection_pids => Pids, sample => 0}).
-%% 3> maps:with([count, alive, dead], maps:get(connections, S)).
-%% #{alive => 3,count => 3,dead => 0}
+%% 3> maps:with([count, duplicates, alive, dead], maps:get(connections, S)).
+%% #{alive => 3,count => 3,dead => 0,duplicates => 0}
 %% '''
 -spec snapshot(options()) -> {ok, snapshot()} | error().
 snapshot(Opts) when is_map(Opts) ->
@@ -157,7 +161,10 @@ snapshot(Opts) ->
 measure(Opts) ->
     Started = erlang:monotonic_time(microsecond),
     WordBytes = erlang:system_info(wordsize),
-    Conns = pids(maps:get(connection_pids, Opts, missing), connection_pids),
+    Given = pids(maps:get(connection_pids, Opts, missing), connection_pids),
+    %% A pid given twice is one process: measured, counted and sampled once.
+    Conns = lists:usort(Given),
+    Duplicates = length(Given) - length(Conns),
     Infra = lists:usort(pids(maps:get(infrastructure_pids, Opts, []), infrastructure_pids)
                         ++ seed_infra(Opts)),
     KeepBytes = bool_opt(Opts, process_bytes, true),
@@ -193,6 +200,7 @@ measure(Opts) ->
     Elapsed = erlang:monotonic_time(microsecond) - Started,
     Connections0 =
         #{count => length(Conns),
+          duplicates => Duplicates,
           alive => Alive,
           dead => Dead,
           timeouts => Timeouts,

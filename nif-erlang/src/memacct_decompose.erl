@@ -86,7 +86,9 @@
 %%   overhead, native, `os_mapped_bytes', `unwritten_bound_bytes',
 %%   `accounted_bytes', `residual_bytes',
 %%   `residual_pct_of_rss', `connections_bytes', `base_overhead_bytes'),
-%%   `counts'; absent figures are `undefined'.</dd>
+%%   `counts' (`connections' counts distinct pids: the repeats the collector
+%%   dropped are `connections.duplicates' of the snapshot); absent figures
+%%   are `undefined'.</dd>
 %% <dt>`violations'</dt><dd>Every broken rule (all of them, not the first);
 %%   `valid' is `violations =:= []'.</dd>
 %% <dt>`report', `compact', `json'</dt><dd>The text report, the compact

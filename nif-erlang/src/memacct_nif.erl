@@ -23,7 +23,7 @@
          pool_put/5, pool_put_dirty/5, pool_update/3, pool_update_dirty/3,
          pool_get/2, pool_get_dirty/2, pool_decode_dirty/2,
          pool_release/2, pool_contains/2, pool_size/1, pool_expire/1,
-         pool_set_limits/4, pool_owned_bytes/2,
+         pool_set_limits/4, pool_owned_bytes/2, pool_handles/1,
          pool_clear/1, pool_stats/1, pool_limits/0]).
 -export([decompose_snapshot/2, decompose_cluster/2, decompose_aggregate/1,
          decompose_trend/2]).
@@ -291,6 +291,11 @@ pool_set_limits(_Pool, _Scope, _MaxEntries, _MaxBytes) ->
 
 -spec pool_owned_bytes(pool(), [pid()]) -> {non_neg_integer(), non_neg_integer()}.
 pool_owned_bytes(_Pool, _Pids) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc The handles of the live entries (dirty CPU scheduler, O(entries)).
+-spec pool_handles(pool()) -> [pos_integer()].
+pool_handles(_Pool) ->
     erlang:nif_error(nif_not_loaded).
 
 -spec pool_size(pool()) -> non_neg_integer().

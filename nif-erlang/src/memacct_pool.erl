@@ -24,7 +24,11 @@
 %%% reclaimed because its owner exited; any later use of it — `get',
 %%% `update', `release' — is `{error, {stale_handle, Msg}}', and it can never
 %%% reach the entry that later takes its slot. Handles belong to one pool:
-%%% restored entries get new handles.
+%%% each pool starts its slot generations at a random value, so a handle of
+%%% another pool (or of an earlier pool in the same place, e.g. before a
+%%% restart) is `stale_handle' there rather than naming some other entry
+%%% (barring a 1 in 2^32 coincidence). Restored entries get new handles:
+%%% list them with {@link handles/1}.
 %%%
 %%% == Storage ==
 %%% A value is stored as `term_to_binary(Value)': ETF shorter than
@@ -53,13 +57,22 @@
 %%% {@link expire/1} sweeps all of them.
 %%%
 %%% == Scheduling ==
-%%% Every call is O(1) in the number of entries. Puts, updates and gets of
-%%% small payloads run on the calling normal scheduler; large ones (codec
-%%% work above {@link memacct:codec_scheduling_limits/0}, payloads above
+%%% Puts, updates, gets, releases and the figures are O(1) in the number of
+%%% entries, with two exceptions. A put or update that must evict many small
+%%% entries to make room for a large one is O(entries evicted), on the
+%%% caller's scheduler when its payload is small. An owner's exit releases
+%%% its entries in O(entries it owned), inside the VM's NIF monitor callback
+%%% (on the scheduler that handles the exit). Keep the entries per owner, and
+%%% the size ratio between entries under a byte limit, moderate where
+%%% latency matters. Puts, updates and gets of small payloads run on the
+%%% calling normal scheduler; large ones (codec work above
+%%% {@link memacct:codec_scheduling_limits/0}, payloads above
 %%% `element(1, scheduling_limits())' bytes, ETF above
 %%% `element(2, scheduling_limits())' bytes) move to a dirty CPU scheduler
 %%% or to `binary_to_term/1'. {@link checkpoint/2}, {@link restore/2},
-%%% {@link clear/1} and {@link expire/1} always run on dirty schedulers.
+%%% {@link handles/1}, {@link owned_bytes/2}, {@link clear/1} and
+%%% {@link expire/1} (O(entries) or O(pids)) always run on dirty
+%%% schedulers.
 %%%
 %%% == Errors ==
 %%% Results are `{error, {Code, Message}}' with `Code' one of
@@ -69,7 +82,7 @@
 %%% domain or option) raises `badarg'.
 -module(memacct_pool).
 
--export([set_limits/2, owned_bytes/2]).
+-export([set_limits/2, owned_bytes/2, handles/1]).
 -export([new/0, new/1, put/3, put/4, acquire/3, acquire/4, get/2, update/3,
          release/2, contains/2, stats/1, size/1, expire/1, clear/1,
          checkpoint/2, restore/2, scheduling_limits/0]).
@@ -218,6 +231,15 @@ new(Opts) ->
 %% (`{error, {dictionary_mismatch, _}}') refuse the whole checkpoint, as
 %% does a payload that is neither ETF nor a memacct blob (a checkpoint of a
 %% C or Python pool: `{error, {bad_blob, _}}').
+%%
+%% The restored entries have handles of the new pool, not the ones they had
+%% when checkpointed (those are `stale_handle' here): {@link handles/1}
+%% lists them.
+%%
+%% ```
+%% 1> {ok, P} = memacct_pool:restore("/var/lib/app/pool.ckpt", #{}).
+%% 2> [{H, memacct_pool:get(P, H)} || H <- memacct_pool:handles(P)].
+%% '''
 -spec restore(file:filename_all(), options()) -> {ok, pool()} | error().
 restore(Path, Opts) when is_map(Opts) ->
     Args = [Path, Opts],
@@ -390,6 +412,15 @@ set_limits(Pool, Limits) ->
 -spec owned_bytes(pool(), [pid()]) -> {non_neg_integer(), non_neg_integer()}.
 owned_bytes(Pool, Pids) when is_list(Pids) ->
     memacct_nif:pool_owned_bytes(Pool, Pids).
+
+%% @doc The handles of the pool's live entries (including expired ones not
+%% yet swept, which `get' reports stale), in no particular order: the way to
+%% find the entries of a pool made by {@link restore/2}, whose handles are
+%% new. O(entries): runs on a dirty CPU scheduler. Entries stored or
+%% released meanwhile may or may not be listed.
+-spec handles(pool()) -> [handle()].
+handles(Pool) ->
+    memacct_nif:pool_handles(Pool).
 
 %% @doc Live entries (including expired ones not yet swept).
 -spec size(pool()) -> non_neg_integer().

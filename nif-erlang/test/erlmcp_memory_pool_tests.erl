@@ -48,7 +48,29 @@ stats_shape(_) ->
      ?_assertMatch(#{in_use := 0, reuse_ratio := 0.0}, S0),
      ?_assertMatch(#{in_use := 4, created := 4, reused := 0, total_allocated := 4}, S1),
      ?_assertMatch(#{in_use := 4, created := 4, reused := 4, available := 0}, S2),
-     ?_assertEqual(0.5, maps:get(reuse_ratio, S2))].
+     %% a percentage, as the seed's `reuse_ratio => 97.3' and `< 70'
+     ?_assertEqual(50.0, maps:get(reuse_ratio, S2)),
+     ?_assertEqual(0.5, maps:get(reuse_ratio, maps:get(pool, erlmcp_memory_pool:pool_info())))].
+
+%% The seed's example: reused 45234, created 1234 -> 97.3 (one decimal).
+reuse_ratio_percent_test() ->
+    ok = erlmcp_memory_pool:stop(),
+    {ok, Pid} = erlmcp_memory_pool:start_link(),
+    unlink(Pid),
+    try
+        %% 1 created, then 2 reused: 66.7 %, below the seed's alert at 70
+        {ok, R1} = erlmcp_memory_pool:acquire_connection_state(#{}),
+        ok = erlmcp_memory_pool:release_connection_state(R1),
+        {ok, R2} = erlmcp_memory_pool:acquire_connection_state(#{}),
+        ok = erlmcp_memory_pool:release_connection_state(R2),
+        {ok, R3} = erlmcp_memory_pool:acquire_connection_state(#{}),
+        ok = erlmcp_memory_pool:release_connection_state(R3),
+        Stats = erlmcp_memory_pool:pool_stats(),
+        ?assertMatch(#{created := 1, reused := 2, reuse_ratio := 66.7}, Stats),
+        ?assert(maps:get(reuse_ratio, Stats) < 70)
+    after
+        ok = erlmcp_memory_pool:stop()
+    end.
 
 max_size(_) ->
     Refs = [erlmcp_memory_pool:acquire_connection_state(#{i => I}) || I <- lists:seq(1, 6)],
@@ -127,3 +149,26 @@ not_started(_) ->
     [?_assertEqual([{error, not_started}, {error, not_started}, ok, {error, not_started}], R),
      ?_assertExit({noproc, _}, erlmcp_memory_pool:pool_stats()),
      ?_assertExit({noproc, _}, erlmcp_memory_pool:pool_info())].
+
+%% After stop/0 and a new start_link/0 the pool is a new one: a ref of the
+%% old pool is an error, never the state of the connection that now holds
+%% its slot.
+old_ref_after_stop_start_test() ->
+    ok = erlmcp_memory_pool:stop(),
+    {ok, Pid1} = erlmcp_memory_pool:start_link(),
+    unlink(Pid1),
+    try
+        {ok, Old} = erlmcp_memory_pool:acquire_connection_state(#{conn => old}),
+        ok = erlmcp_memory_pool:stop(),
+        {ok, Pid2} = erlmcp_memory_pool:start_link(),
+        unlink(Pid2),
+        %% the new pool's first state may well take the slot the old ref named
+        {ok, New} = erlmcp_memory_pool:acquire_connection_state(#{conn => new}),
+        ?assertMatch({error, {stale_handle, _}}, erlmcp_memory_pool:get_connection_state(Old)),
+        ?assertMatch({error, {stale_handle, _}},
+                     erlmcp_memory_pool:update_connection_state(Old, #{conn => hijacked})),
+        ok = erlmcp_memory_pool:release_connection_state(Old),
+        ?assertEqual({ok, #{conn => new}}, erlmcp_memory_pool:get_connection_state(New))
+    after
+        ok = erlmcp_memory_pool:stop()
+    end.

@@ -13,13 +13,19 @@ snapshot_shape_test() ->
     ?assertMatch(#memory_snapshot{}, S),
     #memory_snapshot{rss_bytes = Rss, total_memory = Total, timestamp = Ts,
                      memory_per_connection = PerConn, gc_pause_max = Pause,
-                     decomposition = D} = S,
+                     gc_pause_measured = Measured, decomposition = D} = S,
     ?assert(Rss > 0),
     ?assert(Total > 0),
     ?assert(Ts > 0),
     ?assert(is_float(PerConn)),
-    %% not profiling: no GC pause figure is invented
-    ?assertEqual(undefined, Pause),
+    %% not profiling: no GC pause figure is invented; the field stays an
+    %% integer (the seed's `GcPauseMax > 100' is false, not `undefined > 100'
+    %% which is true) and says it was not measured
+    ?assertEqual(0, Pause),
+    ?assertNot(Pause > 100),
+    ?assertEqual(false, Measured),
+    ?assertEqual([], [A || #{metric := gc_pause_ms} = A <- ?M:alerts(#{gc_pause_ms => undefined}, #{})]),
+    ?assertNotEqual(nomatch, binary:match(?M:generate_report(), <<"longest pause not measured">>)),
     ?assertEqual(Rss, round(maps:get(rss_bytes, maps:get(per_node, maps:get(decomposition, D))))),
     ?assertNot(maps:is_key(snapshot, D)).
 
@@ -117,6 +123,7 @@ profiling_test_() ->
      fun() ->
              ?assertEqual({error, not_profiling}, ?M:get_profiling_data()),
              ?assertEqual({error, not_profiling}, ?M:stop_profiling()),
+             MonitorFree = erlang:system_monitor() =:= undefined,
              ok = ?M:start_profiling(#{interval_ms => 20}),
              ?assertEqual({error, already_profiling}, ?M:start_profiling()),
              timer:sleep(150),
@@ -136,11 +143,36 @@ profiling_test_() ->
                  _ ->
                      ?assert(false)
              end,
-             %% the GC pause figure exists while profiling (when the monitor was free)
-             ?assert(is_integer(Snap#memory_snapshot.gc_pause_max)
-                     orelse Snap#memory_snapshot.gc_pause_max =:= undefined),
+             %% the GC pause figure is an integer while profiling, measured
+             %% exactly when the profiler got the (free) system monitor
+             ?assert(is_integer(Snap#memory_snapshot.gc_pause_max)),
+             ?assertEqual(MonitorFree, Snap#memory_snapshot.gc_pause_measured),
+             ?assertEqual(MonitorFree, maps:get(gc_pause_measured, Data)),
+             ?assert(is_integer(maps:get(gc_pause_max, Data))),
              ?assertEqual({error, not_profiling}, ?M:get_profiling_data())
      end}.
+
+%% The history is bounded: with `max_snapshots => 3' at most the last 3
+%% snapshots are kept (oldest first), the others counted as dropped.
+bounded_history_test_() ->
+    {timeout, 60,
+     fun() ->
+             ?assertError(badarg, ?M:start_profiling(#{max_snapshots => 0})),
+             ?assertError(badarg, ?M:start_profiling(#{interval_ms => -1})),
+             ok = ?M:start_profiling(#{interval_ms => 10, max_snapshots => 3}),
+             timer:sleep(300),
+             Data = ?M:stop_profiling(),
+             #{snapshots := Snaps, snapshots_dropped := Dropped, max_snapshots := 3} = Data,
+             ?assertEqual(3, length(Snaps)),
+             ?assert(Dropped >= 3),
+             Ts = [T || #memory_snapshot{timestamp = T} <- Snaps],
+             ?assertEqual(lists:sort(Ts), Ts)
+     end}.
+
+default_history_bound_test() ->
+    ok = ?M:start_profiling(#{interval_ms => 60000}),
+    Data = ?M:stop_profiling(),
+    ?assertMatch(#{max_snapshots := 1000, snapshots_dropped := 0}, Data).
 
 report_without_profiling_test() ->
     R = ?M:generate_report(),

@@ -10,7 +10,7 @@
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
 -export([fresh_node_run/1]).
--export([five_thousand_connections/1, dead_pids_and_timeouts/1,
+-export([five_thousand_connections/1, dead_pids_and_timeouts/1, duplicate_pids_counted_once/1,
          shared_binaries_counted_once/1, pool_slots_are_native/1,
          snapshot_json_round_trip/1, erlmcp_drop_in_live/1,
          cluster_with_peer_and_missing_nodes/1, snapshot_vectors/1]).
@@ -18,7 +18,8 @@
 suite() -> [{timetrap, {minutes, 10}}].
 
 all() ->
-    [five_thousand_connections, dead_pids_and_timeouts, shared_binaries_counted_once,
+    [five_thousand_connections, dead_pids_and_timeouts, duplicate_pids_counted_once,
+     shared_binaries_counted_once,
      pool_slots_are_native, snapshot_json_round_trip, erlmcp_drop_in_live,
      cluster_with_peer_and_missing_nodes, snapshot_vectors].
 
@@ -138,6 +139,34 @@ dead_pids_and_timeouts(_Config) ->
     after
         memacct_sim:stop_connections(Live),
         [P ! stop || P <- Mute]
+    end.
+
+%% The same pids given three times are measured once: the counts, the
+%% process memory and the base overhead are those of the distinct pids, and
+%% the dropped repeats are reported (the snapshot's connection counts).
+duplicate_pids_counted_once(_Config) ->
+    Pids = memacct_sim:start_connections(200),
+    try
+        Opts = #{sample => all, seed => {1, 2, 3}, tolerance => ?TOLERANCE},
+        {ok, Once} = memacct:decompose(Opts#{connection_pids => Pids}),
+        {ok, Thrice} = memacct:decompose(Opts#{connection_pids => Pids ++ lists:reverse(Pids) ++ Pids}),
+        #{decomposition := #{counts := C1, per_node := N1}, snapshot := #{connections := S1}} = Once,
+        #{decomposition := #{counts := C3, per_node := N3, per_connection := PC3},
+          snapshot := #{connections := S3}} = Thrice,
+        ?assertMatch(#{count := 200, alive := 200, duplicates := 0}, S1),
+        ?assertMatch(#{count := 200, alive := 200, dead := 0, duplicates := 400}, S3),
+        ?assertMatch(#{connections := 200, alive := 200}, C1),
+        ?assertMatch(#{connections := 200, alive := 200, dead := 0, state_samples := 200}, C3),
+        ?assertMatch(#{sample_size := 200, population := 200}, maps:get(state, PC3)),
+        %% the process memory of 200 processes, not 600
+        ProcSum = lists:sum([element(2, erlang:process_info(P, memory)) || P <- Pids]),
+        ?assert(abs(maps:get(process_bytes_total, S3) - ProcSum) / ProcSum < 0.05),
+        ?assert(abs(maps:get(connections_bytes, N3) - maps:get(connections_bytes, N1))
+                < 0.05 * maps:get(connections_bytes, N1)),
+        ?assert(maps:get(base_overhead_bytes, N3) > 0),
+        ?assertEqual([], [V || #{rule := connection_counts} = V <- maps:get(violations, Thrice)])
+    after
+        memacct_sim:stop_connections(Pids)
     end.
 
 %% A refc binary referenced by 10 connections and one other process is

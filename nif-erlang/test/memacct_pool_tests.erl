@@ -301,6 +301,47 @@ checkpoint_test() ->
     ?assertMatch({error, {pool_exhausted, _}},
                  memacct_pool:restore(F1, #{max_entries => 10, on_full => reject})).
 
+%% handles/1 lists a restored pool's entries (new handles): each one reads
+%% back a value of the checkpointed pool, all of them once; the old handles
+%% are stale in the restored pool.
+handles_after_restore_test() ->
+    Dir = tmp_dir(),
+    F = filename:join(Dir, "handles.mapc"),
+    P = new(#{shards => 4}),
+    Values = [#{id => I, data => lists:seq(1, I rem 50), big => binary:copy(<<I>>, I * 7)}
+              || I <- lists:seq(1, 200)],
+    Hs = [element(2, memacct_pool:put(P, session, V)) || V <- Values],
+    ?assertEqual(lists:sort(Hs), lists:sort(memacct_pool:handles(P))),
+    [ok = memacct_pool:release(P, H) || H <- lists:sublist(Hs, 10)],
+    Live = lists:nthtail(10, Values),
+    ?assertEqual(190, length(memacct_pool:handles(P))),
+    ?assertEqual({ok, 190}, memacct_pool:checkpoint(P, F)),
+    {ok, Q} = memacct_pool:restore(F, #{shards => 4}),
+    QHs = memacct_pool:handles(Q),
+    ?assertEqual(190, length(QHs)),
+    ?assertEqual(length(QHs), length(lists:usort(QHs))),
+    Got = [begin {ok, V} = memacct_pool:get(Q, H), V end || H <- QHs],
+    ?assertEqual(lists:sort(Live), lists:sort(Got)),
+    %% the checkpointed pool's handles do not name the restored entries
+    [stale(memacct_pool:get(Q, H)) || H <- lists:nthtail(10, Hs), not lists:member(H, QHs)],
+    ?assertEqual([], memacct_pool:handles(new(#{}))),
+    ?assertError(badarg, memacct_pool:handles(not_a_pool)).
+
+%% A handle of pool A used on pool B (same configuration, same slot) is
+%% stale there, never B's entry: each pool's generations start at random.
+handle_of_other_pool_is_stale_test() ->
+    A = new(#{shards => 1}),
+    B = new(#{shards => 1}),
+    {ok, HA} = memacct_pool:put(A, session, a_value),
+    {ok, HB} = memacct_pool:put(B, session, b_value),
+    ?assertNotEqual(HA, HB),
+    stale(memacct_pool:get(B, HA)),
+    stale(memacct_pool:update(B, HA, overwritten)),
+    stale(memacct_pool:release(B, HA)),
+    ?assertNot(memacct_pool:contains(B, HA)),
+    ?assertEqual({ok, b_value}, memacct_pool:get(B, HB)),
+    ?assertEqual({ok, a_value}, memacct_pool:get(A, HA)).
+
 %% A checkpoint of compressed entries restores only into a pool that can
 %% read them back: with their dictionary (or with one when they need none).
 checkpoint_dictionary_test() ->

@@ -152,6 +152,41 @@ atom_words_test() ->
     ?assertError(badarg, memacct:atom_words([a, 1])),
     ?assertError(badarg, memacct:atom_words(a)).
 
+%% An improper list (or any non-atom) is a badarg with the error_info cause
+%% every other function gives, not a function_clause from the chunking.
+atom_words_improper_list_test() ->
+    [begin
+         ?assertError(badarg, memacct:atom_words(Bad)),
+         try memacct:atom_words(Bad) of
+             _ -> ?assert(false)
+         catch
+             error:badarg:St ->
+                 [{memacct, atom_words, [Bad], Info} | _] = St,
+                 ?assertMatch(#{module := memacct, cause := #{1 := <<"not a proper list of atoms">>}},
+                              proplists:get_value(error_info, Info)),
+                 ?assertMatch(#{1 := _}, memacct:format_error(badarg, St))
+         end
+     end || Bad <- [[a | b], [a, b | c], [a, 1], a, [<<"a">>]]].
+
+%% The application resource declares the names its processes register and
+%% the application environment keys read, with their defaults.
+app_resource_test() ->
+    {ok, [{application, memacct, Keys}]} = file:consult(code:where_is_file("memacct.app")),
+    Registered = proplists:get_value(registered, Keys),
+    ?assert(lists:member(erlmcp_memory_pool, Registered)),
+    ?assert(lists:member(erlmcp_memory_profiler, Registered)),
+    Env = proplists:get_value(env, Keys),
+    ?assertEqual(#{}, proplists:get_value(erlmcp_memory_profiler, Env)),
+    %% every name registered by the drop-ins is declared
+    ok = erlmcp_memory_profiler:start_profiling(#{interval_ms => 60000}),
+    ?assert(lists:member(erlmcp_memory_profiler, [N || N <- Registered, whereis(N) =/= undefined])),
+    _ = erlmcp_memory_profiler:stop_profiling(),
+    ok = erlmcp_memory_pool:stop(),
+    {ok, Pid} = erlmcp_memory_pool:start_link(),
+    unlink(Pid),
+    ?assertEqual(Pid, whereis(erlmcp_memory_pool)),
+    ok = erlmcp_memory_pool:stop().
+
 %% One record per core error code (the same inputs as tests/vectors/errors.txt).
 error_mapping_test_() ->
     Z = fun(Body, Declared) -> <<131, 80, Declared:32, (zlib:compress(Body))/binary>> end,
@@ -194,10 +229,9 @@ badarg_test() ->
     ?assertError(badarg, memacct_nif:etf_size(<<131, 106>>, neither, {none, 1, 1, true, none})),
     ?assertError(badarg, memacct_nif:live_size(a, flat, node(), 0, -1)).
 
-%% Slices of binaries: byte-aligned ones are copied (and counted) by the VM as
-%% fresh binaries, which is what memacct reports; a slice at a bit offset of a
-%% refc binary keeps a sub-binary on the heap, which the NIF API cannot see
-%% (documented caveat).
+%% Slices of binaries, aligned or at a bit offset, are sized as the VM holds
+%% them (a slice at a bit offset of a refc binary keeps a 5-word sub-binary
+%% next to the 6-word handle); from ETF, as binary_to_term/1 builds them.
 sub_binaries_test() ->
     Big = binary:copy(<<1, 2, 3>>, 400),
     Slice = fun(Off, Bits) -> <<_:Off, R:Bits/bitstring, _/bitstring>> = Big, R end,
@@ -207,11 +241,12 @@ sub_binaries_test() ->
      end || {Off, Bits} <- [{80, 160}, {80, 600}, {83, 160}, {80, 603}, {0, 9600}]],
     Unaligned = Slice(3, 8000),
     ?assertEqual(11, erts_debug:flat_size(Unaligned)),
-    ?assertEqual(6, memacct:flat_size(Unaligned)),
+    ?assertEqual(11, memacct:flat_size(Unaligned)),
     ?assertEqual(6, memacct:etf_flat_size(term_to_binary(Unaligned))),
     SmallBits = Slice(80, 163),
     ?assertEqual(11, erts_debug:flat_size(SmallBits)),
-    ?assertEqual(10, memacct:flat_size(SmallBits)).
+    ?assertEqual(11, memacct:flat_size(SmallBits)),
+    ?assertEqual(10, memacct:etf_flat_size(term_to_binary(SmallBits))).
 
 scheduling_limits_test() ->
     {EtfBytes, LiveUnits} = memacct:scheduling_limits(),
@@ -231,3 +266,36 @@ live_only_terms_test_() ->
     [?_assertEqual(erts_debug:flat_size(T), memacct:flat_size(T))
      || T <- [Port, {Port, self()}, [a | b], [1, 2 | 3], {[], {}, #{}},
               #{nested => #{deeper => [1.0, -2.5]}}, <<>>, <<"lit">>]].
+
+%% The documented alias limitation: an alias reference whose alias is no
+%% longer active is 4 words in memacct (as its ETF describes) and 3 words
+%% once built by binary_to_term/1; while active, both say 4.
+inactive_alias_counts_4_words_test() ->
+    A = alias(),
+    Etf = term_to_binary({A}),
+    ?assertEqual(erts_debug:flat_size(binary_to_term(Etf)), memacct:etf_flat_size(Etf)),
+    ?assertEqual(2 + 4, memacct:etf_flat_size(Etf)),
+    true = unalias(A),
+    ?assertEqual(2 + 3, erts_debug:flat_size(binary_to_term(Etf))),
+    ?assertEqual(2 + 4, memacct:etf_flat_size(Etf)),
+    ?assertMatch(#{words := 6}, memacct:etf_term_size(Etf)).
+
+%% The documented acceptance differences from binary_to_term/1.
+etf_known_differences_test() ->
+    Float = fun(S) -> <<131, 99, S/binary, 0:((31 - byte_size(S)) * 8)>> end,
+    %% FLOAT_EXT strings binary_to_term refuses are accepted
+    ?assertEqual(1.0, binary_to_term(Float(<<"1.0">>))),
+    [begin
+         ?assertError(badarg, binary_to_term(Float(S))),
+         ?assertEqual(2, memacct:etf_flat_size(Float(S)))
+     end || S <- [<<"1.">>, <<"1.e5">>]],
+    %% ATOM_INTERNAL_REF2/3 (73, 75): accepted by binary_to_term, refused here
+    ?assertEqual(false, binary_to_term(<<131, 73, 0, 0>>)),
+    ?assertMatch({error, {unknown_tag, _}}, memacct:etf_flat_size(<<131, 73, 0, 0>>)),
+    ?assert(is_atom(binary_to_term(<<131, 75, 0, 0, 1>>))),
+    ?assertMatch({error, {unknown_tag, _}}, memacct:etf_flat_size(<<131, 75, 0, 0, 1>>)),
+    %% NEW_FUN_EXT with a wrong Size field is refused
+    <<131, 112, Size:32, Rest/binary>> = term_to_binary(fun() -> ok end),
+    Bad = <<131, 112, (Size + 1):32, Rest/binary>>,
+    ?assertEqual(byte_size(Rest) + 4, Size),
+    ?assertMatch({error, _}, memacct:etf_flat_size(Bad)).

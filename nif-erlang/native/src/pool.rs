@@ -31,8 +31,11 @@
 //! exceeds [`POOL_COPY_NORMAL_MAX`]; a get copies at most
 //! [`POOL_COPY_NORMAL_MAX`] bytes and decodes at most [`POOL_DECODE_NORMAL_MAX`]
 //! bytes of ETF on the normal scheduler, handing larger work to a dirty twin
-//! or to `binary_to_term/1` (which yields). Checkpoint, restore, clear and
-//! expire run on dirty schedulers.
+//! or to `binary_to_term/1` (which yields). Checkpoint, restore, clear,
+//! expire and handles run on dirty schedulers. Two costs are not O(1): a
+//! put or update that must evict many small entries to fit a large one is
+//! O(entries evicted), and `down` (an owner's exit) is O(entries it owned),
+//! run in the VM's monitor callback.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -716,6 +719,14 @@ fn pool_owned_bytes(res: &PoolRes, pids: Vec<LocalPid>) -> (u64, u64) {
             None => (n, b),
         }
     })
+}
+
+/// `pool_handles(Pool)` on a dirty CPU scheduler (O(entries)): the handles
+/// of the live entries (expired ones not yet swept included), shard by shard
+/// in slot order. The way to find the entries of a restored pool.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn pool_handles(res: &PoolRes) -> Vec<u64> {
+    res.pool.handles().into_iter().map(Handle::to_raw).collect()
 }
 
 /// `pool_size(Pool)`: live entries.
