@@ -5,6 +5,14 @@
  * a state pool: a concurrent, bounded store of byte payloads (memacct_pool).
  * Link with -lmemacct (shared) or libmemacct.a plus -lpthread -ldl -lm (static).
  *
+ * Linking: libmemacct bundles its own zstd (the codec's entropy stage). The
+ * shared library exports only the memacct_* functions, but the static
+ * archive libmemacct.a also exports the bundled zstd's C symbols unprefixed
+ * (ZSTD_*, ZDICT_*, HUF_*, FSE_*, HIST_*, POOL_*, ERR_*, ...). A program that
+ * links libmemacct.a must not link another zstd (libzstd, or a library that
+ * embeds one) into the same program: the symbols clash or silently resolve
+ * to one version. Such a program links the shared library (-lmemacct).
+ *
  * Conventions
  * - Fallible functions return a memacct_status; MEMACCT_OK (0) is success.
  *   Results go through out-pointers, which are left untouched on failure,
@@ -30,7 +38,9 @@
  *   memacct_dictionary_load() / memacct_dictionary_free(),
  *   memacct_pool_options_new() / memacct_pool_options_free(),
  *   memacct_pool_new() or memacct_pool_restore() / memacct_pool_free(),
- *   memacct_snapshot_load() / memacct_decomposition_free().
+ *   memacct_snapshot_load() or memacct_cluster_decomposition_node() /
+ *   memacct_decomposition_free(), memacct_cluster_snapshot_load() /
+ *   memacct_cluster_decomposition_free().
  *   Dictionaries are reference-counted: codec options that use one keep it
  *   alive. A pool copies its options and every payload put into it;
  *   memacct_pool_get() returns a copy in a memacct_buffer.
@@ -54,6 +64,9 @@
  *   TTL passed) or reclaimed (memacct_pool_release_owner, memacct_pool_clear).
  *   Afterwards every call with it returns MEMACCT_STALE_HANDLE and has no
  *   effect: a stale handle never reaches the entry that later takes its slot.
+ * - A handle is only meaningful in the pool that issued it. A restored pool
+ *   (memacct_pool_restore) gives its entries new handles: list them with
+ *   memacct_pool_handles().
  *
  * Compact state in short:
  *   memacct_buffer blob = {0};
@@ -68,6 +81,16 @@
  * memacct_decomposition_report() writes the text report into a caller buffer
  * like snprintf (*needed = full size with the NUL), and
  * memacct_decomposition_to_json() returns a memacct_buffer.
+ * A cluster snapshot ("format": "memacct-cluster") is loaded by
+ * memacct_cluster_snapshot_load(): memacct_cluster_decomposition_get() gives
+ * the sums, _missing() the nodes that did not answer, _node() a
+ * memacct_decomposition_handle per node that did, and _validate() / _to_json()
+ * work as for a node.
+ *
+ * Out-arrays (out, cap, *count) follow one rule: *count is the full number of
+ * items and the first min(*count, cap) are written, so a call with cap 0
+ * sizes; caller text buffers (buf, cap, *needed) are filled like snprintf. A
+ * cap whose array would exceed PTRDIFF_MAX bytes is MEMACCT_INVALID_ARGUMENT.
  *
  * Per-field sizes of a root tuple or map are not part of the C surface; the
  * Erlang (memacct:etf_term_size/1) and Python (memacct.term_size) surfaces
@@ -98,6 +121,18 @@
  * cut on a UTF-8 character boundary.
  */
 #define MEMACCT_VIOLATION_MESSAGE_LEN 512
+
+/**
+ * Bytes of `memacct_missing_node.node` (NUL included): any Erlang node name
+ * (an atom: at most 255 characters of at most 4 UTF-8 bytes) fits.
+ */
+#define MEMACCT_NODE_NAME_LEN 1024
+
+/**
+ * Bytes of `memacct_missing_node.reason` (NUL included); longer reasons are
+ * cut on a UTF-8 character boundary.
+ */
+#define MEMACCT_MISSING_REASON_LEN 256
 
 /**
  * The default residual tolerance: 5% of RSS.
@@ -437,6 +472,15 @@ typedef enum memacct_pool_full_action {
 } memacct_pool_full_action;
 
 /**
+ * A decomposed cluster snapshot (opaque): one decomposition per node that
+ * answered, their sums, and the nodes that did not answer (never counted as
+ * zero). Made by `memacct_cluster_snapshot_load`, released by
+ * `memacct_cluster_decomposition_free`; immutable, so it may be read from
+ * several threads at once.
+ */
+typedef struct memacct_cluster_decomposition_handle memacct_cluster_decomposition_handle;
+
+/**
  * Options for `memacct_compress` and `memacct_decompress`: the dictionary,
  * the compression level and the size limits. Opaque; create it with
  * `memacct_codec_options_new` and release it with `memacct_codec_options_free`.
@@ -490,8 +534,10 @@ typedef struct memacct_dictionary memacct_dictionary;
  * `memacct_pool_clear`). Afterwards every call with it returns
  * `MEMACCT_STALE_HANDLE` and touches nothing: a stale handle never reaches
  * the entry that later occupies its slot. No handle is 0; handles are
- * only meaningful in the pool that issued them (in another pool they are
- * `MEMACCT_STALE_HANDLE` or, by chance, name that pool's entry).
+ * only meaningful in the pool that issued them (slot generations start at
+ * a random value per pool, so in another pool a handle is
+ * `MEMACCT_STALE_HANDLE`). `memacct_pool_handles` lists the live ones (how
+ * the entries of a restored pool are found).
  */
 typedef struct memacct_pool memacct_pool;
 
@@ -772,6 +818,63 @@ typedef struct memacct_violation {
    */
   char message[MEMACCT_VIOLATION_MESSAGE_LEN];
 } memacct_violation;
+
+/**
+ * The figures of a cluster decomposition (sums over the nodes that answered),
+ * in bytes unless named otherwise.
+ */
+typedef struct memacct_cluster_decomposition {
+  /**
+   * Nodes that answered (each has a decomposition:
+   * `memacct_cluster_decomposition_node`).
+   */
+  uint64_t node_count;
+  /**
+   * Nodes that did not answer (`memacct_cluster_decomposition_missing`).
+   */
+  uint64_t missing_count;
+  /**
+   * Σ RSS.
+   */
+  double total_rss;
+  /**
+   * Σ accounted.
+   */
+  double total_accounted;
+  /**
+   * Σ residuals (signed).
+   */
+  double total_residual;
+  /**
+   * Σ alive connections.
+   */
+  uint64_t total_connections;
+  /**
+   * Σ bytes attributed to connections.
+   */
+  double total_connections_bytes;
+  /**
+   * `total_connections_bytes / total_connections` (0 without connections).
+   */
+  double per_conn_total;
+} memacct_cluster_decomposition;
+
+/**
+ * A node that did not answer the cluster collection, copied into fixed-size
+ * arrays owned by the caller (nothing to free).
+ */
+typedef struct memacct_missing_node {
+  /**
+   * The node's name, NUL-terminated (cut to fit only if longer than any
+   * Erlang node name).
+   */
+  char node[MEMACCT_NODE_NAME_LEN];
+  /**
+   * Why (e.g. `timeout`, `nodedown`; empty when not given), NUL-terminated,
+   * cut to fit.
+   */
+  char reason[MEMACCT_MISSING_REASON_LEN];
+} memacct_missing_node;
 
 /**
  * Figures of one domain (`memacct_pool_stats.domains[d]`).
@@ -1125,7 +1228,8 @@ enum memacct_status memacct_blob_info(const uint8_t *blob,
  * Parses the `len` bytes of snapshot JSON at `json` (docs/SNAPSHOT.md, v1;
  * UTF-8, no NUL needed), decomposes it and stores a new handle in `*out`
  * (set to NULL first). `MEMACCT_BAD_SNAPSHOT` for anything that is not a
- * valid v1 node snapshot (the last-error message says what).
+ * valid v1 node snapshot (the last-error message says what; a cluster
+ * snapshot is loaded by `memacct_cluster_snapshot_load`).
  *
  * # Safety
  * `json` is valid for `len` bytes (or NULL with `len` 0); `out` is NULL or writable.
@@ -1167,7 +1271,8 @@ enum memacct_status memacct_decomposition_validate(const struct memacct_decompos
  * Validates the decomposition: `*count` is set to the number of violated
  * rules (0: consistent), and the first `min(*count, cap)` are written to
  * `out[0..]` (so call with `cap` 0 to size, or with a generous array — there
- * are at most 17 rules). `residual_tolerance` is the largest accepted
+ * are at most 17 rules; a `cap` whose array would exceed `PTRDIFF_MAX` bytes
+ * is `MEMACCT_INVALID_ARGUMENT`). `residual_tolerance` is the largest accepted
  * `|residual| / rss` (a finite value ≥ 0, else `MEMACCT_INVALID_ARGUMENT`).
  *
  * # Safety
@@ -1188,12 +1293,26 @@ enum memacct_status memacct_decomposition_validate_with(const struct memacct_dec
  *
  * # Safety
  * `h` is NULL or a live handle; `buf` is valid for `cap` writes (NULL only
- * with `cap` 0); `needed` is NULL or writable.
+ * with `cap` 0; a `cap` above `PTRDIFF_MAX` is `MEMACCT_INVALID_ARGUMENT`);
+ * `needed` is NULL or writable.
  */
 enum memacct_status memacct_decomposition_report(const struct memacct_decomposition_handle *h,
                                                  char *buf,
                                                  size_t cap,
                                                  size_t *needed);
+
+/**
+ * Writes the node's name (e.g. `"app@host"`) into `buf` like
+ * `memacct_decomposition_report` (snprintf-like; `*needed` = its size with
+ * the NUL).
+ *
+ * # Safety
+ * As `memacct_decomposition_report`.
+ */
+enum memacct_status memacct_decomposition_node_name(const struct memacct_decomposition_handle *h,
+                                                    char *buf,
+                                                    size_t cap,
+                                                    size_t *needed);
 
 /**
  * The decomposition as JSON (UTF-8, not NUL-terminated) in a library-owned
@@ -1204,6 +1323,108 @@ enum memacct_status memacct_decomposition_report(const struct memacct_decomposit
  */
 enum memacct_status memacct_decomposition_to_json(const struct memacct_decomposition_handle *h,
                                                   struct memacct_buffer *out);
+
+/**
+ * Parses the `len` bytes of cluster snapshot JSON at `json`
+ * (`"format": "memacct-cluster"`, docs/SNAPSHOT.md, v1; UTF-8, no NUL
+ * needed), decomposes every node and sums them, and stores a new handle in
+ * `*out` (set to NULL first). `MEMACCT_BAD_SNAPSHOT` for anything that is not
+ * a valid v1 cluster snapshot (the last-error message says what; a node
+ * snapshot is loaded by `memacct_snapshot_load`).
+ *
+ * # Safety
+ * `json` is valid for `len` bytes (or NULL with `len` 0); `out` is NULL or writable.
+ */
+enum memacct_status memacct_cluster_snapshot_load(const char *json,
+                                                  size_t len,
+                                                  struct memacct_cluster_decomposition_handle **out);
+
+/**
+ * Releases a handle from `memacct_cluster_snapshot_load`. NULL is a no-op.
+ *
+ * # Safety
+ * `h` is NULL or a live cluster handle, not used afterwards.
+ */
+void memacct_cluster_decomposition_free(struct memacct_cluster_decomposition_handle *h);
+
+/**
+ * Fills `*out` with the cluster's figures.
+ *
+ * # Safety
+ * `h` is NULL or a live cluster handle; `out` is NULL or writable.
+ */
+enum memacct_status memacct_cluster_decomposition_get(const struct memacct_cluster_decomposition_handle *h,
+                                                      struct memacct_cluster_decomposition *out);
+
+/**
+ * Stores in `*out` (set to NULL first) a new handle holding the
+ * decomposition of node `index` (0 ≤ `index` < `node_count`, in the
+ * snapshot's order; else `MEMACCT_INVALID_ARGUMENT`): a copy, owned by the
+ * caller, that every `memacct_decomposition_*` function reads (figures,
+ * node name, validation, report, JSON). Release it with
+ * `memacct_decomposition_free`; it outlives the cluster handle.
+ *
+ * # Safety
+ * `h` is NULL or a live cluster handle; `out` is NULL or writable.
+ */
+enum memacct_status memacct_cluster_decomposition_node(const struct memacct_cluster_decomposition_handle *h,
+                                                       size_t index,
+                                                       struct memacct_decomposition_handle **out);
+
+/**
+ * The nodes that did not answer: `*count` is set to their number
+ * (`missing_count`), and the first `min(*count, cap)` are written to
+ * `out[0..]` (call with `cap` 0 to size; a `cap` whose array would exceed
+ * `PTRDIFF_MAX` bytes is `MEMACCT_INVALID_ARGUMENT`).
+ *
+ * # Safety
+ * `h` is NULL or a live cluster handle; `out` is valid for `cap` writes
+ * (NULL only with `cap` 0); `count` is NULL or writable.
+ */
+enum memacct_status memacct_cluster_decomposition_missing(const struct memacct_cluster_decomposition_handle *h,
+                                                          struct memacct_missing_node *out,
+                                                          size_t cap,
+                                                          size_t *count);
+
+/**
+ * `memacct_cluster_decomposition_validate_with` at the default residual
+ * tolerance (`MEMACCT_DEFAULT_RESIDUAL_TOLERANCE`, 5% of RSS).
+ *
+ * # Safety
+ * As `memacct_cluster_decomposition_validate_with`.
+ */
+enum memacct_status memacct_cluster_decomposition_validate(const struct memacct_cluster_decomposition_handle *h,
+                                                           struct memacct_violation *out,
+                                                           size_t cap,
+                                                           size_t *count);
+
+/**
+ * Validates the cluster like `memacct_decomposition_validate_with`: every
+ * node's violated rules (messages prefixed with the node's name, e.g.
+ * `"b@host: ..."`), then the cluster's own rules (`cluster_node_count`,
+ * `cluster_total_ge_nodes`). Same `out` / `cap` / `*count` convention;
+ * there are at most 17 rules per node plus 2.
+ *
+ * # Safety
+ * `h` is NULL or a live cluster handle; `out` is valid for `cap` writes
+ * (NULL only with `cap` 0); `count` is NULL or writable.
+ */
+enum memacct_status memacct_cluster_decomposition_validate_with(const struct memacct_cluster_decomposition_handle *h,
+                                                                double residual_tolerance,
+                                                                struct memacct_violation *out,
+                                                                size_t cap,
+                                                                size_t *count);
+
+/**
+ * The cluster decomposition as JSON (`nodes`: one node decomposition each,
+ * `missing`, and the sums; UTF-8, not NUL-terminated) in a library-owned
+ * buffer: release it with `memacct_buffer_free`.
+ *
+ * # Safety
+ * `h` is NULL or a live cluster handle; `out` is NULL or writable.
+ */
+enum memacct_status memacct_cluster_decomposition_to_json(const struct memacct_cluster_decomposition_handle *h,
+                                                          struct memacct_buffer *out);
 
 /**
  * Trains a dictionary from `count` sample terms: sample `i` is the
@@ -1475,9 +1696,9 @@ enum memacct_status memacct_pool_options_set_seed(struct memacct_pool_options *o
  * Creates an empty pool configured by `opts` (NULL: the defaults; the pool
  * copies what it needs, so `opts` may be freed right after). `*out` is set to
  * NULL on entry; on success it receives a new pool owned by the caller
- * (release it with `memacct_pool_free`). A bad configuration (a limit of 0
- * set through a domain, shards above 256, a TTL resolution of 0) is
- * `MEMACCT_INVALID_OPTION`.
+ * (release it with `memacct_pool_free`). A bad configuration (shards above
+ * 256, a TTL resolution of 0) is `MEMACCT_INVALID_OPTION`. (A limit cannot
+ * be bad: the options setters take 0 as "no limit".)
  *
  * # Safety
  * `opts` is NULL or a live handle that no thread mutates during the call;
@@ -1576,6 +1797,86 @@ enum memacct_status memacct_pool_set_limits(const struct memacct_pool *pool,
                                             uint64_t max_bytes);
 
 /**
+ * Changes one domain's own limits while the pool runs, like
+ * `memacct_pool_set_limits`: 0 leaves a limit as it is, and only a limit
+ * the domain was created with (`memacct_pool_options_set_domain_limits`)
+ * can change (`MEMACCT_INVALID_OPTION` otherwise). A `domain` that is not a
+ * `memacct_pool_domain` is `MEMACCT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+enum memacct_status memacct_pool_set_domain_limits(const struct memacct_pool *pool,
+                                                   memacct_pool_domain domain,
+                                                   uint64_t max_entries,
+                                                   uint64_t max_bytes);
+
+/**
+ * The pool-wide limits in force (as created, or as last changed by
+ * `memacct_pool_set_limits`): writes them to `*out_max_entries` and
+ * `*out_max_bytes`, 0 meaning no limit (as in the options setters).
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the out-pointers are NULL or valid for one
+ * `uint64_t` write each.
+ */
+enum memacct_status memacct_pool_limits(const struct memacct_pool *pool,
+                                        uint64_t *out_max_entries,
+                                        uint64_t *out_max_bytes);
+
+/**
+ * One domain's own limits in force (as created, or as last changed by
+ * `memacct_pool_set_domain_limits`), like `memacct_pool_limits`: 0 means
+ * no limit of its own (the pool-wide limits still apply). A `domain` that is
+ * not a `memacct_pool_domain` is `MEMACCT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `memacct_pool_limits`.
+ */
+enum memacct_status memacct_pool_domain_limits(const struct memacct_pool *pool,
+                                               memacct_pool_domain domain,
+                                               uint64_t *out_max_entries,
+                                               uint64_t *out_max_bytes);
+
+/**
+ * How much `owner` holds now: writes its number of live entries to
+ * `*out_entries` and their payload bytes to `*out_bytes` (0 and 0 for an
+ * owner without entries; owner 0 names no owner, as in
+ * `memacct_pool_release_owner`, so entries put without one are not counted). What a
+ * memory decomposition charges to a connection as its native bytes.
+ * O(shards + entries of the owner).
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `out_entries` is NULL or valid for one
+ * `size_t` write, `out_bytes` for one `uint64_t` write.
+ */
+enum memacct_status memacct_pool_owner_usage(const struct memacct_pool *pool,
+                                             uint64_t owner,
+                                             size_t *out_entries,
+                                             uint64_t *out_bytes);
+
+/**
+ * Lists the handles of the live entries (expired ones not yet swept
+ * included), shard by shard: how the entries of a restored pool
+ * (`memacct_pool_restore`) are found. `*count` is set to the number of live
+ * entries, and the first `min(*count, cap)` handles are written to
+ * `out[0..]` (the convention of `memacct_decomposition_validate`): call with
+ * `out` NULL and `cap` 0 to size, then with a larger array; the list is
+ * complete when `*count <= cap`. Under concurrent puts or releases the
+ * count may change between two calls, and entries stored or released during
+ * the call may or may not be listed. O(slots). A `cap` whose array would
+ * exceed `PTRDIFF_MAX` bytes is `MEMACCT_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `out` is valid for `cap` `uint64_t` writes
+ * (NULL only with `cap` 0); `count` is NULL or valid for one `size_t` write.
+ */
+enum memacct_status memacct_pool_handles(const struct memacct_pool *pool,
+                                         uint64_t *out,
+                                         size_t cap,
+                                         size_t *count);
+
+/**
  * Releases every entry of `owner` at once (e.g. when a connection ends),
  * in O(shards + entries of the owner); their handles go stale. Writes how many there
  * were to `*out_count` unless `out_count` is NULL. Owner 0 names no owner:
@@ -1659,7 +1960,10 @@ enum memacct_status memacct_pool_checkpoint(const struct memacct_pool *pool,
 /**
  * Creates a pool configured by `opts` (NULL: the defaults) holding the
  * entries of the checkpoint at `path` (NUL-terminated), with new handles
- * and TTLs resuming from what was left. `*out` is set to NULL on entry; on
+ * and TTLs resuming from what was left. The entries come back with new
+ * handles: list them with `memacct_pool_handles`, read each with
+ * `memacct_pool_get`; their owners are kept (`memacct_pool_owner_usage`,
+ * `memacct_pool_release_owner`). `*out` is set to NULL on entry; on
  * success it receives a new pool owned by the caller. A corrupt or truncated
  * file is `MEMACCT_BAD_CHECKPOINT`, an unreadable one `MEMACCT_IO`, entries
  * that do not fit under `MEMACCT_POOL_REJECT` `MEMACCT_POOL_EXHAUSTED`.

@@ -1,5 +1,6 @@
 //! Checked conversions of C arguments (pointer + length) into Rust slices.
 
+use std::mem::MaybeUninit;
 use std::os::raw::c_char;
 
 use crate::status::Failure;
@@ -73,6 +74,46 @@ pub(crate) unsafe fn array<'a, T>(
     Ok(unsafe { std::slice::from_raw_parts(ptr, count) })
 }
 
+/// The caller's output array of `cap` elements of type `T` at `ptr`, to be
+/// written (never read: it may hold uninitialized memory), under the rules of
+/// [`array`]: `(NULL, 0)` is the empty slice, NULL with a non-zero `cap` is
+/// `MEMACCT_NULL_POINTER`, and an array larger than `PTRDIFF_MAX` bytes or a
+/// misaligned pointer is `MEMACCT_INVALID_ARGUMENT`, checked before anything
+/// is written. Every out-buffer (`out`, `cap`) argument goes through here.
+///
+/// # Safety
+/// `ptr` is NULL or valid for `cap` writes of `T`, not aliased for `'a`.
+pub(crate) unsafe fn out_array<'a, T>(
+    ptr: *mut T,
+    cap: usize,
+    what: &str,
+) -> Result<&'a mut [MaybeUninit<T>], Failure> {
+    let size = std::mem::size_of::<T>().max(1);
+    if cap > isize::MAX as usize / size {
+        return Err(Failure::invalid(format_args!(
+            "`{what}` capacity {cap} exceeds PTRDIFF_MAX bytes"
+        )));
+    }
+    if ptr.is_null() {
+        return if cap == 0 {
+            Ok(&mut [])
+        } else {
+            Err(Failure {
+                message: format!("null_pointer: `{what}` is NULL but its capacity is {cap}"),
+                ..Failure::null(what)
+            })
+        };
+    }
+    if !ptr.is_aligned() {
+        return Err(Failure::invalid(format_args!(
+            "`{what}` is not aligned for its element type"
+        )));
+    }
+    // SAFETY: non-NULL, aligned, at most `isize::MAX` bytes, writable and
+    // unaliased per the contract; `MaybeUninit` makes no claim on the contents.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr.cast::<MaybeUninit<T>>(), cap) })
+}
+
 /// The `len` bytes at `ptr` as UTF-8 text; as [`bytes`], and text that is not
 /// UTF-8 is `MEMACCT_INVALID_ARGUMENT`.
 ///
@@ -133,6 +174,31 @@ mod tests {
             let e = array(odd, 1, "a").unwrap_err();
             assert_eq!(e.status, MEMACCT_INVALID_ARGUMENT);
             assert!(e.message.contains("aligned"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn out_array_rules() {
+        let mut xs = [0u64; 3];
+        unsafe {
+            assert_eq!(out_array(xs.as_mut_ptr(), 3, "o").unwrap().len(), 3);
+            assert!(out_array::<u64>(std::ptr::null_mut(), 0, "o")
+                .unwrap()
+                .is_empty());
+            let e = out_array::<u64>(std::ptr::null_mut(), 2, "o").unwrap_err();
+            assert_eq!(e.status, MEMACCT_NULL_POINTER);
+            for cap in [usize::MAX, isize::MAX as usize / 8 + 1] {
+                let e = out_array(xs.as_mut_ptr(), cap, "o").unwrap_err();
+                assert_eq!(e.status, MEMACCT_INVALID_ARGUMENT);
+                assert!(e.message.contains("PTRDIFF_MAX"), "{}", e.message);
+            }
+            let mut b = [0u8; 2];
+            let e = out_array(b.as_mut_ptr(), usize::MAX, "b").unwrap_err();
+            assert_eq!(e.status, MEMACCT_INVALID_ARGUMENT);
+            assert_eq!(out_array(b.as_mut_ptr(), 2, "b").unwrap().len(), 2);
+            let odd = xs.as_mut_ptr().cast::<u8>().add(1).cast::<u64>();
+            let e = out_array(odd, 1, "o").unwrap_err();
+            assert_eq!(e.status, MEMACCT_INVALID_ARGUMENT);
         }
     }
 }

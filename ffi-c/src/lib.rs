@@ -60,11 +60,17 @@ pub use codec::{
     memacct_codec_options_set_max_output, memacct_compress, memacct_decompress,
 };
 pub use decompose::{
+    memacct_cluster_decomposition, memacct_cluster_decomposition_free,
+    memacct_cluster_decomposition_get, memacct_cluster_decomposition_handle,
+    memacct_cluster_decomposition_missing, memacct_cluster_decomposition_node,
+    memacct_cluster_decomposition_to_json, memacct_cluster_decomposition_validate,
+    memacct_cluster_decomposition_validate_with, memacct_cluster_snapshot_load,
     memacct_decomposition, memacct_decomposition_free, memacct_decomposition_get,
-    memacct_decomposition_handle, memacct_decomposition_report, memacct_decomposition_to_json,
-    memacct_decomposition_validate, memacct_decomposition_validate_with, memacct_snapshot_load,
-    memacct_violation, MEMACCT_DEFAULT_RESIDUAL_TOLERANCE, MEMACCT_VIOLATION_MESSAGE_LEN,
-    MEMACCT_VIOLATION_RULE_LEN,
+    memacct_decomposition_handle, memacct_decomposition_node_name, memacct_decomposition_report,
+    memacct_decomposition_to_json, memacct_decomposition_validate,
+    memacct_decomposition_validate_with, memacct_missing_node, memacct_snapshot_load,
+    memacct_violation, MEMACCT_DEFAULT_RESIDUAL_TOLERANCE, MEMACCT_MISSING_REASON_LEN,
+    MEMACCT_NODE_NAME_LEN, MEMACCT_VIOLATION_MESSAGE_LEN, MEMACCT_VIOLATION_RULE_LEN,
 };
 pub use dictionary::{
     memacct_dictionary, memacct_dictionary_free, memacct_dictionary_id, memacct_dictionary_load,
@@ -78,17 +84,19 @@ pub use options::{
 };
 pub use pool::{
     memacct_pool, memacct_pool_checkpoint, memacct_pool_clear, memacct_pool_contains,
-    memacct_pool_domain, memacct_pool_domain_arg, memacct_pool_domain_name,
-    memacct_pool_domain_stats, memacct_pool_expire, memacct_pool_free, memacct_pool_full_action,
-    memacct_pool_full_action_arg, memacct_pool_get, memacct_pool_get_stats, memacct_pool_len,
+    memacct_pool_domain, memacct_pool_domain_arg, memacct_pool_domain_limits,
+    memacct_pool_domain_name, memacct_pool_domain_stats, memacct_pool_expire, memacct_pool_free,
+    memacct_pool_full_action, memacct_pool_full_action_arg, memacct_pool_get,
+    memacct_pool_get_stats, memacct_pool_handles, memacct_pool_len, memacct_pool_limits,
     memacct_pool_new, memacct_pool_options, memacct_pool_options_free, memacct_pool_options_new,
     memacct_pool_options_set_default_ttl_ms, memacct_pool_options_set_domain_limits,
     memacct_pool_options_set_max_bytes, memacct_pool_options_set_max_entries,
     memacct_pool_options_set_on_full, memacct_pool_options_set_policy,
     memacct_pool_options_set_seed, memacct_pool_options_set_shards,
-    memacct_pool_options_set_ttl_resolution_ms, memacct_pool_policy, memacct_pool_policy_arg,
-    memacct_pool_policy_name, memacct_pool_pressure, memacct_pool_put, memacct_pool_release,
-    memacct_pool_release_owner, memacct_pool_restore, memacct_pool_set_limits, memacct_pool_stats,
+    memacct_pool_options_set_ttl_resolution_ms, memacct_pool_owner_usage, memacct_pool_policy,
+    memacct_pool_policy_arg, memacct_pool_policy_name, memacct_pool_pressure, memacct_pool_put,
+    memacct_pool_release, memacct_pool_release_owner, memacct_pool_restore,
+    memacct_pool_set_domain_limits, memacct_pool_set_limits, memacct_pool_stats,
     memacct_pool_update, MEMACCT_POOL_DOMAIN_COUNT, MEMACCT_POOL_NO_TTL,
 };
 pub use status::{memacct_status, memacct_status_arg};

@@ -11,7 +11,7 @@ use memacct_core::pool::{
     Domain, FullAction, Handle, PolicyKind, Pool, PoolConfig, PoolStats, Pressure,
 };
 
-use crate::args::bytes;
+use crate::args::{bytes, out_array};
 use crate::buffer::{memacct_buffer, out_buffer};
 use crate::status::{guard, memacct_status, Failure};
 
@@ -259,8 +259,10 @@ fn nonzero(v: u64) -> Option<u64> {
 /// `memacct_pool_clear`). Afterwards every call with it returns
 /// `MEMACCT_STALE_HANDLE` and touches nothing: a stale handle never reaches
 /// the entry that later occupies its slot. No handle is 0; handles are
-/// only meaningful in the pool that issued them (in another pool they are
-/// `MEMACCT_STALE_HANDLE` or, by chance, name that pool's entry).
+/// only meaningful in the pool that issued them (slot generations start at
+/// a random value per pool, so in another pool a handle is
+/// `MEMACCT_STALE_HANDLE`). `memacct_pool_handles` lists the live ones (how
+/// the entries of a restored pool are found).
 #[allow(non_camel_case_types)]
 pub struct memacct_pool {
     inner: Pool,
@@ -601,9 +603,9 @@ pub unsafe extern "C" fn memacct_pool_options_set_seed(
 /// Creates an empty pool configured by `opts` (NULL: the defaults; the pool
 /// copies what it needs, so `opts` may be freed right after). `*out` is set to
 /// NULL on entry; on success it receives a new pool owned by the caller
-/// (release it with `memacct_pool_free`). A bad configuration (a limit of 0
-/// set through a domain, shards above 256, a TTL resolution of 0) is
-/// `MEMACCT_INVALID_OPTION`.
+/// (release it with `memacct_pool_free`). A bad configuration (shards above
+/// 256, a TTL resolution of 0) is `MEMACCT_INVALID_OPTION`. (A limit cannot
+/// be bad: the options setters take 0 as "no limit".)
 ///
 /// # Safety
 /// `opts` is NULL or a live handle that no thread mutates during the call;
@@ -773,6 +775,172 @@ pub unsafe extern "C" fn memacct_pool_set_limits(
     })
 }
 
+/// Changes one domain's own limits while the pool runs, like
+/// `memacct_pool_set_limits`: 0 leaves a limit as it is, and only a limit
+/// the domain was created with (`memacct_pool_options_set_domain_limits`)
+/// can change (`MEMACCT_INVALID_OPTION` otherwise). A `domain` that is not a
+/// `memacct_pool_domain` is `MEMACCT_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `pool` is NULL or a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_pool_set_domain_limits(
+    pool: *const memacct_pool,
+    domain: memacct_pool_domain_arg,
+    max_entries: u64,
+    max_bytes: u64,
+) -> memacct_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let pool = unsafe { pool_ref(pool) }?;
+        let domain = domain_from_raw(domain)?;
+        pool.set_domain_limits(domain, nonzero(max_entries), nonzero(max_bytes))?;
+        Ok(())
+    })
+}
+
+/// Writes `(max_entries, max_bytes)` to the out-pointers.
+///
+/// # Safety
+/// Each is NULL or valid for one `uint64_t` write.
+unsafe fn write_limits(
+    limits: (Option<u64>, Option<u64>),
+    out_max_entries: *mut u64,
+    out_max_bytes: *mut u64,
+) -> Result<(), Failure> {
+    if out_max_entries.is_null() {
+        return Err(Failure::null("out_max_entries"));
+    }
+    if out_max_bytes.is_null() {
+        return Err(Failure::null("out_max_bytes"));
+    }
+    // SAFETY: non-NULL and writable per the contract.
+    unsafe {
+        out_max_entries.write(limits.0.unwrap_or(0));
+        out_max_bytes.write(limits.1.unwrap_or(0));
+    }
+    Ok(())
+}
+
+/// The pool-wide limits in force (as created, or as last changed by
+/// `memacct_pool_set_limits`): writes them to `*out_max_entries` and
+/// `*out_max_bytes`, 0 meaning no limit (as in the options setters).
+///
+/// # Safety
+/// `pool` is NULL or a live pool; the out-pointers are NULL or valid for one
+/// `uint64_t` write each.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_pool_limits(
+    pool: *const memacct_pool,
+    out_max_entries: *mut u64,
+    out_max_bytes: *mut u64,
+) -> memacct_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let pool = unsafe { pool_ref(pool) }?;
+        // SAFETY: per this function's contract.
+        unsafe { write_limits(pool.limits(), out_max_entries, out_max_bytes) }
+    })
+}
+
+/// One domain's own limits in force (as created, or as last changed by
+/// `memacct_pool_set_domain_limits`), like `memacct_pool_limits`: 0 means
+/// no limit of its own (the pool-wide limits still apply). A `domain` that is
+/// not a `memacct_pool_domain` is `MEMACCT_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As `memacct_pool_limits`.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_pool_domain_limits(
+    pool: *const memacct_pool,
+    domain: memacct_pool_domain_arg,
+    out_max_entries: *mut u64,
+    out_max_bytes: *mut u64,
+) -> memacct_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let pool = unsafe { pool_ref(pool) }?;
+        let domain = domain_from_raw(domain)?;
+        // SAFETY: per this function's contract.
+        unsafe { write_limits(pool.domain_limits(domain), out_max_entries, out_max_bytes) }
+    })
+}
+
+/// How much `owner` holds now: writes its number of live entries to
+/// `*out_entries` and their payload bytes to `*out_bytes` (0 and 0 for an
+/// owner without entries; owner 0 names no owner, as in
+/// `memacct_pool_release_owner`, so entries put without one are not counted). What a
+/// memory decomposition charges to a connection as its native bytes.
+/// O(shards + entries of the owner).
+///
+/// # Safety
+/// `pool` is NULL or a live pool; `out_entries` is NULL or valid for one
+/// `size_t` write, `out_bytes` for one `uint64_t` write.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_pool_owner_usage(
+    pool: *const memacct_pool,
+    owner: u64,
+    out_entries: *mut usize,
+    out_bytes: *mut u64,
+) -> memacct_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let pool = unsafe { pool_ref(pool) }?;
+        if out_entries.is_null() {
+            return Err(Failure::null("out_entries"));
+        }
+        if out_bytes.is_null() {
+            return Err(Failure::null("out_bytes"));
+        }
+        let (entries, bytes) = pool.owner_usage(owner);
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe {
+            out_entries.write(entries);
+            out_bytes.write(bytes);
+        }
+        Ok(())
+    })
+}
+
+/// Lists the handles of the live entries (expired ones not yet swept
+/// included), shard by shard: how the entries of a restored pool
+/// (`memacct_pool_restore`) are found. `*count` is set to the number of live
+/// entries, and the first `min(*count, cap)` handles are written to
+/// `out[0..]` (the convention of `memacct_decomposition_validate`): call with
+/// `out` NULL and `cap` 0 to size, then with a larger array; the list is
+/// complete when `*count <= cap`. Under concurrent puts or releases the
+/// count may change between two calls, and entries stored or released during
+/// the call may or may not be listed. O(slots). A `cap` whose array would
+/// exceed `PTRDIFF_MAX` bytes is `MEMACCT_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `pool` is NULL or a live pool; `out` is valid for `cap` `uint64_t` writes
+/// (NULL only with `cap` 0); `count` is NULL or valid for one `size_t` write.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_pool_handles(
+    pool: *const memacct_pool,
+    out: *mut u64,
+    cap: usize,
+    count: *mut usize,
+) -> memacct_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let pool = unsafe { pool_ref(pool) }?;
+        if count.is_null() {
+            return Err(Failure::null("count"));
+        }
+        // SAFETY: per this function's contract.
+        let dst = unsafe { out_array(out, cap, "out") }?;
+        let handles = pool.handles();
+        for (slot, h) in dst.iter_mut().zip(&handles) {
+            slot.write(h.to_raw());
+        }
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { count.write(handles.len()) };
+        Ok(())
+    })
+}
+
 /// Releases every entry of `owner` at once (e.g. when a connection ends),
 /// in O(shards + entries of the owner); their handles go stale. Writes how many there
 /// were to `*out_count` unless `out_count` is NULL. Owner 0 names no owner:
@@ -915,7 +1083,10 @@ pub unsafe extern "C" fn memacct_pool_checkpoint(
 
 /// Creates a pool configured by `opts` (NULL: the defaults) holding the
 /// entries of the checkpoint at `path` (NUL-terminated), with new handles
-/// and TTLs resuming from what was left. `*out` is set to NULL on entry; on
+/// and TTLs resuming from what was left. The entries come back with new
+/// handles: list them with `memacct_pool_handles`, read each with
+/// `memacct_pool_get`; their owners are kept (`memacct_pool_owner_usage`,
+/// `memacct_pool_release_owner`). `*out` is set to NULL on entry; on
 /// success it receives a new pool owned by the caller. A corrupt or truncated
 /// file is `MEMACCT_BAD_CHECKPOINT`, an unreadable one `MEMACCT_IO`, entries
 /// that do not fit under `MEMACCT_POOL_REJECT` `MEMACCT_POOL_EXHAUSTED`.

@@ -1,36 +1,57 @@
 #!/usr/bin/env bash
 # Builds libmemacct (release; a no-op when fresh), compiles tests/c/test_memacct.c
-# (sizing), tests/c/test_codec.c (compact state) and tests/c/test_pool.c (state
+# (sizing), tests/c/test_codec.c (compact state), tests/c/test_pool.c (state
 # pool; its temporary checkpoint files go to tests/c/build) and
-# tests/c/test_decompose.c (memory decomposition of tests/vectors/snapshots) against
-# target/release/libmemacct.a and runs each under valgrind: any memory error or
-# leak (of any kind) fails, as does any failed check; tests/c/valgrind.supp
-# names the one process-lifetime cache allowed to be still reachable at exit.
+# tests/c/test_decompose.c (memory decomposition of tests/vectors/snapshots)
+# twice: against target/release/libmemacct.a and against libmemacct.so.
+#  - static: each test runs under valgrind: any memory error or leak (of any
+#    kind) fails, as does any failed check; tests/c/valgrind.supp names the one
+#    process-lifetime cache allowed to be still reachable at exit.
+#  - shared: each test runs natively (the same code, so no second valgrind
+#    pass: seconds instead of minutes), which checks that the .so exports what
+#    the header declares and gives the thread tests real parallelism, which
+#    valgrind serializes.
 #   tests/c/run.sh [vectors dir]       (default: tests/vectors)
 # MEMACCT_SKIP_CARGO=1 skips the cargo build (when the caller just built it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 vectors="${1:-$root/tests/vectors}"
 out="$root/tests/c/build"
+tests=(test_memacct test_codec test_pool test_decompose)
 
 if [ "${MEMACCT_SKIP_CARGO:-0}" != 1 ]; then
     (cd "$root" && cargo build --release --locked -p memacct-ffi)
 fi
-lib="$root/target/release/libmemacct.a"
-[ -f "$lib" ] || { echo "run.sh: $lib is missing" >&2; exit 1; }
+libdir="$root/target/release"
+for f in libmemacct.a libmemacct.so; do
+    [ -f "$libdir/$f" ] || { echo "run.sh: $libdir/$f is missing" >&2; exit 1; }
+done
 
 mkdir -p "$out"
-for t in test_memacct test_codec test_pool test_decompose; do
-    gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -pthread \
-        -I "$root/include" "$root/tests/c/$t.c" "$lib" \
+cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -pthread -I "$root/include")
+for t in "${tests[@]}"; do
+    gcc "${cflags[@]}" "$root/tests/c/$t.c" "$libdir/libmemacct.a" \
         -lpthread -ldl -lm -o "$out/$t"
+    # -L + -l with an rpath: links (and loads) exactly this build's .so.
+    gcc "${cflags[@]}" "$root/tests/c/$t.c" -L "$libdir" -lmemacct \
+        -Wl,-rpath,"$libdir" -lm -o "$out/$t.shared"
 done
 
-for t in test_memacct test_codec test_pool test_decompose; do
-    echo "== $t"
-    arg="$vectors"
-    [ "$t" = test_pool ] && arg="$out"
+arg_of() { if [ "$1" = test_pool ]; then echo "$out"; else echo "$vectors"; fi; }
+
+for t in "${tests[@]}"; do
+    echo "== $t (static, valgrind)"
     valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
         --suppressions="$root/tests/c/valgrind.supp" \
-        --show-leak-kinds=all "$out/$t" "$arg"
+        --show-leak-kinds=all "$out/$t" "$(arg_of "$t")"
 done
+
+for t in "${tests[@]}"; do
+    echo "== $t (shared)"
+    if ! ldd "$out/$t.shared" | grep -F "$libdir/libmemacct.so" >/dev/null; then
+        echo "run.sh: $t.shared does not load $libdir/libmemacct.so" >&2
+        exit 1
+    fi
+    "$out/$t.shared" "$(arg_of "$t")"
+done
+echo "run.sh: all C tests passed (static under valgrind, shared natively)"

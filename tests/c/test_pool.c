@@ -3,9 +3,11 @@
  * eviction on one-shard pools, reject vs evict, pool and domain limits and
  * pressure, stale handles (double release, handles of evicted / expired /
  * reclaimed entries never reaching a slot's next occupant), owner release,
- * TTLs, checkpoint/restore (and corrupt / missing files), NULL and bad
- * arguments, and 4 pthreads x 50K operations on one pool whose counts must
- * reconcile exactly.
+ * TTLs, checkpoint/restore (and corrupt / missing files), the handles of a
+ * restored pool, owner usage, limits read and changed per domain, limit names
+ * in messages, misses of out-of-range handles, NULL and bad arguments, 4
+ * pthreads x 50K operations on one pool whose counts must reconcile exactly,
+ * and concurrent updates of one handle racing evicting puts under a byte limit.
  *
  *   test_pool [dir for temporary files]     (default: /tmp; see tests/c/run.sh)
  *
@@ -14,6 +16,9 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +108,7 @@ static void test_basics(void) {
           "update after release");
     CHECK(!memacct_pool_contains(p, h), "not contained");
     CHECK(reads(p, 0, "") == 0, "handle 0 is stale");
-    CHECK(reads(p, UINT64_MAX, "") == 0, "handle UINT64_MAX is stale (no such shard: not a miss)");
+    CHECK(reads(p, UINT64_MAX, "") == 0, "handle UINT64_MAX is stale (no such shard: a miss too)");
 
     /* An empty payload: (NULL, 0) in, {NULL, 0} out. */
     uint64_t e = 0;
@@ -127,8 +132,19 @@ static void test_basics(void) {
           (unsigned long long)st.created, (unsigned long long)st.reused, st.reuse_ratio);
     memacct_pool_free(one);
 
+    /* Every stale get is a miss, including handles of shards the pool does
+     * not have (e.g. from a pool with more shards) and of slots never used. */
+    one = make_pool(1, 0, MEMACCT_POLICY_LRU, MEMACCT_POOL_REJECT);
+    uint64_t foreign_shard = (1ull << 32) | (5ull << 24), unknown_slot = (1ull << 32) | 7;
+    CHECK(reads(one, foreign_shard, "") == 0 && reads(one, unknown_slot, "") == 0,
+          "out-of-range handles are stale");
+    st = stats_of(one);
+    CHECK(st.misses == 2 && st.hits == 0, "out-of-range gets are misses: %llu",
+          (unsigned long long)st.misses);
+    memacct_pool_free(one);
+
     st = stats_of(p);
-    CHECK(st.in_use == 1 && st.released == 1 && st.hits == 3 && st.misses == 2,
+    CHECK(st.in_use == 1 && st.released == 1 && st.hits == 3 && st.misses == 3,
           "stats in_use %llu released %llu hits %llu misses %llu", (unsigned long long)st.in_use,
           (unsigned long long)st.released, (unsigned long long)st.hits,
           (unsigned long long)st.misses);
@@ -235,6 +251,19 @@ static void test_limits(void) {
           "full again at the new limit");
     CHECK(memacct_pool_set_limits(p, 0, 100) == MEMACCT_INVALID_OPTION, "max_bytes not counted");
     CHECK(memacct_pool_set_limits(NULL, 5, 0) == MEMACCT_NULL_POINTER, "NULL pool");
+    /* The limits in force: 0 is "no limit", as in the setters. */
+    uint64_t me = 99, mb = 99;
+    CHECK(memacct_pool_limits(p, &me, &mb) == MEMACCT_OK && me == 11 && mb == 0,
+          "limits in force: %llu %llu", (unsigned long long)me, (unsigned long long)mb);
+    CHECK(memacct_pool_domain_limits(p, MEMACCT_DOMAIN_CACHE, &me, &mb) == MEMACCT_OK && me == 0 &&
+              mb == 0,
+          "no domain limits");
+    CHECK(memacct_pool_limits(NULL, &me, &mb) == MEMACCT_NULL_POINTER, "limits NULL pool");
+    CHECK(memacct_pool_limits(p, NULL, &mb) == MEMACCT_NULL_POINTER, "limits NULL out");
+    CHECK(memacct_pool_limits(p, &me, NULL) == MEMACCT_NULL_POINTER, "limits NULL out 2");
+    CHECK(memacct_pool_domain_limits(p, (memacct_pool_domain)5, &me, &mb) ==
+              MEMACCT_INVALID_ARGUMENT,
+          "domain limits of a bad domain");
     memacct_pool_free(p);
 
     /* Bytes, pool-wide and per domain; a growing update past the limit. */
@@ -253,6 +282,9 @@ static void test_limits(void) {
           "8 bytes");
     CHECK(memacct_pool_update(p, a, (const uint8_t *)"12345678901", 11) == MEMACCT_POOL_EXHAUSTED,
           "growing update rejected");
+    CHECK(starts_with(last_error(), "pool_exhausted: ") && strstr(last_error(), "max_bytes") &&
+              !strstr(last_error(), "domain"),
+          "the message names the pool's max_bytes: %s", last_error());
     CHECK(reads(p, a, "12345678") == 1, "old payload kept");
     CHECK(memacct_pool_put(p, MEMACCT_DOMAIN_CACHE, 0, (const uint8_t *)"c", 1, 0, &c) ==
               MEMACCT_OK,
@@ -268,6 +300,46 @@ static void test_limits(void) {
           (unsigned long long)st.bytes_stored);
     CHECK(st.domains[MEMACCT_DOMAIN_SHARED].bytes == 8 && st.domains[MEMACCT_DOMAIN_CACHE].entries == 1,
           "domain figures");
+    /* A domain's limits, read and changed while the pool runs. */
+    CHECK(memacct_pool_limits(p, &me, &mb) == MEMACCT_OK && me == 0 && mb == 10, "pool limits");
+    CHECK(memacct_pool_domain_limits(p, MEMACCT_DOMAIN_CACHE, &me, &mb) == MEMACCT_OK && me == 1 &&
+              mb == 0,
+          "cache limits %llu %llu", (unsigned long long)me, (unsigned long long)mb);
+    CHECK(memacct_pool_set_domain_limits(p, MEMACCT_DOMAIN_CACHE, 2, 0) == MEMACCT_OK,
+          "raise the cache's max_entries");
+    CHECK(memacct_pool_domain_limits(p, MEMACCT_DOMAIN_CACHE, &me, &mb) == MEMACCT_OK && me == 2 &&
+              mb == 0,
+          "raised");
+    CHECK(memacct_pool_put(p, MEMACCT_DOMAIN_CACHE, 0, (const uint8_t *)"c", 1, 0, &c2) ==
+              MEMACCT_OK,
+          "a second cache entry fits");
+    CHECK(memacct_pool_set_domain_limits(p, MEMACCT_DOMAIN_CACHE, 0, 5) == MEMACCT_INVALID_OPTION,
+          "the cache's max_bytes is not counted");
+    CHECK(memacct_pool_set_domain_limits(p, MEMACCT_DOMAIN_SESSION, 3, 0) ==
+              MEMACCT_INVALID_OPTION,
+          "session has no limit of its own");
+    CHECK(memacct_pool_set_domain_limits(p, (memacct_pool_domain)9, 3, 0) ==
+              MEMACCT_INVALID_ARGUMENT,
+          "bad domain");
+    CHECK(memacct_pool_set_domain_limits(NULL, MEMACCT_DOMAIN_CACHE, 3, 0) == MEMACCT_NULL_POINTER,
+          "NULL pool");
+    memacct_pool_free(p);
+
+    /* A growing update past a domain's byte limit names that limit. */
+    o = memacct_pool_options_new();
+    memacct_pool_options_set_domain_limits(o, MEMACCT_DOMAIN_CACHE, 0, 8, 0);
+    p = NULL;
+    memacct_pool_new(o, &p);
+    memacct_pool_options_free(o);
+    CHECK(memacct_pool_put(p, MEMACCT_DOMAIN_CACHE, 0, (const uint8_t *)"12345", 5, 0, &a) ==
+                  MEMACCT_OK &&
+              memacct_pool_put(p, MEMACCT_DOMAIN_CACHE, 0, (const uint8_t *)"12", 2, 0, &c) ==
+                  MEMACCT_OK,
+          "7 cache bytes");
+    CHECK(memacct_pool_update(p, c, (const uint8_t *)"1234", 4) == MEMACCT_POOL_EXHAUSTED,
+          "growing update past the domain limit");
+    CHECK(strstr(last_error(), "domain max_bytes") != NULL, "the message names it: %s",
+          last_error());
     memacct_pool_free(p);
 
     /* Evict: a payload larger than the whole limit still fails. */
@@ -295,7 +367,25 @@ static void test_owners_and_ttls(void) {
     uint64_t mine[5], other = put_str(p, 2, "other"), none = put_str(p, 0, "none");
     for (int i = 0; i < 5; i++) mine[i] = put_str(p, 1, "mine");
     size_t n = 99;
+    size_t entries = 99;
+    uint64_t bytes = 99;
+    CHECK(memacct_pool_owner_usage(p, 1, &entries, &bytes) == MEMACCT_OK && entries == 5 &&
+              bytes == 20,
+          "owner 1 holds 5 entries, 20 bytes: %zu %llu", entries, (unsigned long long)bytes);
+    CHECK(memacct_pool_owner_usage(p, 2, &entries, &bytes) == MEMACCT_OK && entries == 1 &&
+              bytes == 5,
+          "owner 2");
+    CHECK(memacct_pool_owner_usage(p, 0, &entries, &bytes) == MEMACCT_OK && entries == 0 &&
+              bytes == 0,
+          "owner 0 names no owner");
+    CHECK(memacct_pool_owner_usage(NULL, 1, &entries, &bytes) == MEMACCT_NULL_POINTER &&
+              memacct_pool_owner_usage(p, 1, NULL, &bytes) == MEMACCT_NULL_POINTER &&
+              memacct_pool_owner_usage(p, 1, &entries, NULL) == MEMACCT_NULL_POINTER,
+          "owner_usage NULLs");
     CHECK(memacct_pool_release_owner(p, 1, &n) == MEMACCT_OK && n == 5, "release_owner: %zu", n);
+    CHECK(memacct_pool_owner_usage(p, 1, &entries, &bytes) == MEMACCT_OK && entries == 0 &&
+              bytes == 0,
+          "owner 1 holds nothing after release_owner");
     for (int i = 0; i < 5; i++) CHECK(reads(p, mine[i], "") == 0, "reclaimed %d stale", i);
     CHECK(reads(p, other, "other") == 1 && reads(p, none, "none") == 1, "others kept");
     CHECK(memacct_pool_release_owner(p, 1, &n) == MEMACCT_OK && n == 0, "again: 0");
@@ -348,17 +438,63 @@ static void test_owners_and_ttls(void) {
 
 /* ---- checkpoint / restore ------------------------------------------------------ */
 
+/* A restored pool's entries are found with memacct_pool_handles: sized with
+ * cap 0, cut to cap, then listed whole; each reads back one of the 100
+ * payloads, each payload once. The old pool's handles are stale there. */
+static void check_restored_handles(const uint64_t old[100], memacct_pool *q) {
+    size_t count = 0;
+    CHECK(memacct_pool_handles(q, NULL, 0, &count) == MEMACCT_OK && count == 100,
+          "handles: sized %zu", count);
+    uint64_t few[10], all[128];
+    memset(few, 0, sizeof few);
+    count = 0;
+    CHECK(memacct_pool_handles(q, few, 10, &count) == MEMACCT_OK && count == 100 && few[9] != 0,
+          "short array: the first 10, count 100");
+    memset(all, 0, sizeof all);
+    CHECK(memacct_pool_handles(q, all, 128, &count) == MEMACCT_OK && count == 100 && all[100] == 0,
+          "whole list");
+    CHECK(memcmp(few, all, sizeof few) == 0, "same order");
+    int seen[100] = {0}, ok = 1;
+    for (size_t i = 0; i < count && i < 100; i++) {
+        memacct_buffer b = {0};
+        int k = -1;
+        char text[32] = {0};
+        if (memacct_pool_get(q, all[i], &b) == MEMACCT_OK && b.len < sizeof text) {
+            memcpy(text, b.data, b.len);
+            if (sscanf(text, "entry-%d", &k) != 1 || k < 0 || k >= 100 || seen[k]++) ok = 0;
+        } else {
+            ok = 0;
+        }
+        memacct_buffer_free(&b);
+    }
+    CHECK(ok, "every restored payload found once through its handle");
+    int stale = 1;
+    for (int i = 0; i < 100; i++) stale &= !memacct_pool_contains(q, old[i]);
+    CHECK(stale, "the checkpointed pool's handles are stale in the restored one");
+    /* Arguments. */
+    CHECK(memacct_pool_handles(q, NULL, 3, &count) == MEMACCT_NULL_POINTER, "NULL out, cap 3");
+    CHECK(memacct_pool_handles(q, all, 3, NULL) == MEMACCT_NULL_POINTER, "NULL count");
+    CHECK(memacct_pool_handles(NULL, all, 3, &count) == MEMACCT_NULL_POINTER, "NULL pool");
+    count = 7;
+    CHECK(memacct_pool_handles(q, all, SIZE_MAX, &count) == MEMACCT_INVALID_ARGUMENT && count == 7,
+          "impossible cap");
+    CHECK(memacct_pool_handles(q, all, (size_t)PTRDIFF_MAX / 8 + 1, &count) ==
+              MEMACCT_INVALID_ARGUMENT,
+          "cap beyond PTRDIFF_MAX bytes");
+}
+
 static void test_checkpoint(void) {
     char path[600], missing[600];
     snprintf(path, sizeof path, "%s/memacct-test-pool-%ld.ckpt", tmp_dir, (long)getpid());
     snprintf(missing, sizeof missing, "%s/no-such-dir-%ld/x.ckpt", tmp_dir, (long)getpid());
     memacct_pool *p = make_pool(0, 0, MEMACCT_POLICY_LRU, MEMACCT_POOL_REJECT);
+    uint64_t p_handles[100];
     for (int i = 0; i < 100; i++) {
         char buf[32];
         snprintf(buf, sizeof buf, "entry-%d", i);
-        uint64_t h = 0;
+        p_handles[i] = 0;
         memacct_pool_put(p, (memacct_pool_domain)(i % 5), (uint64_t)(i % 3), (const uint8_t *)buf,
-                         strlen(buf), i % 2 ? 3600000 : 0, &h);
+                         strlen(buf), i % 2 ? 3600000 : 0, &p_handles[i]);
     }
     size_t n = 0;
     memacct_status s = memacct_pool_checkpoint(p, path, &n);
@@ -376,6 +512,7 @@ static void test_checkpoint(void) {
             CHECK(a.domains[d].entries == b.domains[d].entries &&
                       a.domains[d].bytes == b.domains[d].bytes,
                   "domain %d", d);
+        check_restored_handles(p_handles, q);
         size_t owned = 0;
         memacct_pool_release_owner(q, 1, &owned);
         CHECK(owned == 33, "owners survive: %zu", owned);
@@ -614,6 +751,126 @@ static void test_threads(void) {
     memacct_pool_free(p);
 }
 
+/* ---- concurrent updates of one handle ------------------------------------------ */
+
+#define RACE_MAX_BYTES 4096
+#define RACE_MS 400
+
+static uint8_t race_payload[RACE_MAX_BYTES];
+static _Atomic uint64_t race_handle; /* the entry both updaters resize */
+static atomic_int race_stop;
+
+typedef struct {
+    memacct_pool *pool;
+    int updater;
+    unsigned seed;
+    unsigned long ok, exhausted, renewed, bad;
+} racer;
+
+/* Two updaters resize one entry (1..2000 bytes) while a filler puts 256-byte
+ * entries, every write evicting under a byte limit: the writes race for the
+ * budget and for the policy list of the updated entry's shard. When the
+ * filler evicts the shared entry, an updater puts a new one for both. */
+static void *race(void *arg) {
+    racer *r = arg;
+    while (!atomic_load(&race_stop)) {
+        memacct_status s;
+        uint64_t h = atomic_load(&race_handle);
+        if (r->updater) {
+            r->seed = r->seed * 1103515245u + 12345u;
+            s = memacct_pool_update(r->pool, h, race_payload, 1 + (r->seed >> 8) % 2000);
+            if (s == MEMACCT_STALE_HANDLE) {
+                uint64_t fresh = 0;
+                s = memacct_pool_put(r->pool, MEMACCT_DOMAIN_SESSION, 0, race_payload, 10, 0,
+                                     &fresh);
+                if (s == MEMACCT_OK && !atomic_compare_exchange_strong(&race_handle, &h, fresh))
+                    s = memacct_pool_release(r->pool, fresh);
+                r->renewed++;
+            }
+        } else {
+            uint64_t x = 0;
+            s = memacct_pool_put(r->pool, MEMACCT_DOMAIN_CACHE, 0, race_payload, 256, 0, &x);
+        }
+        if (s == MEMACCT_OK)
+            r->ok++;
+        else if (s == MEMACCT_POOL_EXHAUSTED)
+            r->exhausted++;
+        else
+            r->bad++;
+    }
+    return NULL;
+}
+
+static void race_hung(int sig) {
+    (void)sig;
+    static const char msg[] = "FAIL test_update_race: the racing threads hung (60 s)\n";
+    if (write(2, msg, sizeof msg - 1) < 0) _exit(3);
+    _exit(2);
+}
+
+/* After the race the pool's accounting is exact: the figures reconcile, the
+ * bytes never passed the limit, and the budget is whole again after a clear
+ * (a put of exactly max_bytes fits, then max_bytes / 100 puts of 100 bytes).
+ * Concurrent updates of one handle used to corrupt the policy list, leak
+ * budget or hang here. */
+static void test_update_race(void) {
+    memacct_pool_options *o = memacct_pool_options_new();
+    memacct_pool_options_set_shards(o, 2);
+    memacct_pool_options_set_max_bytes(o, RACE_MAX_BYTES);
+    memacct_pool_options_set_on_full(o, MEMACCT_POOL_EVICT);
+    memacct_pool *p = NULL;
+    memacct_status st = memacct_pool_new(o, &p);
+    memacct_pool_options_free(o);
+    if (!CHECK(st == MEMACCT_OK, "race pool: %s", sname(st))) return;
+    memset(race_payload, 0xA5, sizeof race_payload);
+    uint64_t h = 0;
+    CHECK(memacct_pool_put(p, MEMACCT_DOMAIN_SESSION, 0, race_payload, 10, 0, &h) == MEMACCT_OK,
+          "the shared entry");
+    atomic_store(&race_handle, h);
+    atomic_store(&race_stop, 0);
+    racer r[3] = {{p, 0, 0, 0, 0, 0, 0}, {p, 1, 1, 0, 0, 0, 0}, {p, 1, 2, 0, 0, 0, 0}};
+    signal(SIGALRM, race_hung); /* a hang fails the test instead of stalling the run */
+    alarm(60);
+    pthread_t t[3];
+    int started[3];
+    for (int i = 0; i < 3; i++) started[i] = pthread_create(&t[i], NULL, race, &r[i]) == 0;
+    sleep_ms(RACE_MS);
+    atomic_store(&race_stop, 1);
+    for (int i = 0; i < 3; i++) {
+        if (!CHECK(started[i], "pthread_create %d", i)) continue;
+        pthread_join(t[i], NULL);
+        CHECK(r[i].bad == 0, "racer %d: %lu unexpected statuses", i, r[i].bad);
+    }
+    memacct_pool_stats s = stats_of(p);
+    alarm(0);
+    CHECK(reconciles(&s), "race: figures reconcile");
+    CHECK(s.bytes_stored <= RACE_MAX_BYTES, "race: %llu bytes stored over the limit",
+          (unsigned long long)s.bytes_stored);
+    CHECK(r[0].ok > 0 && r[1].ok + r[2].ok > 0, "race: writes went through");
+    size_t n = 0;
+    CHECK(memacct_pool_clear(p, &n) == MEMACCT_OK && n == s.in_use, "race: clear %zu", n);
+    s = stats_of(p);
+    CHECK(s.in_use == 0 && s.bytes_stored == 0, "race: empty after clear (%llu bytes)",
+          (unsigned long long)s.bytes_stored);
+    uint64_t x = 0;
+    st = memacct_pool_put(p, MEMACCT_DOMAIN_SESSION, 0, race_payload, RACE_MAX_BYTES, 0, &x);
+    CHECK(st == MEMACCT_OK, "race: a put of exactly max_bytes fits: %s %s", sname(st),
+          last_error());
+    memacct_pool_clear(p, &n);
+    int fit = 0;
+    while (fit < 100 &&
+           memacct_pool_put(p, MEMACCT_DOMAIN_SESSION, 0, race_payload, 100, 0, &x) == MEMACCT_OK)
+        fit++;
+    s = stats_of(p);
+    CHECK(s.in_use == RACE_MAX_BYTES / 100 && s.bytes_stored == RACE_MAX_BYTES / 100 * 100,
+          "race: %llu entries of 100 bytes live (expected %d)", (unsigned long long)s.in_use,
+          RACE_MAX_BYTES / 100);
+    printf("update race: %d ms, %lu puts, %lu + %lu updates (%lu exhausted, %lu renewed)\n",
+           RACE_MS, r[0].ok, r[1].ok, r[2].ok, r[1].exhausted + r[2].exhausted,
+           r[1].renewed + r[2].renewed);
+    memacct_pool_free(p);
+}
+
 int main(int argc, char **argv) {
     snprintf(tmp_dir, sizeof tmp_dir, "%s", argc > 1 ? argv[1] : "/tmp");
     printf("libmemacct %s pool, temporary files in %s\n", memacct_version(), tmp_dir);
@@ -624,6 +881,7 @@ int main(int argc, char **argv) {
     test_checkpoint();
     test_arguments();
     test_threads();
+    test_update_race();
     printf("%lu passed, %lu failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;
 }
