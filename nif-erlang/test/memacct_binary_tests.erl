@@ -61,3 +61,7 @@ improper_lists_are_badarg_not_a_panic_test() ->
     ?assertError(badarg, memacct_nif:atom_words([a | b])),
     ?assertError(badarg, memacct_nif:dictionary_train([<<131, 106>> | b], 1024)),
     ?assertError(badarg, memacct_nif:decompose_aggregate([<<"{}">> | b])).
+
+improper_pool_lists_are_badarg_test() ->
+    {ok, Pool} = memacct_pool:new(#{}),
+    ?assertError(badarg, memacct_nif:pool_owned_bytes(Pool, [self() | b])).

@@ -297,7 +297,7 @@ type ConfigTuple<'a> = (
     (u64, Term<'a>, Term<'a>, Atom, Atom, Term<'a>, u64),
     (
         u64,
-        Vec<(Atom, Term<'a>, Term<'a>, Term<'a>)>,
+        Term<'a>, // [{Domain, MaxEntries, MaxBytes, TtlMs}]
         Term<'a>,
         i64,
         u64,
@@ -337,7 +337,8 @@ fn settings(t: Term) -> NifResult<Settings> {
         return Err(NifError::BadArg);
     };
     let mut domains = [DomainConfig::default(); Domain::COUNT];
-    for (d, e, b, tl) in doms {
+    for dom in crate::proper_list(doms)? {
+        let (d, e, b, tl): (Atom, Term, Term, Term) = dom.decode()?;
         domains[domain(d)? as usize] = DomainConfig {
             max_entries: opt_u64(e)?,
             max_bytes: opt_u64(b)?,
@@ -708,8 +709,12 @@ fn pool_set_limits<'a>(
 /// long): `{Entries, PayloadBytes}` that the processes `Pids` own in the pool,
 /// each counted in O(its entries). Pids that own nothing count 0.
 #[rustler::nif(schedule = "DirtyCpu")]
-fn pool_owned_bytes(res: &PoolRes, pids: Vec<LocalPid>) -> (u64, u64) {
-    pids.iter().fold((0, 0), |(n, b), pid| {
+fn pool_owned_bytes(res: &PoolRes, pids: Term) -> NifResult<(u64, u64)> {
+    let pids = crate::proper_list(pids)?
+        .into_iter()
+        .map(|p| p.decode::<LocalPid>())
+        .collect::<NifResult<Vec<_>>>()?;
+    Ok(pids.iter().fold((0, 0), |(n, b), pid| {
         let owner = res.owner_shard(pid).get(pid).map(|&(owner, _)| owner);
         match owner {
             Some(o) => {
@@ -718,7 +723,7 @@ fn pool_owned_bytes(res: &PoolRes, pids: Vec<LocalPid>) -> (u64, u64) {
             }
             None => (n, b),
         }
-    })
+    }))
 }
 
 /// `pool_handles(Pool)` on a dirty CPU scheduler (O(entries)): the handles
