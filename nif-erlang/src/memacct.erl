@@ -125,7 +125,8 @@
                      inflate_limit => non_neg_integer(),
                      fields => boolean(),
                      atom_words => #{node_name() => non_neg_integer()}
-                                 | [{node_name(), non_neg_integer()}]}.
+                                 | [{node_name(), non_neg_integer()}],
+                     safe => boolean()}.
 %% Options of the ETF functions:
 %% <dl>
 %% <dt>`local_node'</dt><dd>The node `binary_to_term/1' would run on: its
@@ -144,6 +145,12 @@
 %%   (pids, ports, external references, funs) give `needs_vm' — exactly
 %%   what the Python and C surfaces do. Without this option the running VM
 %%   answers every such question.</dd>
+%% <dt>`safe'</dt><dd>Like `binary_to_term(Etf, [safe])': never create an
+%%   atom. Sizing looks atoms up only in keys of maps with more than 32 keys
+%%   (their hash needs the atom's index); with `safe => true' an atom there
+%%   that does not exist on this node is `needs_vm' instead of being
+%%   created. Use it for ETF from outside the node: the atom table is never
+%%   garbage collected. Default `false'.</dd>
 %% </dl>
 
 -opaque dictionary() :: reference().
@@ -171,11 +178,16 @@
 %% </dl>
 
 -type decompress_options() :: #{dictionary => dictionary(),
-                                max_output => non_neg_integer()}.
+                                max_output => non_neg_integer(),
+                                safe => boolean()}.
 %% <dl>
 %% <dt>`dictionary'</dt><dd>The dictionary the blob was made with.</dd>
 %% <dt>`max_output'</dt><dd>Most bytes the decoded ETF may take before
 %%   `inflate_limit'; default 256 MiB.</dd>
+%% <dt>`safe'</dt><dd>({@link decompress/2} only) Build the term with
+%%   `binary_to_term(Etf, [safe])': a term holding an atom that does not
+%%   exist is `{error, {invalid_value, _}}' instead of creating it. Slower
+%%   than the NIF's builder. Default `false'.</dd>
 %% </dl>
 
 -type blob_info() :: #{version := pos_integer(),
@@ -398,7 +410,7 @@ etf(Etf, Report, Opts) ->
 %% The options tuple the NIF takes (see memacct_nif:etf_opts()).
 -spec nif_opts(options(), [term()]) -> memacct_nif:etf_opts().
 nif_opts(Opts, Args) ->
-    Known = [local_node, max_depth, inflate_limit, fields, atom_words],
+    Known = [local_node, max_depth, inflate_limit, fields, atom_words, safe],
     case maps:keys(maps:without(Known, Opts)) of
         [] -> ok;
         _ -> erlang:error(badarg, Args)
@@ -428,7 +440,11 @@ nif_opts(Opts, Args) ->
                 L2 when is_list(L2) -> atom_table(L2, Args);
                 _ -> erlang:error(badarg, Args)
             end,
-    {Local, MaxDepth, Inflate, Fields, Atoms}.
+    Safe = case maps:get(safe, Opts, false) of
+               S when is_boolean(S) -> S;
+               _ -> erlang:error(badarg, Args)
+           end,
+    {Local, MaxDepth, Inflate, Fields, Atoms, Safe}.
 
 -spec atom_table([{node_name(), non_neg_integer()}], [term()]) ->
           [{binary(), non_neg_integer()}].
@@ -516,9 +532,7 @@ decompress(Blob) ->
 %% Like `binary_to_term/1' without `[safe]', building the term creates every
 %% atom it holds that does not exist yet, and atoms are never garbage
 %% collected: a blob from an untrusted source can grow the atom table (up to
-%% its limit, which stops the VM). For such input use
-%% {@link decompress_etf/2} (which builds no term and creates no atom) and
-%% `binary_to_term(Etf, [safe])'.
+%% its limit, which stops the VM). For such input pass `safe => true'.
 %%
 %% ```
 %% 1> memacct:decompress(<<"junk">>).
@@ -526,12 +540,23 @@ decompress(Blob) ->
 %% '''
 -spec decompress(blob(), decompress_options()) -> {ok, term()} | error().
 decompress(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
-    %% The NIF builds the term itself (no atom-table lookup per atom); ETF
-    %% it declines, or too large to build on this scheduler, comes back for
-    %% binary_to_term/1.
-    case codec_decompress(Blob, Opts, term) of
-        {etf, Etf} -> to_term(Etf);
-        R -> R
+    case maps:get(safe, Opts, false) of
+        true ->
+            %% binary_to_term(Etf, [safe]) refuses atoms that do not exist.
+            case codec_decompress(Blob, maps:remove(safe, Opts), etf) of
+                {ok, Etf} -> to_term(Etf, [safe]);
+                R -> R
+            end;
+        false ->
+            %% The NIF builds the term itself (no atom-table lookup per
+            %% atom); ETF it declines, or too large to build on this
+            %% scheduler, comes back for binary_to_term/1.
+            case codec_decompress(Blob, maps:remove(safe, Opts), term) of
+                {etf, Etf} -> to_term(Etf, []);
+                R -> R
+            end;
+        _ ->
+            badarg([Blob, Opts], 2, <<"safe must be a boolean">>)
     end;
 decompress(Blob, Opts) ->
     decompress_etf(Blob, Opts).
@@ -695,11 +720,14 @@ codec_decompress(Blob, Opts, As) ->
                             end
                     end).
 
--spec to_term(binary()) -> {ok, term()} | error().
-to_term(Etf) ->
-    try binary_to_term(Etf) of
+-spec to_term(binary(), [safe]) -> {ok, term()} | error().
+to_term(Etf, Opts) ->
+    try binary_to_term(Etf, Opts) of
         Term -> {ok, Term}
     catch
+        error:badarg when Opts =:= [safe] ->
+            {error, {invalid_value, <<"the blob decodes to ETF that binary_to_term/2 rejects "
+                                      "with [safe] (atoms that do not exist, or invalid ETF)">>}};
         error:badarg ->
             {error, {invalid_value, <<"the blob decodes to ETF that binary_to_term/1 rejects">>}}
     end.

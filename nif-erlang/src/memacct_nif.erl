@@ -39,7 +39,8 @@
                      MaxDepth :: non_neg_integer(),
                      InflateLimit :: non_neg_integer(),
                      Fields :: boolean(),
-                     AtomWords :: none | [{binary(), non_neg_integer()}]}.
+                     AtomWords :: none | [{binary(), non_neg_integer()}],
+                     Safe :: boolean()}.
 -type result() :: {ok, non_neg_integer() | map()}
                 | {error, {atom(), binary()}}.
 -type dict() :: reference().

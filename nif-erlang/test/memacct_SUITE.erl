@@ -369,7 +369,7 @@ huge_live_terms(_Config) ->
 %% (d) The normal-scheduler NIF hands large ETF input to the dirty twin.
 etf_dirty_threshold(_Config) ->
     {Max, _} = memacct:scheduling_limits(),
-    Opts = {{node(), erlang:system_info(creation)}, 100000, 1 bsl 30, true, none},
+    Opts = {{node(), erlang:system_info(creation)}, 100000, 1 bsl 30, true, none, false},
     Small = term_to_binary(binary:copy(<<1>>, Max - 100)),
     Large = term_to_binary(binary:copy(<<1>>, Max + 100)),
     ?assertMatch({ok, 6}, memacct_nif:etf_size(Small, flat, Opts)),
@@ -430,7 +430,7 @@ live_dirty_budget(_Config) ->
 %% each shape grown to the largest that the budget still takes.
 normal_path_is_short(_Config) ->
     {_, Budget} = memacct:scheduling_limits(),
-    Opts = {{node(), erlang:system_info(creation)}, 100000, 1 bsl 30, true, none},
+    Opts = {{node(), erlang:system_info(creation)}, 100000, 1 bsl 30, true, none, false},
     Fits = fun(T) -> memacct_nif:etf_size(term_to_binary(T), full, Opts) =/= dirty end,
     Fill = fun(Gen) -> largest(fun(N) -> [Gen(I) || I <- lists:seq(1, N)] end, Fits) end,
     EtfInputs =

@@ -65,3 +65,28 @@ improper_lists_are_badarg_not_a_panic_test() ->
 improper_pool_lists_are_badarg_test() ->
     {ok, Pool} = memacct_pool:new(#{}),
     ?assertError(badarg, memacct_nif:pool_owned_bytes(Pool, [self() | b])).
+
+%% ETF from outside the node: `safe' never creates an atom.
+safe_options_create_no_atom_test() ->
+    New = fun(I) -> <<"memacct_safe_test_atom_", (integer_to_binary(I))/binary>> end,
+    AtomEtf = fun(Name) -> <<119, (byte_size(Name)), Name/binary>> end,
+    %% A 40-key map keyed by atoms that do not exist: sizing it needs their
+    %% indices (HAMT layout).
+    Keys = [AtomEtf(New(I)) || I <- lists:seq(1, 40)],
+    Etf = iolist_to_binary([<<131, 116, 40:32>>, [[K, <<97, 1>>] || K <- Keys]]),
+    {ok, Known} = memacct:compress_etf(term_to_binary(#{ok => [true]})),
+    %% Warm up: the first calls load code, whose atoms are not the input's.
+    _ = memacct:etf_flat_size(Etf, #{safe => true}),
+    _ = memacct:decompress(Known, #{safe => true}),
+    Before = erlang:system_info(atom_count),
+    ?assertMatch({error, {needs_vm, _}}, memacct:etf_flat_size(Etf, #{safe => true})),
+    ?assertEqual(Before, erlang:system_info(atom_count)),
+    ?assertError(badarg, memacct:etf_flat_size(Etf, #{safe => yes})),
+    %% A blob of a term holding a new atom.
+    {ok, Blob} = memacct:compress_etf(<<131, (AtomEtf(New(99)))/binary>>),
+    ?assertMatch({error, {invalid_value, _}}, memacct:decompress(Blob, #{safe => true})),
+    ?assertEqual(Before, erlang:system_info(atom_count)),
+    ?assertError(badarg, memacct:decompress(Blob, #{safe => 1})),
+    %% Existing atoms are fine either way; without `safe' atoms are created.
+    ?assertEqual({ok, #{ok => [true]}}, memacct:decompress(Known, #{safe => true})),
+    ?assertEqual(erts_debug:flat_size(binary_to_term(Etf)), memacct:etf_flat_size(Etf)).

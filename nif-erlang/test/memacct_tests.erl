@@ -226,7 +226,7 @@ badarg_test() ->
     ?assertError(badarg, memacct:etf_term_size(<<131, 106>>, #{local_node => "node"})),
     ?assertError(badarg, memacct:etf_term_size(<<131, 106>>, #{inflate_limit => -1})),
     ?assertError(badarg, memacct:etf_term_size(<<131, 106>>, #{atom_words => [{a, -1}]})),
-    ?assertError(badarg, memacct_nif:etf_size(<<131, 106>>, neither, {none, 1, 1, true, none})),
+    ?assertError(badarg, memacct_nif:etf_size(<<131, 106>>, neither, {none, 1, 1, true, none, false})),
     ?assertError(badarg, memacct_nif:live_size(a, flat, node(), 0, -1)).
 
 %% Slices of binaries, aligned or at a bit offset, are sized as the VM holds

@@ -260,7 +260,7 @@ fn live_size_impl<'a>(
 ) -> NifResult<Term<'a>> {
     let what = report(what)?;
     let opts = live_options(Some(local_node(node, creation)?), what == Report::Full);
-    let vm = NifVm::new(opts.local_node.clone());
+    let vm = NifVm::new(opts.local_node.clone(), false);
     let r = memacct_core::live_term_size_within(Live::new(term, walk), &opts, &vm, budget);
     if walk.cancelled() {
         return Ok((error(), (cancelled(), "the caller exited during the walk")).encode(env));
@@ -316,12 +316,13 @@ fn live_size_dirty<'a>(
 /// Options as `memacct.erl` normalises them:
 /// `{LocalNode :: none | {Name :: binary(), Creation}, MaxDepth, InflateLimit,
 ///   Fields :: boolean(), AtomWords :: none | [{Name :: binary(), Word}]}`.
-type OptsTuple<'a> = (Term<'a>, u32, u64, bool, Term<'a>);
+type OptsTuple<'a> = (Term<'a>, u32, u64, bool, Term<'a>, bool);
 
 /// Decoded options; `snapshot` when an atom table was given (then the core
-/// answers from the options alone, as the C and Python surfaces do).
-fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool)> {
-    let (local, max_depth, inflate_limit, fields, atom_words): OptsTuple = t.decode()?;
+/// answers from the options alone, as the C and Python surfaces do); `safe`
+/// when no atom may be created.
+fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool, bool)> {
+    let (local, max_depth, inflate_limit, fields, atom_words, safe): OptsTuple = t.decode()?;
     let local_node = if local.is_atom() && local.decode::<Atom>()? == none() {
         None
     } else {
@@ -344,7 +345,7 @@ fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool)> {
             opts.atom_words.insert(name.to_string(), word);
         }
     }
-    Ok((opts, snapshot))
+    Ok((opts, snapshot, safe))
 }
 
 fn etf_size_impl<'a>(
@@ -355,13 +356,18 @@ fn etf_size_impl<'a>(
     budget: u64,
 ) -> NifResult<Term<'a>> {
     let what = report(what)?;
-    let (mut opts, snapshot) = decode_opts(opts)?;
+    let (mut opts, snapshot, safe) = decode_opts(opts)?;
     opts.fields = opts.fields && what == Report::Full;
     let r = if snapshot {
         memacct_core::term_size_within(etf.as_slice(), &opts, &opts, budget)
     } else {
-        let vm = NifVm::new(opts.local_node.clone());
-        memacct_core::term_size_within(etf.as_slice(), &opts, &vm, budget)
+        let vm = NifVm::new(opts.local_node.clone(), safe);
+        memacct_core::term_size_within(etf.as_slice(), &opts, &vm, budget).map_err(|e| match e {
+            Error::NeedsVm { needs } if safe => Error::NeedsVm {
+                needs: format!("{needs} (safe: it does not exist here and is not created)"),
+            },
+            e => e,
+        })
     };
     match r {
         Ok(Some(size)) => result_term(env, Ok(size), what),

@@ -13,7 +13,7 @@ use crate::live::raw_word;
 use rustler::sys::{
     enif_alloc_env, enif_binary_to_term, enif_clear_env, enif_free_env, enif_hash,
     enif_make_atom_len, enif_make_existing_atom_len, ErlNifCharEncoding, ErlNifEnv, ErlNifHash,
-    ErlNifTerm,
+    ErlNifTerm, ERL_NIF_BIN2TERM_SAFE,
 };
 
 /// Terms decoded into the scratch environment before it is cleared.
@@ -37,7 +37,7 @@ impl Scratch {
 
     /// `binary_to_term(Etf)` into the scratch environment. Creates atoms that
     /// do not exist yet, exactly as `binary_to_term/1` would.
-    fn decode(&self, etf: &[u8]) -> Option<ErlNifTerm> {
+    fn decode(&self, etf: &[u8], safe: bool) -> Option<ErlNifTerm> {
         if self.used.get() >= SCRATCH_TERMS {
             // SAFETY: no term of this environment outlives one hash (the
             // callers below only hash the term or read its atom word, and
@@ -48,8 +48,10 @@ impl Scratch {
         self.used.set(self.used.get() + 1);
         let mut t = ErlNifTerm::default();
         // SAFETY: `etf` is a readable slice; options 0 (not SAFE) lets the
-        // decoder create atoms; malformed input makes it return 0, never UB.
-        let read = unsafe { enif_binary_to_term(self.env, etf.as_ptr(), etf.len(), &mut t, 0) };
+        // decoder create atoms, SAFE refuses new atoms; malformed input
+        // makes it return 0, never UB.
+        let flags = if safe { ERL_NIF_BIN2TERM_SAFE } else { 0 };
+        let read = unsafe { enif_binary_to_term(self.env, etf.as_ptr(), etf.len(), &mut t, flags) };
         (read != 0).then_some(t)
     }
 }
@@ -64,16 +66,21 @@ impl Drop for Scratch {
 /// This VM, seen from inside one NIF call.
 pub struct NifVm {
     local: Option<LocalNode>,
+    /// Whether atoms that do not exist stay unknown (`safe`) instead of
+    /// being created, as `binary_to_term(Etf, [safe])` refuses them.
+    safe: bool,
     /// Allocated on first use: most sizings never need it.
     scratch: OnceCell<Scratch>,
     atoms: RefCell<HashMap<String, u64>>,
 }
 
 impl NifVm {
-    /// The VM, with `local` as the node whose identifiers are local.
-    pub fn new(local: Option<LocalNode>) -> NifVm {
+    /// The VM, with `local` as the node whose identifiers are local;
+    /// `safe`: never create an atom (one that does not exist is unknown).
+    pub fn new(local: Option<LocalNode>, safe: bool) -> NifVm {
         NifVm {
             local,
+            safe,
             scratch: OnceCell::new(),
             atoms: RefCell::new(HashMap::new()),
         }
@@ -83,7 +90,7 @@ impl NifVm {
         self.scratch.get_or_init(Scratch::new)
     }
 
-    /// The atom's word (`index << 6 | 0xB`), found or created.
+    /// The atom's word (`index << 6 | 0xB`), found or (unless `safe`) created.
     fn lookup_atom(&self, name: &str) -> Option<u64> {
         let latin1: Option<Vec<u8>> = name.chars().map(|c| u8::try_from(c).ok()).collect();
         match latin1 {
@@ -104,6 +111,9 @@ impl NifVm {
                 if found != 0 {
                     return Some(raw_word(atom));
                 }
+                if self.safe {
+                    return None;
+                }
                 // Not an atom yet: binary_to_term would create it, so do so.
                 // SAFETY: as above; names are at most 255 characters (the
                 // ETF reader rejects longer ones).
@@ -121,7 +131,7 @@ impl NifVm {
                 etf.extend_from_slice(&[131, 118]);
                 etf.extend_from_slice(&len.to_be_bytes());
                 etf.extend_from_slice(utf8);
-                self.scratch().decode(&etf).map(raw_word)
+                self.scratch().decode(&etf, self.safe).map(raw_word)
             }
         }
     }
@@ -145,7 +155,7 @@ impl VmContext for NifVm {
     }
 
     fn opaque_hash(&self, etf: &[u8], state: u32) -> Option<u32> {
-        let t = self.scratch().decode(etf)?;
+        let t = self.scratch().decode(etf, self.safe)?;
         // make_internal_hash(T, Salt) starts from `Salt ^ INTERNAL_HASH_SALT`,
         // so this salt makes it start from `state`.
         let salt = u64::from(state ^ INTERNAL_HASH_SALT);
