@@ -334,9 +334,10 @@ unwrap_live({error, Reason}) -> erlang:error({memacct, Reason}).
 %% <b>Known differences from `binary_to_term/1'</b> (OTP 25) in what is
 %% accepted:
 %% <ul>
-%% <li>`FLOAT_EXT' (tag 99, the 31-byte string form) is parsed as a
-%%   decimal number: strings that `binary_to_term/1' refuses, such as
-%%   `"1."' or `"1.e5"', are accepted and sized as a float (2 words);</li>
+%% <li>`FLOAT_EXT' (tag 99, the 31-byte string form) follows the VM's
+%%   grammar (`[+-]digits[.,]digits', an optional exponent, a NUL), except
+%%   that a string without a NUL in its 31 bytes is refused, where the VM
+%%   reads on into the next term's bytes;</li>
 %% <li>`NEW_FUN_EXT' (tag 112) whose `Size' field is not the length of the
 %%   encoded fun is refused (`invalid_value'); OTP 25 does not check that
 %%   field and may decode it;</li>

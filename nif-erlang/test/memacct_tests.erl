@@ -283,12 +283,15 @@ inactive_alias_counts_4_words_test() ->
 %% The documented acceptance differences from binary_to_term/1.
 etf_known_differences_test() ->
     Float = fun(S) -> <<131, 99, S/binary, 0:((31 - byte_size(S)) * 8)>> end,
-    %% FLOAT_EXT strings binary_to_term refuses are accepted
-    ?assertEqual(1.0, binary_to_term(Float(<<"1.0">>))),
+    %% FLOAT_EXT strings follow the VM's own grammar, both ways
+    [begin
+         ?assertEqual(1.5, binary_to_term(Float(S))),
+         ?assertEqual(2, memacct:etf_flat_size(Float(S)))
+     end || S <- [<<"1.5">>, <<"1,5">>, <<"+1.5">>, <<"15.0e-1">>]],
     [begin
          ?assertError(badarg, binary_to_term(Float(S))),
-         ?assertEqual(2, memacct:etf_flat_size(Float(S)))
-     end || S <- [<<"1.">>, <<"1.e5">>]],
+         ?assertMatch({error, {invalid_value, _}}, memacct:etf_flat_size(Float(S)))
+     end || S <- [<<"1.">>, <<"1.e5">>, <<"1">>, <<"+.5">>, <<" 1.0">>, <<"1.0e999">>]],
     %% ATOM_INTERNAL_REF2/3 (73, 75): accepted by binary_to_term, refused here
     ?assertEqual(false, binary_to_term(<<131, 73, 0, 0>>)),
     ?assertMatch({error, {unknown_tag, _}}, memacct:etf_flat_size(<<131, 73, 0, 0>>)),

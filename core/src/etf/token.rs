@@ -341,15 +341,10 @@ impl<'a> Reader<'a> {
             }
             tag::FLOAT => {
                 let raw = self.take(31)?;
-                let text = raw.split(|&b| b == 0).next().unwrap_or(&[]);
-                let v: f64 = std::str::from_utf8(text)
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                    .filter(|v: &f64| v.is_finite())
-                    .ok_or(Error::InvalidValue {
-                        what: "float string",
-                        offset: at,
-                    })?;
+                let v = float_ext(raw).ok_or(Error::InvalidValue {
+                    what: "float string",
+                    offset: at,
+                })?;
                 Token::Float(v)
             }
             tag::ATOM
@@ -561,6 +556,47 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The value of a `FLOAT_EXT` string (31 bytes), as the VM's
+/// `sys_chars_to_double` reads it: `[+-]digits[.,]digits([eE][+-]digits)`
+/// ending in a NUL, and finite. Anything else (`"1."`, `"1"`, `"+.5"`, `"
+/// 1.0"`, `"inf"`) is refused, as `binary_to_term/1` refuses it. (The VM
+/// reads past the 31 bytes when they hold no NUL; such input is refused here.)
+fn float_ext(raw: &[u8]) -> Option<f64> {
+    let end = raw.iter().position(|&b| b == 0)?;
+    let text = &raw[..end];
+    let mut i = usize::from(matches!(text.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while text.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    if !digits(&mut i) || !matches!(text.get(i), Some(b'.' | b',')) {
+        return None;
+    }
+    let point = i;
+    i += 1;
+    if !digits(&mut i) {
+        return None;
+    }
+    if matches!(text.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(text.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if i != text.len() {
+        return None;
+    }
+    let mut s = String::from_utf8(text.to_vec()).ok()?;
+    s.replace_range(point..=point, ".");
+    s.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +616,24 @@ mod tests {
                 magnitude: &[5]
             }
         );
+    }
+
+    #[test]
+    fn float_ext_follows_the_vm_grammar() {
+        let f = |s: &str| {
+            let mut raw = [0u8; 31];
+            raw[..s.len()].copy_from_slice(s.as_bytes());
+            float_ext(&raw)
+        };
+        assert_eq!(f("1.5"), Some(1.5));
+        assert_eq!(f("-2,25e+1"), Some(-22.5));
+        assert_eq!(f("1.00000000000000000000e+00"), Some(1.0));
+        for bad in [
+            "1.", "1", "+.5", " 1.0", "1.0 ", "inf", "1.0e", "1e5", "", "1.0e999",
+        ] {
+            assert_eq!(f(bad), None, "{bad:?}");
+        }
+        assert_eq!(float_ext(&[b'1'; 31]), None, "no NUL");
     }
 
     #[test]
