@@ -516,6 +516,9 @@ impl PyPool {
             .map_err(|e| to_py_err(py, &e))
     }
 
+    /// Live entries. Shards are counted one at a time: while other threads
+    /// put or release, the figure is not a snapshot (it can be off by their
+    /// writes, even above a limit the pool keeps).
     fn __len__(&self, py: Python<'_>) -> usize {
         let pool = &self.0;
         py.detach(|| pool.len())

@@ -7,7 +7,6 @@ import copy
 import errno
 import json
 import pickle
-import time
 import types
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -400,12 +399,10 @@ def test_gil_is_released_while_sizing() -> None:
     """
     n = 4_000_000  # a list of n {1,2}: ~20 MB, ~0.2 s to size
     data = b"\x83l" + n.to_bytes(4, "big") + b"h\x02a\x01a\x02" * n + b"j"
-    start = time.perf_counter()
     assert memacct.flat_size(data) == 5 * n
-    call = time.perf_counter() - start
     attempts = [largest_stall_during(lambda: memacct.flat_size(data)) for _ in range(3)]
-    best_gap = min(gap for gap, _ in attempts)
-    assert best_gap < 0.4 * call, f"main thread stalled during a {call:.3f}s call: {attempts}"
+    # Each attempt judged against its own duration (a loaded machine slows both).
+    assert any(gap < 0.4 * elapsed for gap, elapsed in attempts), f"main thread stalled: {attempts}"
 
 
 # --- binding contract --------------------------------------------------------------------

@@ -15,7 +15,6 @@ import pickle
 import random
 import re
 import struct
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -675,12 +674,10 @@ def test_gil_is_released(op: str) -> None:
     work: Callable[[], object] = (lambda: memacct.compress(data)) if op == "compress" else (
         lambda: memacct.decompress(blob)
     )
-    start = time.perf_counter()
-    work()
-    call = time.perf_counter() - start
     attempts = [largest_stall_during(work) for _ in range(3)]
-    best_gap = min(gap for gap, _ in attempts)
-    assert best_gap < 0.4 * call, f"main thread stalled during a {call:.3f}s {op}: {attempts}"
+    # Held, the GIL would stall the main loop for about the whole call; each
+    # attempt is judged against its own duration (a loaded machine slows both).
+    assert any(gap < 0.4 * elapsed for gap, elapsed in attempts), f"main thread stalled: {attempts}"
 
 
 # --- documentation -----------------------------------------------------------------------

@@ -496,9 +496,11 @@ def test_threads_under_eviction_keep_the_limit() -> None:
     handles: list[list[int]] = [[] for _ in range(8)]
 
     def work(t: int) -> None:
+        # len() sums the shards one at a time: while other threads put and
+        # evict (the GIL released) it is not a snapshot, so the limit is
+        # checked once they are done.
         for i in range(2000):
             handles[t].append(pool.put(b"%d" % i))
-            assert len(pool) <= 200
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
     for th in threads:

@@ -377,7 +377,9 @@ impl Pool {
             .sum()
     }
 
-    /// Live entries (including expired ones not yet swept).
+    /// Live entries (including expired ones not yet swept). Shards are
+    /// counted one at a time: under concurrent writes this is not a snapshot
+    /// (it can be off by those writes, even above a limit the pool keeps).
     pub fn len(&self) -> usize {
         (0..self.shards.len())
             .map(|i| self.lock(i).c.in_use as usize)
@@ -406,7 +408,8 @@ impl Pool {
         (0..self.shards.len()).map(|i| self.lock(i).clear()).sum()
     }
 
-    /// The pool's figures (see [`PoolStats`]).
+    /// The pool's figures (see [`PoolStats`]), summed shard by shard: under
+    /// concurrent writes not a snapshot (exact once they stop).
     pub fn stats(&self) -> PoolStats {
         let mut st = PoolStats::empty(self.config.policy, self.shards.len());
         for i in 0..self.shards.len() {
