@@ -242,6 +242,32 @@ fn wrong_kind(reason: &str) -> Failure {
     })
 }
 
+/// Parses the snapshot document at `json`, turns it into a handle with
+/// `make` (which refuses the other kind), and stores the new handle in
+/// `*out` (set to NULL first).
+///
+/// # Safety
+/// `json` is valid for `len` bytes (or NULL with `len` 0); `out` is NULL or writable.
+unsafe fn load<H>(
+    json: *const c_char,
+    len: usize,
+    out: *mut *mut H,
+    make: impl FnOnce(SnapshotDocument) -> Result<H, Failure>,
+) -> memacct_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out.write(std::ptr::null_mut()) };
+        // SAFETY: per this function's contract.
+        let h = Box::into_raw(Box::new(make(unsafe { document(json, len) }?)?));
+        // SAFETY: as above.
+        unsafe { out.write(h) };
+        Ok(())
+    })
+}
+
 /// # Safety
 /// `h` is NULL or a live handle.
 unsafe fn handle<'a>(h: *const memacct_decomposition_handle) -> Result<&'a Decomposition, Failure> {
@@ -266,28 +292,18 @@ pub unsafe extern "C" fn memacct_snapshot_load(
     len: usize,
     out: *mut *mut memacct_decomposition_handle,
 ) -> memacct_status {
-    guard(|| {
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        // SAFETY: non-NULL and writable per the contract.
-        unsafe { out.write(std::ptr::null_mut()) };
-        // SAFETY: per this function's contract.
-        let snapshot = match unsafe { document(json, len) }? {
-            SnapshotDocument::Node(s) => s,
-            SnapshotDocument::Cluster(_) => {
-                return Err(wrong_kind(
-                    "a cluster snapshot (format \"memacct-cluster\"): \
-                     load it with memacct_cluster_snapshot_load",
-                ))
-            }
-        };
-        let d = decompose(&snapshot, &Options::default());
-        let h = Box::into_raw(Box::new(memacct_decomposition_handle { inner: d }));
-        // SAFETY: as above.
-        unsafe { out.write(h) };
-        Ok(())
-    })
+    // SAFETY: per this function's contract.
+    unsafe {
+        load(json, len, out, |doc| match doc {
+            SnapshotDocument::Node(s) => Ok(memacct_decomposition_handle {
+                inner: decompose(&s, &Options::default()),
+            }),
+            SnapshotDocument::Cluster(_) => Err(wrong_kind(
+                "a cluster snapshot (format \"memacct-cluster\"): \
+                 load it with memacct_cluster_snapshot_load",
+            )),
+        })
+    }
 }
 
 /// Releases a handle from `memacct_snapshot_load`. NULL is a no-op.
@@ -550,28 +566,18 @@ pub unsafe extern "C" fn memacct_cluster_snapshot_load(
     len: usize,
     out: *mut *mut memacct_cluster_decomposition_handle,
 ) -> memacct_status {
-    guard(|| {
-        if out.is_null() {
-            return Err(Failure::null("out"));
-        }
-        // SAFETY: non-NULL and writable per the contract.
-        unsafe { out.write(std::ptr::null_mut()) };
-        // SAFETY: per this function's contract.
-        let snapshot = match unsafe { document(json, len) }? {
-            SnapshotDocument::Cluster(c) => c,
-            SnapshotDocument::Node(_) => {
-                return Err(wrong_kind(
-                    "a node snapshot (format \"memacct-snapshot\"): \
-                     load it with memacct_snapshot_load",
-                ))
-            }
-        };
-        let inner = decompose_cluster(&snapshot, &Options::default());
-        let h = Box::into_raw(Box::new(memacct_cluster_decomposition_handle { inner }));
-        // SAFETY: as above.
-        unsafe { out.write(h) };
-        Ok(())
-    })
+    // SAFETY: per this function's contract.
+    unsafe {
+        load(json, len, out, |doc| match doc {
+            SnapshotDocument::Cluster(c) => Ok(memacct_cluster_decomposition_handle {
+                inner: decompose_cluster(&c, &Options::default()),
+            }),
+            SnapshotDocument::Node(_) => Err(wrong_kind(
+                "a node snapshot (format \"memacct-snapshot\"): \
+                 load it with memacct_snapshot_load",
+            )),
+        })
+    }
 }
 
 /// Releases a handle from `memacct_cluster_snapshot_load`. NULL is a no-op.
