@@ -376,23 +376,11 @@ fn hash_hamt_entries(
         }
     };
     for &(k, v, end) in &order {
-        let (k, v, end) = (k - base, v - base, end - base);
-        h = hash_nested(
-            &bytes[k..v],
-            h ^ INTERNAL_HASH_SALT,
-            vm,
-            costs,
-            nesting + 1,
-            orders,
-        )?;
-        h = hash_nested(
-            &bytes[v..end],
-            h ^ INTERNAL_HASH_SALT,
-            vm,
-            costs,
-            nesting + 1,
-            orders,
-        )?;
+        // The key, then the value, each chained on the hash so far.
+        for (from, to) in [(k, v), (v, end)] {
+            let part = &bytes[from - base..to - base];
+            h = hash_nested(part, h ^ INTERNAL_HASH_SALT, vm, costs, nesting + 1, orders)?;
+        }
     }
     Ok(h)
 }
