@@ -72,14 +72,25 @@
 %% Loads the shared object from the application's priv directory, or from
 %% `../priv' next to this beam when the application is not known to the code
 %% server (e.g. `erl -pa nif-erlang/_build/default/lib/memacct/ebin').
+%% The NIF reads OTP 25's 64-bit term layouts (header words of bignums,
+%% references and binaries) and sizes by OTP 25's rules: on any other VM it
+%% is not loaded (a wrong layout read could crash the VM, not just miscount).
 -spec init() -> ok | {error, term()}.
 init() ->
-    Candidates = [filename:join(Dir, ?LIB) || Dir <- priv_dirs()],
-    Path = case [P || P <- Candidates, filelib:is_regular(P ++ ".so")] of
-               [Found | _] -> Found;
-               [] -> hd(Candidates)
-           end,
-    erlang:load_nif(Path, 0).
+    case {erlang:system_info(otp_release), erlang:system_info(wordsize)} of
+        {"25", 8} ->
+            Candidates = [filename:join(Dir, ?LIB) || Dir <- priv_dirs()],
+            Path = case [P || P <- Candidates, filelib:is_regular(P ++ ".so")] of
+                       [Found | _] -> Found;
+                       [] -> hd(Candidates)
+                   end,
+            erlang:load_nif(Path, 0);
+        {Release, WordSize} ->
+            {error, {unsupported_vm, lists:flatten(
+                                       io_lib:format("memacct's NIF reads the term layouts of OTP 25 on "
+                                                     "64-bit VMs; this VM is OTP ~s, ~b-bit",
+                                                     [Release, WordSize * 8]))}}
+    end.
 
 -spec priv_dirs() -> [file:filename()].
 priv_dirs() ->
