@@ -684,3 +684,67 @@ fn a_limit_cannot_be_set_to_zero() {
     assert!(err.to_string().contains("at least 1"), "{err}");
     assert_eq!(pool.limits(), (Some(5), None));
 }
+
+#[test]
+fn bounded_puts_and_updates_stop_at_their_eviction_budget() {
+    let pool = Pool::new(PoolConfig {
+        shards: 1,
+        max_bytes: Some(100),
+        on_full: FullAction::Evict,
+        ..PoolConfig::default()
+    })
+    .unwrap();
+    let small: Vec<_> = (0..100u8)
+        .map(|i| pool.put(Domain::Cache, None, &[i]).unwrap())
+        .collect();
+    // 50 bytes need 50 evictions: a budget of 10 stops after 10.
+    let put = pool.put_vec_within(Domain::Cache, None, None, vec![0; 50], 10);
+    assert_eq!(put.unwrap(), None);
+    let st = pool.stats();
+    assert_eq!((st.evicted, st.in_use, st.bytes_stored), (10, 90, 90));
+    // Unbounded, the same put goes through.
+    let big = pool
+        .put_vec_within(Domain::Cache, None, None, vec![0; 50], u64::MAX)
+        .unwrap()
+        .unwrap();
+    assert_eq!(pool.get(big).unwrap().len(), 50);
+    // An update growing by 30 bytes with a budget of 5: unchanged.
+    let h = *small.iter().rev().find(|h| pool.contains(**h)).unwrap();
+    assert!(!pool.update_within(h, &[7; 31], 5).unwrap());
+    assert_eq!(pool.get(h).unwrap().len(), 1);
+    assert!(pool.update_within(h, &[7; 31], u64::MAX).unwrap());
+    assert_eq!(pool.get(h).unwrap(), vec![7; 31]);
+    assert!(pool.stats().bytes_stored <= 100);
+}
+
+#[test]
+fn an_owner_is_released_in_bounded_steps() {
+    let pool = Pool::new(PoolConfig {
+        shards: 4,
+        ..PoolConfig::default()
+    })
+    .unwrap();
+    // One owner's entries spread over threads (home shards).
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for i in 0..250u32 {
+                    pool.put(Domain::Session, Some(7), &i.to_le_bytes())
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let mut released = 0;
+    loop {
+        let (n, more) = pool.release_owner_upto(7, 300);
+        assert!(n <= 300);
+        released += n;
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(released, 1000);
+    assert!(pool.is_empty());
+    assert_eq!(pool.release_owner_upto(7, 10), (0, false));
+}

@@ -41,7 +41,8 @@
 %%% monitors each owner process (a NIF monitor, `enif_monitor_process', set
 %%% on its first acquire); when it exits, for any reason, all its entries
 %%% are released at once by the monitor's callback — no message, no
-%%% gen_server, no polling. Owner ids are 64-bit numbers drawn from one
+%%% gen_server, no polling (an owner of more than 4,096 entries has the rest
+%%% released by a NIF thread right after; see "Scheduling"). Owner ids are 64-bit numbers drawn from one
 %%% VM-wide counter that starts at a random value (never a pid's internal
 %%% number, which the VM reuses), so owner ids kept in a checkpoint do not
 %%% collide with those of the restoring VM: restored entries have no owner
@@ -58,13 +59,13 @@
 %%%
 %%% == Scheduling ==
 %%% Puts, updates, gets, releases and the figures are O(1) in the number of
-%%% entries, with two exceptions. A put or update that must evict many small
-%%% entries to make room for a large one is O(entries evicted), on the
-%%% caller's scheduler when its payload is small. An owner's exit releases
-%%% its entries in O(entries it owned), inside the VM's NIF monitor callback
-%%% (on the scheduler that handles the exit). Keep the entries per owner, and
-%%% the size ratio between entries under a byte limit, moderate where
-%%% latency matters. Puts, updates and gets of small payloads run on the
+%%% entries, and bounded on a normal scheduler where they are not: a put or
+%%% update that must evict more than 256 entries to make room (many small
+%%% entries under a byte limit, one large payload) finishes on a dirty
+%%% scheduler; an owner's exit releases up to 4,096 of its entries inside
+%%% the VM's NIF monitor callback and hands any more to a thread of the
+%%% NIF's own, which releases them right after (so {@link size/1} may count
+%%% them for a moment). Puts, updates and gets of small payloads run on the
 %%% calling normal scheduler; large ones (codec work above
 %%% {@link memacct:codec_scheduling_limits/0}, payloads above
 %%% `element(1, scheduling_limits())' bytes, ETF above

@@ -424,3 +424,42 @@ set_limits_test() ->
     ?assertMatch({error, {invalid_option, _}}, memacct_pool:set_limits(P, #{max_bytes => 10})),
     ?assertError(badarg, memacct_pool:set_limits(P, #{max_entries => 0})),
     ?assertError(badarg, memacct_pool:set_limits(P, #{colour => blue})).
+
+%% A put that must evict more entries than a normal scheduler may (here
+%% ~9,400 seven-byte entries for a 64 KiB value) is finished on a dirty one:
+%% the normal-scheduler NIF answers `dirty', memacct_pool:put/3 succeeds.
+many_evictions_go_dirty_test() ->
+    {ok, P} = memacct_pool:new(#{max_bytes => 1 bsl 20, on_full => evict,
+                                 compress_min_bytes => infinity}),
+    [{ok, _} = memacct_pool:put(P, cache, <<I:8>>) || I <- lists:seq(1, 160000)], % full
+    Big = binary:copy(<<1>>, 64 * 1024),
+    Etf = term_to_binary(Big),
+    ?assertEqual(dirty, memacct_nif:pool_put(P, cache, Etf, false, default)),
+    {ok, H} = memacct_pool:put(P, cache, Big),
+    ?assertEqual({ok, Big}, memacct_pool:get(P, H)),
+    #{bytes_stored := Bytes} = memacct_pool:stats(P),
+    ?assert(Bytes =< 1 bsl 20).
+
+%% An owner of more entries than the monitor callback releases at once:
+%% the rest goes to a thread of the NIF's own, and all are gone shortly.
+big_owner_is_reclaimed_in_full_test() ->
+    {ok, P} = memacct_pool:new(#{}),
+    Self = self(),
+    Owner = spawn(fun() ->
+                          [{ok, _} = memacct_pool:acquire(P, session, I) || I <- lists:seq(1, 20000)],
+                          Self ! filled,
+                          receive stop -> ok end
+                  end),
+    receive filled -> ok end,
+    ?assertEqual(20000, memacct_pool:size(P)),
+    Ref = monitor(process, Owner),
+    exit(Owner, kill),
+    receive {'DOWN', Ref, _, _, _} -> ok end,
+    ?assertEqual(0, wait_empty(P, 200)).
+
+wait_empty(P, 0) -> memacct_pool:size(P);
+wait_empty(P, N) ->
+    case memacct_pool:size(P) of
+        0 -> 0;
+        _ -> timer:sleep(5), wait_empty(P, N - 1)
+    end.

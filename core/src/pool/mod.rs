@@ -171,6 +171,22 @@ impl Pool {
         ttl: Option<Duration>,
         data: Vec<u8>,
     ) -> Result<Handle> {
+        let put = self.put_vec_within(domain, owner, ttl, data, u64::MAX)?;
+        Ok(put.expect("an unbounded put never stops for its eviction budget"))
+    }
+
+    /// [`Pool::put_vec`] that evicts at most `max_evictions` entries to make
+    /// room: `Ok(None)` (nothing stored; the entries evicted so far stay
+    /// evicted) when that is not enough. What a caller with a time bound (a
+    /// NIF on a normal scheduler) uses before retrying without one.
+    pub fn put_vec_within(
+        &self,
+        domain: Domain,
+        owner: Option<u64>,
+        ttl: Option<Duration>,
+        data: Vec<u8>,
+        max_evictions: u64,
+    ) -> Result<Option<Handle>> {
         let len = data.len() as u64;
         let si = self.home_shard();
         let mut shard = self.lock(si);
@@ -186,7 +202,11 @@ impl Pool {
         if shard.has_expiring() {
             shard.sweep(now, None);
         }
-        shard = self.reserve(si, shard, domain, 1, len)?;
+        let mut evictions_left = max_evictions;
+        shard = match self.reserve(si, shard, domain, 1, len, &mut evictions_left)? {
+            Some(s) => s,
+            None => return Ok(None),
+        };
         let expires = ttl.map_or(NEVER, |t| now.saturating_add(millis(t)));
         if !shard.has_room() {
             // The home shard has all 2^24 slots in use: any other shard will do.
@@ -202,11 +222,14 @@ impl Pool {
         shard
             .insert(domain, owner, data, expires, now)
             .inspect_err(|_| self.budget.release(domain, 1, len))
+            .map(Some)
     }
 
     /// Reserves budget for `n` entries and `bytes` bytes of `domain`,
     /// evicting (starting in shard `si`, whose guard is `shard`) if the
-    /// configuration says so. Returns the guard of shard `si`.
+    /// configuration says so, at most `evictions_left` entries (counted
+    /// down). Returns the guard of shard `si`, or `None` when the eviction
+    /// budget ran out first.
     fn reserve<'a>(
         &'a self,
         si: usize,
@@ -214,14 +237,19 @@ impl Pool {
         domain: Domain,
         n: u64,
         bytes: u64,
-    ) -> Result<MutexGuard<'a, Shard>> {
+        evictions_left: &mut u64,
+    ) -> Result<Option<MutexGuard<'a, Shard>>> {
         loop {
             let Err(Exceeded { limit, domain_only }) = self.budget.try_reserve(domain, n, bytes)
             else {
-                return Ok(shard);
+                return Ok(Some(shard));
             };
             let only = domain_only.then_some(domain);
             if self.config.on_full == FullAction::Evict {
+                if *evictions_left == 0 {
+                    return Ok(None);
+                }
+                *evictions_left -= 1;
                 if shard.evict_one(only) {
                     continue;
                 }
@@ -287,8 +315,21 @@ impl Pool {
     /// entry never leaves its policy while the lock is dropped to evict from
     /// other shards (the update then starts over from the entry as it is).
     pub fn update(&self, h: Handle, bytes: &[u8]) -> Result<()> {
+        let done = self.update_within(h, bytes, u64::MAX)?;
+        debug_assert!(
+            done,
+            "an unbounded update never stops for its eviction budget"
+        );
+        Ok(())
+    }
+
+    /// [`Pool::update`] that evicts at most `max_evictions` entries to make
+    /// room: `Ok(false)` (the entry unchanged; the entries evicted so far
+    /// stay evicted) when that is not enough.
+    pub fn update_within(&self, h: Handle, bytes: &[u8], max_evictions: u64) -> Result<bool> {
         let data = bytes.to_vec();
         let new = data.len() as u64;
+        let mut evictions_left = max_evictions;
         let si = h.shard();
         let mut shard = self.shard_of(h)?;
         loop {
@@ -298,7 +339,7 @@ impl Pool {
             if new <= old {
                 self.budget.release(domain, 0, old - new);
                 shard.set_data(i, data);
-                return Ok(());
+                return Ok(true);
             }
             if let Some(ex) = self.budget.never_fits(domain, new) {
                 shard.c.rejected += 1;
@@ -306,12 +347,16 @@ impl Pool {
             }
             let Err(ex) = self.budget.try_reserve(domain, 0, new - old) else {
                 shard.set_data(i, data);
-                return Ok(());
+                return Ok(true);
             };
             if self.config.on_full == FullAction::Reject {
                 shard.c.rejected += 1;
                 return Err(Error::PoolExhausted { limit: ex.limit });
             }
+            if evictions_left == 0 {
+                return Ok(false);
+            }
+            evictions_left -= 1;
             // Make room without evicting the entry itself: first in its own
             // shard (the entry out of its policy meanwhile, back in as new).
             let only = ex.domain_only.then_some(domain);
@@ -355,9 +400,23 @@ impl Pool {
     /// put for `owner` while this runs may survive it: call it once the
     /// owner is gone.
     pub fn release_owner(&self, owner: u64) -> usize {
-        (0..self.shards.len())
-            .map(|i| self.lock(i).release_owner(owner))
-            .sum()
+        self.release_owner_upto(owner, usize::MAX).0
+    }
+
+    /// [`Pool::release_owner`] that stops after `max` entries: how many it
+    /// released, and whether `owner` may have more (then call it again, or
+    /// [`Pool::release_owner`]: what a caller with a time bound does, handing
+    /// the rest to a thread of its own).
+    pub fn release_owner_upto(&self, owner: u64, max: usize) -> (usize, bool) {
+        let mut released = 0;
+        for i in 0..self.shards.len() {
+            let (n, more) = self.lock(i).release_owner(owner, max - released);
+            released += n;
+            if more || (released == max && i + 1 < self.shards.len()) {
+                return (released, true);
+            }
+        }
+        (released, false)
     }
 
     /// `(entries, payload bytes)` that `owner` holds now, in O(shards +

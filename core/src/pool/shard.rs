@@ -367,16 +367,18 @@ impl Shard {
         }
     }
 
-    /// Releases every entry of `owner`; returns how many.
-    pub(crate) fn release_owner(&mut self, owner: u64) -> usize {
+    /// Releases up to `max` entries of `owner`; returns how many, and
+    /// whether it has more here.
+    pub(crate) fn release_owner(&mut self, owner: u64, max: usize) -> (usize, bool) {
         let Some(list) = self.owners.get(&owner) else {
-            return 0;
+            return (0, false);
         };
-        let slots: Vec<u32> = list.iter(&self.own).collect();
-        for &i in &slots {
+        let slots: Vec<u32> = list.iter(&self.own).take(max.saturating_add(1)).collect();
+        let n = slots.len().min(max);
+        for &i in &slots[..n] {
             self.remove(i, Cause::Released);
         }
-        slots.len()
+        (n, slots.len() > max)
     }
 
     /// `(entries, payload bytes)` of `owner`.

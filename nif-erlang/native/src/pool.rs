@@ -32,10 +32,11 @@
 //! [`POOL_COPY_NORMAL_MAX`] bytes and decodes at most [`POOL_DECODE_NORMAL_MAX`]
 //! bytes of ETF on the normal scheduler, handing larger work to a dirty twin
 //! or to `binary_to_term/1` (which yields). Checkpoint, restore, clear,
-//! expire and handles run on dirty schedulers. Two costs are not O(1): a
-//! put or update that must evict many small entries to fit a large one is
-//! O(entries evicted), and `down` (an owner's exit) is O(entries it owned),
-//! run in the VM's monitor callback.
+//! expire and handles run on dirty schedulers. Two costs are not O(1) and
+//! are bounded: a put or update on a normal scheduler evicts at most
+//! [`POOL_EVICT_NORMAL_MAX`] entries and answers `dirty` if it needs more;
+//! `down` (an owner's exit, in the VM's monitor callback) releases at most
+//! `DOWN_RELEASE_MAX` entries and hands the rest to a thread.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -117,6 +118,11 @@ pub const POOL_COPY_NORMAL_MAX: usize = 1024 * 1024;
 /// `binary_to_term` of 64 KiB of connection states takes about 0.1-0.2 ms.
 pub const POOL_DECODE_NORMAL_MAX: usize = 64 * 1024;
 
+/// Most entries a put or update on a normal scheduler evicts to make room
+/// (each eviction is a policy step and a free, well under a microsecond);
+/// one that needs more answers `dirty` and its twin finishes the job.
+pub const POOL_EVICT_NORMAL_MAX: u64 = 256;
+
 /// Shards of the pid -> owner map.
 const OWNER_SHARDS: usize = 64;
 
@@ -158,14 +164,20 @@ fn next_owner() -> u64 {
 
 /// A pool as an Erlang term (a reference).
 pub struct PoolRes {
-    pool: Pool,
+    /// Shared with the thread that finishes a large owner reclaim.
+    pool: Arc<Pool>,
     dict: Option<ResourceArc<DictRes>>,
     level: i32,
     /// ETF of at least this many bytes is compressed.
     compress_min: usize,
     owners: Box<[Mutex<PidMap>]>,
-    reclaimed: AtomicU64,
+    reclaimed: Arc<AtomicU64>,
 }
+
+/// Entries of an exited owner released inside the monitor callback (well
+/// under a millisecond); an owner with more has the rest released by a
+/// thread of its own, right after.
+const DOWN_RELEASE_MAX: usize = 4096;
 
 #[rustler::resource_impl]
 impl Resource for PoolRes {
@@ -174,8 +186,22 @@ impl Resource for PoolRes {
         if let Some(&(owner, m)) = map.get(&pid) {
             if m == monitor {
                 map.remove(&pid);
-                let n = self.pool.release_owner(owner);
+                let (n, more) = self.pool.release_owner_upto(owner, DOWN_RELEASE_MAX);
                 self.reclaimed.fetch_add(n as u64, Ordering::Relaxed);
+                if more {
+                    let (pool, reclaimed) = (Arc::clone(&self.pool), Arc::clone(&self.reclaimed));
+                    let rest = move || {
+                        let n = pool.release_owner(owner);
+                        reclaimed.fetch_add(n as u64, Ordering::Relaxed);
+                    };
+                    // No thread to be had: finish here rather than leak.
+                    let spawned = std::thread::Builder::new()
+                        .name("memacct-reclaim".into())
+                        .spawn(rest.clone());
+                    if spawned.is_err() {
+                        rest();
+                    }
+                }
             }
         }
     }
@@ -372,14 +398,14 @@ fn settings(t: Term) -> NifResult<Settings> {
 
 fn wrap(pool: Pool, s: Settings) -> ResourceArc<PoolRes> {
     ResourceArc::new(PoolRes {
-        pool,
+        pool: Arc::new(pool),
         dict: s.dict,
         level: s.level,
         compress_min: s.compress_min,
         owners: (0..OWNER_SHARDS)
             .map(|_| Mutex::new(PidMap::default()))
             .collect(),
-        reclaimed: AtomicU64::new(0),
+        reclaimed: Arc::new(AtomicU64::new(0)),
     })
 }
 
@@ -460,6 +486,15 @@ fn ttl_arg(res: &PoolRes, d: Domain, t: Term) -> NifResult<Option<Duration>> {
     }
 }
 
+/// What a put stores and how: the domain, whether the caller owns the
+/// entry, its TTL, and the most entries it may evict to make room.
+struct PutArgs {
+    domain: Domain,
+    owned: bool,
+    ttl: Option<Duration>,
+    max_evictions: u64,
+}
+
 /// Stores `etf` for `pool` (whose resource is `res`). The pool term is
 /// turned into a counted reference only to monitor a new owner: the hot path
 /// touches no reference count shared by every caller.
@@ -467,11 +502,15 @@ fn put_impl<'a>(
     env: Env<'a>,
     pool: Term<'a>,
     res: &PoolRes,
-    d: Domain,
     etf: &[u8],
-    owned: bool,
-    ttl: Option<Duration>,
+    args: PutArgs,
 ) -> NifResult<Term<'a>> {
+    let PutArgs {
+        domain: d,
+        owned,
+        ttl,
+        max_evictions,
+    } = args;
     let data = match res.encode_payload(etf) {
         Ok(v) => v,
         Err(e) => return Ok(error_term(env, &e)),
@@ -498,12 +537,15 @@ fn put_impl<'a>(
                 o
             }
         };
-        res.pool.put_vec(d, Some(owner), ttl, data)
+        res.pool
+            .put_vec_within(d, Some(owner), ttl, data, max_evictions)
     } else {
-        res.pool.put_vec(d, None, ttl, data)
+        res.pool.put_vec_within(d, None, ttl, data, max_evictions)
     };
     Ok(match r {
-        Ok(h) => (ok(), h.to_raw()).encode(env),
+        Ok(Some(h)) => (ok(), h.to_raw()).encode(env),
+        // More to evict than a normal scheduler may: the dirty twin goes on.
+        Ok(None) => dirty().encode(env),
         Err(e) => error_term(env, &e),
     })
 }
@@ -525,7 +567,13 @@ fn pool_put<'a>(
     if !res.encode_fits(etf.as_slice()) {
         return Ok(dirty().encode(env));
     }
-    put_impl(env, pool, res, d, etf.as_slice(), owned, ttl)
+    let args = PutArgs {
+        domain: d,
+        owned,
+        ttl,
+        max_evictions: POOL_EVICT_NORMAL_MAX,
+    };
+    put_impl(env, pool, res, etf.as_slice(), args)
 }
 
 /// The dirty-scheduler twin of `pool_put/5`.
@@ -541,15 +589,30 @@ fn pool_put_dirty<'a>(
     let res: &PoolRes = pool.decode()?;
     let d = domain(d)?;
     let ttl = ttl_arg(res, d, ttl)?;
-    put_impl(env, pool, res, d, etf.as_slice(), owned, ttl)
+    let args = PutArgs {
+        domain: d,
+        owned,
+        ttl,
+        max_evictions: u64::MAX,
+    };
+    put_impl(env, pool, res, etf.as_slice(), args)
 }
 
-fn update_impl<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: &[u8]) -> Term<'a> {
-    let r = res
-        .encode_payload(etf)
-        .and_then(|data| res.pool.update(Handle::from_raw(h), &data));
+fn update_impl<'a>(
+    env: Env<'a>,
+    res: &PoolRes,
+    h: u64,
+    etf: &[u8],
+    max_evictions: u64,
+) -> Term<'a> {
+    let r = res.encode_payload(etf).and_then(|data| {
+        res.pool
+            .update_within(Handle::from_raw(h), &data, max_evictions)
+    });
     match r {
-        Ok(()) => ok().encode(env),
+        Ok(true) => ok().encode(env),
+        // More to evict than a normal scheduler may: the dirty twin goes on.
+        Ok(false) => dirty().encode(env),
         Err(e) => error_term(env, &e),
     }
 }
@@ -561,13 +624,13 @@ fn pool_update<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: Binary<'a>) -> Term
     if !res.encode_fits(etf.as_slice()) {
         return dirty().encode(env);
     }
-    update_impl(env, res, h, etf.as_slice())
+    update_impl(env, res, h, etf.as_slice(), POOL_EVICT_NORMAL_MAX)
 }
 
 /// The dirty-scheduler twin of `pool_update/3`.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn pool_update_dirty<'a>(env: Env<'a>, res: &PoolRes, h: u64, etf: Binary<'a>) -> Term<'a> {
-    update_impl(env, res, h, etf.as_slice())
+    update_impl(env, res, h, etf.as_slice(), u64::MAX)
 }
 
 /// A copy of a payload, or `None` when it is too large for a normal scheduler.
