@@ -41,8 +41,8 @@
 %%% monitors each owner process (a NIF monitor, `enif_monitor_process', set
 %%% on its first acquire); when it exits, for any reason, all its entries
 %%% are released at once by the monitor's callback — no message, no
-%%% gen_server, no polling (an owner of more than 4,096 entries has the rest
-%%% released by a NIF thread right after; see "Scheduling"). Owner ids are 64-bit numbers drawn from one
+%%% gen_server, no polling (an owner of more than 32,768 entries has the
+%%% rest released by a NIF thread right after; see "Scheduling"). Owner ids are 64-bit numbers drawn from one
 %%% VM-wide counter that starts at a random value (never a pid's internal
 %%% number, which the VM reuses), so owner ids kept in a checkpoint do not
 %%% collide with those of the restoring VM: restored entries have no owner
@@ -62,7 +62,7 @@
 %%% entries, and bounded on a normal scheduler where they are not: a put or
 %%% update that must evict more than 256 entries to make room (many small
 %%% entries under a byte limit, one large payload) finishes on a dirty
-%%% scheduler; an owner's exit releases up to 4,096 of its entries inside
+%%% scheduler; an owner's exit releases up to 32,768 of its entries inside
 %%% the VM's NIF monitor callback and hands any more to a thread of the
 %%% NIF's own, which releases them right after (so {@link size/1} may count
 %%% them for a moment). Puts, updates and gets of small payloads run on the

@@ -446,12 +446,12 @@ big_owner_is_reclaimed_in_full_test() ->
     {ok, P} = memacct_pool:new(#{}),
     Self = self(),
     Owner = spawn(fun() ->
-                          [{ok, _} = memacct_pool:acquire(P, session, I) || I <- lists:seq(1, 20000)],
+                          [{ok, _} = memacct_pool:acquire(P, session, I) || I <- lists:seq(1, 50000)],
                           Self ! filled,
                           receive stop -> ok end
                   end),
     receive filled -> ok end,
-    ?assertEqual(20000, memacct_pool:size(P)),
+    ?assertEqual(50000, memacct_pool:size(P)),
     Ref = monitor(process, Owner),
     exit(Owner, kill),
     receive {'DOWN', Ref, _, _, _} -> ok end,

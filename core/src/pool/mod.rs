@@ -70,7 +70,9 @@ struct Padded(Mutex<Shard>);
 /// Generations of a new pool's slots start at a random value in 1..=2^26:
 /// handles of different pools differ (a handle used on the wrong pool is
 /// stale, with odds 2^-26 of naming an entry), and stay below 2^59 (an
-/// Erlang small integer) for the first 2^33 reuses of a slot.
+/// Erlang small integer) while a slot's generation is below 2^27: its first
+/// 2^26 (67 million) reuses at least; beyond, handles are bignums in Erlang,
+/// which work the same.
 fn random_first_generation() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let r = std::collections::hash_map::RandomState::new()

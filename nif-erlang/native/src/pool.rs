@@ -42,7 +42,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -172,12 +172,42 @@ pub struct PoolRes {
     compress_min: usize,
     owners: Box<[Mutex<PidMap>]>,
     reclaimed: Arc<AtomicU64>,
+    /// This resource's own pointer (`enif_alloc_resource`'s), set once made:
+    /// a reclaim thread keeps the resource, hence the NIF library, alive.
+    raw: OnceLock<usize>,
 }
 
-/// Entries of an exited owner released inside the monitor callback (well
-/// under a millisecond); an owner with more has the rest released by a
-/// thread of its own, right after.
-const DOWN_RELEASE_MAX: usize = 4096;
+/// Entries of an exited owner released inside the monitor callback, before
+/// its `'DOWN'` reaches anyone (about a millisecond: 1M entries took 32 ms);
+/// an owner with more has the rest released by a thread, right after.
+const DOWN_RELEASE_MAX: usize = 32_768;
+
+/// Reclaim threads running at most at once; beyond, `down` finishes inline.
+const RECLAIM_THREADS_MAX: usize = 4;
+
+static RECLAIM_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// A reference to a pool resource held by a reclaim thread: while it lives
+/// the VM neither frees the resource nor unloads the library whose code the
+/// thread runs.
+struct KeptResource(usize);
+
+impl KeptResource {
+    fn keep(raw: usize) -> KeptResource {
+        // SAFETY: `raw` is the pointer enif_alloc_resource returned for a
+        // resource that is alive (its `down` callback is running).
+        unsafe { rustler::sys::enif_keep_resource(raw as *const std::ffi::c_void) };
+        KeptResource(raw)
+    }
+}
+
+impl Drop for KeptResource {
+    fn drop(&mut self) {
+        RECLAIM_THREADS.fetch_sub(1, Ordering::AcqRel);
+        // SAFETY: balances the keep in `KeptResource::keep`.
+        unsafe { rustler::sys::enif_release_resource(self.0 as *const std::ffi::c_void) };
+    }
+}
 
 #[rustler::resource_impl]
 impl Resource for PoolRes {
@@ -189,18 +219,7 @@ impl Resource for PoolRes {
                 let (n, more) = self.pool.release_owner_upto(owner, DOWN_RELEASE_MAX);
                 self.reclaimed.fetch_add(n as u64, Ordering::Relaxed);
                 if more {
-                    let (pool, reclaimed) = (Arc::clone(&self.pool), Arc::clone(&self.reclaimed));
-                    let rest = move || {
-                        let n = pool.release_owner(owner);
-                        reclaimed.fetch_add(n as u64, Ordering::Relaxed);
-                    };
-                    // No thread to be had: finish here rather than leak.
-                    let spawned = std::thread::Builder::new()
-                        .name("memacct-reclaim".into())
-                        .spawn(rest.clone());
-                    if spawned.is_err() {
-                        rest();
-                    }
+                    self.reclaim_rest(owner);
                 }
             }
         }
@@ -208,6 +227,44 @@ impl Resource for PoolRes {
 }
 
 impl PoolRes {
+    /// Releases the rest of `owner`'s entries on a thread of its own (the
+    /// resource kept alive meanwhile), or here when threads are at their
+    /// limit or none can be had.
+    fn reclaim_rest(&self, owner: u64) {
+        let (pool, reclaimed) = (Arc::clone(&self.pool), Arc::clone(&self.reclaimed));
+        let rest = move || {
+            let n = pool.release_owner(owner);
+            reclaimed.fetch_add(n as u64, Ordering::Relaxed);
+        };
+        let slot = RECLAIM_THREADS
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < RECLAIM_THREADS_MAX).then_some(n + 1)
+            })
+            .is_ok();
+        match self.raw.get() {
+            Some(&raw) if slot => {
+                let kept = KeptResource::keep(raw);
+                let job = rest.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("memacct-reclaim".into())
+                    .spawn(move || {
+                        job();
+                        drop(kept);
+                    });
+                if spawned.is_err() {
+                    // The closure (and `kept`, freeing the slot) is dropped.
+                    rest();
+                }
+            }
+            _ => {
+                if slot {
+                    RECLAIM_THREADS.fetch_sub(1, Ordering::AcqRel);
+                }
+                rest();
+            }
+        }
+    }
+
     fn owner_shard(&self, pid: &LocalPid) -> MutexGuard<'_, PidMap> {
         let h = BuildHasherDefault::<PidHasher>::default().hash_one(pid);
         self.owners[(h >> 58) as usize % OWNER_SHARDS]
@@ -397,7 +454,7 @@ fn settings(t: Term) -> NifResult<Settings> {
 }
 
 fn wrap(pool: Pool, s: Settings) -> ResourceArc<PoolRes> {
-    ResourceArc::new(PoolRes {
+    let res = ResourceArc::new(PoolRes {
         pool: Arc::new(pool),
         dict: s.dict,
         level: s.level,
@@ -406,7 +463,10 @@ fn wrap(pool: Pool, s: Settings) -> ResourceArc<PoolRes> {
             .map(|_| Mutex::new(PidMap::default()))
             .collect(),
         reclaimed: Arc::new(AtomicU64::new(0)),
-    })
+        raw: OnceLock::new(),
+    });
+    let _ = res.raw.set(res.as_c_arg() as usize);
+    res
 }
 
 /// Checks the level the way a compress would (`invalid_option` outside 1..=22).
@@ -515,30 +575,54 @@ fn put_impl<'a>(
         Ok(v) => v,
         Err(e) => return Ok(error_term(env, &e)),
     };
+    let exiting = || {
+        // The caller is exiting: it will never see an answer.
+        error_term(
+            env,
+            &Error::InvalidOption {
+                name: "owner",
+                reason: "the calling process is exiting".into(),
+            },
+        )
+    };
     let r = if owned {
         let pid = env.pid();
         let mut map = res.owner_shard(&pid);
-        let owner = match map.get(&pid) {
-            Some(&(o, _)) => o,
+        let (owner, mon) = match map.get(&pid) {
+            Some(&om) => om,
             None => {
                 let arc: ResourceArc<PoolRes> = pool.decode()?;
                 let Some(mon) = env.monitor(&arc, &pid) else {
-                    // The caller is exiting: it will never see an answer.
-                    return Ok(error_term(
-                        env,
-                        &Error::InvalidOption {
-                            name: "owner",
-                            reason: "the calling process is exiting".into(),
-                        },
-                    ));
+                    return Ok(exiting());
                 };
                 let o = next_owner();
                 map.insert(pid, (o, mon));
-                o
+                (o, mon)
             }
         };
-        res.pool
-            .put_vec_within(d, Some(owner), ttl, data, max_evictions)
+        if max_evictions != u64::MAX {
+            // Bounded work: store under the owner map's lock, so `down`
+            // (which takes it) releases this entry or finds the owner gone.
+            res.pool
+                .put_vec_within(d, Some(owner), ttl, data, max_evictions)
+        } else {
+            // Unbounded evictions must not hold a lock that normal-scheduler
+            // puts and `down` callbacks wait on: store unlocked, then check
+            // the owner is still there; if `down` ran meanwhile, nobody will
+            // release the entry, so release it here.
+            drop(map);
+            let r = res
+                .pool
+                .put_vec_within(d, Some(owner), ttl, data, max_evictions);
+            let still_owned = res.owner_shard(&pid).get(&pid) == Some(&(owner, mon));
+            match r {
+                Ok(Some(h)) if !still_owned => {
+                    let _ = res.pool.release(h);
+                    return Ok(exiting());
+                }
+                r => r,
+            }
+        }
     } else {
         res.pool.put_vec_within(d, None, ttl, data, max_evictions)
     };
