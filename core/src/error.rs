@@ -176,6 +176,9 @@ pub enum Error {
     Io {
         /// What was being done and the OS message.
         reason: String,
+        /// The OS error number (`errno`), when the OS reported one: what a
+        /// binding needs to raise its language's own OS error.
+        os_error: Option<i32>,
     },
     /// A memory snapshot (docs/SNAPSHOT.md) is not valid JSON, lacks a
     /// required field, holds a value of the wrong type or range (a negative or
@@ -304,6 +307,7 @@ impl Error {
             Error::BadCheckpoint { reason: "x" },
             Error::Io {
                 reason: String::new(),
+                os_error: None,
             },
             Error::BadSnapshot {
                 reason: String::new(),
@@ -317,6 +321,7 @@ impl Error {
     pub fn io(context: impl std::fmt::Display, err: &std::io::Error) -> Error {
         Error::Io {
             reason: format!("{context}: {err}"),
+            os_error: err.raw_os_error(),
         }
     }
 }

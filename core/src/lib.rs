@@ -25,6 +25,7 @@ pub mod codec;
 pub mod decompose;
 pub mod error;
 pub mod etf;
+pub mod fsio;
 pub mod hamt;
 pub mod hash;
 mod label;

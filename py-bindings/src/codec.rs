@@ -4,8 +4,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
 
 use memacct_core::codec::{self, BlobInfo, CompressOptions, DecompressOptions, Dictionary};
 use pyo3::intern;
@@ -45,54 +44,6 @@ int_options! {
 #[pyclass(module = "memacct", name = "Dictionary", frozen, eq)]
 #[derive(PartialEq, Eq)]
 pub(crate) struct PyDictionary(Dictionary);
-
-/// Distinguishes the temporary files of concurrent `save`s in one process.
-static SAVE_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Writes `data` to `path` atomically: a new temporary file in the same
-/// directory, flushed to disk, then renamed over `path`. Readers see the old
-/// file or the new one, never a partial one.
-fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("{} names no file", path.display()),
-        )
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(
-        ".{}.{}.tmp",
-        std::process::id(),
-        SAVE_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = dir.join(tmp_name);
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        // Best effort: the temporary file may not even exist.
-        let _ = std::fs::remove_file(&tmp);
-        return written;
-    }
-    // Make the rename itself durable (best effort; not every system can sync a directory).
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
 
 #[pymethods]
 impl PyDictionary {
@@ -148,7 +99,7 @@ impl PyDictionary {
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let data = py
             .detach(|| std::fs::read(&path))
-            .map_err(|e| os_err(e, &path))?;
+            .map_err(|e| os_err(py, e, &path))?;
         py.detach(|| Dictionary::from_bytes(&data))
             .map(PyDictionary)
             .map_err(|e| to_py_err(py, &e))
@@ -165,8 +116,8 @@ impl PyDictionary {
     #[pyo3(signature = (path))]
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
         let data = self.0.to_bytes();
-        py.detach(|| write_atomically(&path, &data))
-            .map_err(|e| os_err(e, &path))
+        py.detach(|| memacct_core::fsio::write_atomically(&path, |f| f.write_all(&data)))
+            .map_err(|e| os_err(py, e, &path))
     }
 
     /// The id written in every blob made with this dictionary (a 32-bit

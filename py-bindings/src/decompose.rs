@@ -446,7 +446,7 @@ fn load_snapshot(py: Python<'_>, path: PathBuf, ci_method: &str) -> PyResult<PyS
     let method = ci_method_arg(py, ci_method)?;
     let data = py
         .detach(|| std::fs::read(&path))
-        .map_err(|e| os_err(e, &path))?;
+        .map_err(|e| os_err(py, e, &path))?;
     let parsed = parse(py, &data, method)?;
     Ok(PySnapshot {
         parsed: Arc::new(parsed),

@@ -174,28 +174,31 @@ where
     py_err
 }
 
-/// The OS error number and message in an I/O error's text, as
-/// `std::io::Error` shows them: `"...: <message> (os error <n>)..."` (some
-/// crates append more, e.g. the path, after the parenthesis).
-fn os_error_parts(text: &str) -> Option<(i32, &str)> {
-    const MARK: &str = " (os error ";
-    let at = text.rfind(MARK)?;
-    let rest = &text[at + MARK.len()..];
-    let errno = rest[..rest.find(')')?].parse().ok()?;
-    let head = &text[..at];
-    let message = head.rsplit_once(": ").map_or(head, |(_, m)| m);
-    Some((errno, message))
+/// The OS's message for `errno`, as Python's own `OSError`s carry it
+/// (`os.strerror`).
+fn strerror(py: Python<'_>, errno: i32) -> PyResult<String> {
+    py.import(intern!(py, "os"))?
+        .call_method1(intern!(py, "strerror"), (errno,))?
+        .extract()
 }
 
 /// [`to_py_err`] for a call on `path`: an I/O error with an OS error number
 /// becomes `MemacctIoError(errno, strerror, path)` (`OSError` semantics);
 /// anything else maps as usual.
 fn to_py_err_at(py: Python<'_>, err: &Error, path: &Path) -> PyErr {
-    if let Error::Io { reason } = err {
-        if let Some((errno, strerror)) = os_error_parts(reason) {
-            let filename = path.as_os_str().to_os_string();
-            return coded_err(py, IO_CODE, (errno, strerror.to_owned(), filename));
-        }
+    if let Error::Io {
+        os_error: Some(errno),
+        ..
+    } = err
+    {
+        return match strerror(py, *errno) {
+            Ok(message) => coded_err(
+                py,
+                IO_CODE,
+                (*errno, message, path.as_os_str().to_os_string()),
+            ),
+            Err(e) => e,
+        };
     }
     to_py_err(py, err)
 }
@@ -203,13 +206,12 @@ fn to_py_err_at(py: Python<'_>, err: &Error, path: &Path) -> PyErr {
 /// A `std::io::Error` on `path` as the builtin `OSError` subclass of its
 /// error number (`FileNotFoundError`, ...), with `errno`, `strerror` and
 /// `filename` set; an error without a number converts as pyo3 does.
-fn os_err(err: std::io::Error, path: &Path) -> PyErr {
+fn os_err(py: Python<'_>, err: std::io::Error, path: &Path) -> PyErr {
     match err.raw_os_error() {
-        Some(errno) => {
-            let text = err.to_string();
-            let strerror = os_error_parts(&text).map_or(text.as_str(), |(_, m)| m);
-            PyOSError::new_err((errno, strerror.to_owned(), path.as_os_str().to_os_string()))
-        }
+        Some(errno) => match strerror(py, errno) {
+            Ok(message) => PyOSError::new_err((errno, message, path.as_os_str().to_os_string())),
+            Err(e) => e,
+        },
         None => err.into(),
     }
 }

@@ -37,42 +37,14 @@ fn bad(reason: &'static str) -> Error {
     Error::BadCheckpoint { reason }
 }
 
-/// Writes `entries` to `path` via a synced temporary file and a rename. The
-/// temporary file is created exclusively under a random name beside `path`
-/// (`.NAME.tmp-XXXXXX`): a file or symlink planted there is never written
-/// through, and a failed write leaves no temporary file behind.
+/// Writes `entries` to `path` crash-safely ([`crate::fsio::write_atomically`]:
+/// an exclusively created temporary file beside it, fsync, rename).
 pub(crate) fn write(path: &Path, entries: &[Snapshot]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Io {
-            reason: format!("checkpoint path {} names no file", path.display()),
-        })?
-        .to_string_lossy();
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
-        .tempfile_in(dir)
-        .map_err(|e| {
-            Error::io(
-                format_args!("creating a temporary file in {}", dir.display()),
-                &e,
-            )
-        })?;
-    write_synced(tmp.as_file(), tmp.path(), entries)?;
-    tmp.persist(path).map_err(|e| {
-        Error::io(
-            format_args!("renaming {} to {}", e.file.path().display(), path.display()),
-            &e.error,
-        )
-    })?;
-    sync_dir(dir)
+    crate::fsio::write_atomically(path, |file| write_entries(file, entries))
+        .map_err(|e| Error::io(format_args!("writing checkpoint {}", path.display()), &e))
 }
 
-fn write_synced(file: &File, tmp: &Path, entries: &[Snapshot]) -> Result<()> {
-    let io = |e: std::io::Error| Error::io(format_args!("writing {}", tmp.display()), &e);
+fn write_entries(file: &mut File, entries: &[Snapshot]) -> std::io::Result<()> {
     let mut out = Crc32Writer {
         inner: BufWriter::new(file),
         crc: crc32fast::Hasher::new(),
@@ -81,7 +53,7 @@ fn write_synced(file: &File, tmp: &Path, entries: &[Snapshot]) -> Result<()> {
     header[..4].copy_from_slice(MAGIC);
     header[4] = VERSION;
     header[8..16].copy_from_slice(&(entries.len() as u64).to_le_bytes());
-    out.write_all(&header).map_err(io)?;
+    out.write_all(&header)?;
     for e in entries {
         let mut rec = [0u8; 26];
         rec[0] = e.domain as u8;
@@ -89,27 +61,13 @@ fn write_synced(file: &File, tmp: &Path, entries: &[Snapshot]) -> Result<()> {
         rec[2..10].copy_from_slice(&e.owner.unwrap_or(0).to_le_bytes());
         rec[10..18].copy_from_slice(&e.ttl_ms.unwrap_or(NO_TTL).to_le_bytes());
         rec[18..26].copy_from_slice(&(e.data.len() as u64).to_le_bytes());
-        out.write_all(&rec).map_err(io)?;
-        out.write_all(&e.data).map_err(io)?;
+        out.write_all(&rec)?;
+        out.write_all(&e.data)?;
     }
     let crc = out.crc.clone().finalize();
     let mut inner = out.inner;
-    inner.write_all(&crc.to_le_bytes()).map_err(io)?;
-    let file = inner.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(format_args!("syncing directory {}", dir.display()), &e))
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> Result<()> {
-    // Directories cannot be opened for syncing here; the rename is the commit.
-    Ok(())
+    inner.write_all(&crc.to_le_bytes())?;
+    inner.flush()
 }
 
 struct Crc32Writer<W: Write> {
