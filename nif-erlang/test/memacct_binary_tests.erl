@@ -90,3 +90,8 @@ safe_options_create_no_atom_test() ->
     %% Existing atoms are fine either way; without `safe' atoms are created.
     ?assertEqual({ok, #{ok => [true]}}, memacct:decompress(Known, #{safe => true})),
     ?assertEqual(erts_debug:flat_size(binary_to_term(Etf)), memacct:etf_flat_size(Etf)).
+
+%% An atom table holding something other than atom words says so.
+bad_atom_words_are_an_invalid_option_test() ->
+    ?assertMatch({error, {invalid_option, _}},
+                 memacct:etf_flat_size(term_to_binary(a), #{atom_words => #{a => 12345}})).

@@ -341,7 +341,6 @@ fn decode_opts(t: Term) -> NifResult<(SizeOptions, bool, bool)> {
         for pair in proper_list(atom_words)? {
             let (name, word): (Binary, u64) = pair.decode()?;
             let name = std::str::from_utf8(name.as_slice()).map_err(|_| NifError::BadArg)?;
-            memacct_core::check_atom_word(name, word).map_err(|_| NifError::BadArg)?;
             opts.atom_words.insert(name.to_string(), word);
         }
     }
@@ -357,6 +356,14 @@ fn etf_size_impl<'a>(
 ) -> NifResult<Term<'a>> {
     let what = report(what)?;
     let (mut opts, snapshot, safe) = decode_opts(opts)?;
+    // An atom table of anything but atom words is `invalid_option`, saying which.
+    let bad_word = opts
+        .atom_words
+        .iter()
+        .find_map(|(name, &word)| memacct_core::check_atom_word(name, word).err());
+    if let Some(e) = bad_word {
+        return Ok(error_term(env, &e));
+    }
     opts.fields = opts.fields && what == Report::Full;
     let r = if snapshot {
         memacct_core::term_size_within(etf.as_slice(), &opts, &opts, budget)
