@@ -770,15 +770,7 @@ fn counters(s: &PoolStats) -> [(&'static str, u64); 13] {
 
 /// `Pressure` by its name.
 fn pressure_arg(name: &str) -> PyResult<Pressure> {
-    [
-        Pressure::Low,
-        Pressure::Medium,
-        Pressure::High,
-        Pressure::Critical,
-    ]
-    .into_iter()
-    .find(|p| p.as_str() == name)
-    .ok_or_else(|| {
+    Pressure::from_name(name).ok_or_else(|| {
         PyValueError::new_err(format!(
             "unknown pressure {name:?} (one of low, medium, high, critical)"
         ))
@@ -789,9 +781,10 @@ fn pressure_arg(name: &str) -> PyResult<Pressure> {
 impl PyPoolStats {
     /// Builds figures from their parts (used by pickle; ``Pool.stats()`` is
     /// the usual way to get them). ``domains`` maps domain names to
-    /// ``DomainStats`` (domains left out are all zero).
+    /// ``DomainStats`` (domains left out are all zero); ``reuse_ratio`` is
+    /// derived from ``reused`` and ``created``.
     #[new]
-    #[pyo3(signature = (policy, shards, in_use, available, created, reused, released, evicted, expired, rejected, hits, misses, bytes_stored, bytes_allocated, reuse_ratio, pressure, domains))]
+    #[pyo3(signature = (policy, shards, in_use, available, created, reused, released, evicted, expired, rejected, hits, misses, bytes_stored, bytes_allocated, pressure, domains))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -809,7 +802,6 @@ impl PyPoolStats {
         misses: u64,
         bytes_stored: u64,
         bytes_allocated: u64,
-        reuse_ratio: f64,
         pressure: &str,
         domains: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
@@ -834,7 +826,7 @@ impl PyPoolStats {
             misses,
             bytes_stored,
             bytes_allocated,
-            reuse_ratio,
+            reuse_ratio: PoolStats::reuse_ratio_of(reused, created),
             pressure: pressure_arg(pressure)?,
             domains: per_domain,
         }))
@@ -848,7 +840,6 @@ impl PyPoolStats {
         for (_, v) in counters(s) {
             args.append(v)?;
         }
-        args.append(s.reuse_ratio)?;
         args.append(s.pressure.as_str())?;
         args.append(slf.get().domains(py)?)?;
         (slf.get_type(), args.to_tuple()).into_pyobject(py)

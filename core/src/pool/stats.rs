@@ -16,6 +16,19 @@ pub enum Pressure {
 }
 
 impl Pressure {
+    /// Every level, lowest first.
+    pub const ALL: [Pressure; 4] = [
+        Pressure::Low,
+        Pressure::Medium,
+        Pressure::High,
+        Pressure::Critical,
+    ];
+
+    /// The level named `name` (see [`Pressure::as_str`]).
+    pub fn from_name(name: &str) -> Option<Pressure> {
+        Pressure::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     /// The level of `used` out of `limit`.
     pub fn of(used: u64, limit: u64) -> Pressure {
         // Integer comparison: used/limit >= p/10  <=>  10·used >= p·limit.
@@ -163,14 +176,20 @@ impl PoolStats {
         }
     }
 
-    /// Fills the derived figures once every shard is added.
-    pub(crate) fn finish(&mut self, max_entries: Option<u64>, max_bytes: Option<u64>) {
-        let puts = self.reused + self.created;
-        self.reuse_ratio = if puts == 0 {
+    /// `reused / (reused + created)`, 0 before any put: what
+    /// [`PoolStats::reuse_ratio`] holds.
+    pub fn reuse_ratio_of(reused: u64, created: u64) -> f64 {
+        let puts = reused + created;
+        if puts == 0 {
             0.0
         } else {
-            self.reused as f64 / puts as f64
-        };
+            reused as f64 / puts as f64
+        }
+    }
+
+    /// Fills the derived figures once every shard is added.
+    pub(crate) fn finish(&mut self, max_entries: Option<u64>, max_bytes: Option<u64>) {
+        self.reuse_ratio = PoolStats::reuse_ratio_of(self.reused, self.created);
         let by_entries = max_entries.map_or(Pressure::Low, |l| Pressure::of(self.in_use, l));
         let by_bytes = max_bytes.map_or(Pressure::Low, |l| Pressure::of(self.bytes_stored, l));
         self.pressure = by_entries.max(by_bytes);

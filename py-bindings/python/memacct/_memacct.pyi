@@ -515,7 +515,6 @@ class PoolStats:
         misses: int,
         bytes_stored: int,
         bytes_allocated: int,
-        reuse_ratio: float,
         pressure: _Pressure,
         domains: Mapping[str, DomainStats],
     ) -> PoolStats: ...
