@@ -747,4 +747,10 @@ fn an_owner_is_released_in_bounded_steps() {
     assert_eq!(released, 1000);
     assert!(pool.is_empty());
     assert_eq!(pool.release_owner_upto(7, 10), (0, false));
+    // Exactly `max` entries: all released, and none left is known.
+    for i in 0..5u32 {
+        pool.put(Domain::Session, Some(8), &i.to_le_bytes())
+            .unwrap();
+    }
+    assert_eq!(pool.release_owner_upto(8, 5), (5, false));
 }

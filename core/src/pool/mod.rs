@@ -406,7 +406,7 @@ impl Pool {
     }
 
     /// [`Pool::release_owner`] that stops after `max` entries: how many it
-    /// released, and whether `owner` may have more (then call it again, or
+    /// released, and whether `owner` has more (then call it again, or
     /// [`Pool::release_owner`]: what a caller with a time bound does, handing
     /// the rest to a thread of its own).
     pub fn release_owner_upto(&self, owner: u64, max: usize) -> (usize, bool) {
@@ -414,8 +414,12 @@ impl Pool {
         for i in 0..self.shards.len() {
             let (n, more) = self.lock(i).release_owner(owner, max - released);
             released += n;
-            if more || (released == max && i + 1 < self.shards.len()) {
+            if more {
                 return (released, true);
+            }
+            if released == max {
+                let rest = (i + 1..self.shards.len()).any(|j| self.lock(j).owns(owner));
+                return (released, rest);
             }
         }
         (released, false)

@@ -381,6 +381,11 @@ impl Shard {
         (n, slots.len() > max)
     }
 
+    /// Whether `owner` has entries here.
+    pub(crate) fn owns(&self, owner: u64) -> bool {
+        self.owners.contains_key(&owner)
+    }
+
     /// `(entries, payload bytes)` of `owner`.
     pub(crate) fn owner_usage(&self, owner: u64) -> (usize, u64) {
         self.owners.get(&owner).map_or((0, 0), |list| {
