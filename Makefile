@@ -30,6 +30,7 @@ build: deps build-rust build-nif build-py header
 
 build-rust:
 	$(CARGO_REL) -p memacct-core -p memacct-ffi -p memacct-nif
+	scripts/c-staticlib.sh target/release/libmemacct.a target/c/libmemacct.a
 
 build-nif: build-rust
 	mkdir -p nif-erlang/priv

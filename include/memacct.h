@@ -3,15 +3,16 @@
  * External Term Format bytes (term_to_binary/1,2 output), compact state:
  * a lossless, checksummed codec for such terms with trained dictionaries, and
  * a state pool: a concurrent, bounded store of byte payloads (memacct_pool).
- * Link with -lmemacct (shared) or libmemacct.a plus -lpthread -ldl -lm (static).
+ * Link with -lmemacct (shared: target/release/libmemacct.so) or with
+ * target/c/libmemacct.a plus -lpthread -ldl -lm (static; `make build` makes it).
  *
- * Linking: libmemacct bundles its own zstd (the codec's entropy stage). The
- * shared library exports only the memacct_* functions, but the static
- * archive libmemacct.a also exports the bundled zstd's C symbols unprefixed
- * (ZSTD_*, ZDICT_*, HUF_*, FSE_*, HIST_*, POOL_*, ERR_*, ...). A program that
- * links libmemacct.a must not link another zstd (libzstd, or a library that
- * embeds one) into the same program: the symbols clash or silently resolve
- * to one version. Such a program links the shared library (-lmemacct).
+ * Linking: libmemacct bundles its own zstd (the codec's entropy stage) and
+ * the Rust runtime. Both libraries export only the memacct_* functions
+ * (target/c/libmemacct.a is cargo's staticlib relinked into one object with
+ * every other symbol made local, by scripts/c-staticlib.sh), so a program
+ * may link another zstd, or another Rust library, next to it. Cargo's own
+ * target/release/libmemacct.a still exports the bundled zstd's symbols
+ * unprefixed (ZSTD_*, HUF_*, POOL_*, ...): do not link that one.
  *
  * Conventions
  * - Fallible functions return a memacct_status; MEMACCT_OK (0) is success.

@@ -3,7 +3,9 @@
 # (sizing), tests/c/test_codec.c (compact state), tests/c/test_pool.c (state
 # pool; its temporary checkpoint files go to tests/c/build) and
 # tests/c/test_decompose.c (memory decomposition of tests/vectors/snapshots)
-# twice: against target/release/libmemacct.a and against libmemacct.so.
+# and tests/c/test_link.c (a program defining zstd's symbols itself) twice:
+# against target/c/libmemacct.a (cargo's staticlib with only memacct_* left
+# global, made by scripts/c-staticlib.sh) and against libmemacct.so.
 #  - static: each test runs under valgrind: any memory error or leak (of any
 #    kind) fails, as does any failed check; tests/c/valgrind.supp names the one
 #    process-lifetime cache allowed to be still reachable at exit.
@@ -17,7 +19,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 vectors="${1:-$root/tests/vectors}"
 out="$root/tests/c/build"
-tests=(test_memacct test_codec test_pool test_decompose)
+tests=(test_memacct test_codec test_pool test_decompose test_link)
 
 if [ "${MEMACCT_SKIP_CARGO:-0}" != 1 ]; then
     (cd "$root" && cargo build --release --locked -p memacct-ffi)
@@ -26,11 +28,13 @@ libdir="$root/target/release"
 for f in libmemacct.a libmemacct.so; do
     [ -f "$libdir/$f" ] || { echo "run.sh: $libdir/$f is missing" >&2; exit 1; }
 done
+static="$root/target/c/libmemacct.a"
+"$root/scripts/c-staticlib.sh" "$libdir/libmemacct.a" "$static"
 
 mkdir -p "$out"
 cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -O1 -pthread -I "$root/include")
 for t in "${tests[@]}"; do
-    gcc "${cflags[@]}" "$root/tests/c/$t.c" "$libdir/libmemacct.a" \
+    gcc "${cflags[@]}" "$root/tests/c/$t.c" "$static" \
         -lpthread -ldl -lm -o "$out/$t"
     # -L + -l with an rpath: links (and loads) exactly this build's .so.
     gcc "${cflags[@]}" "$root/tests/c/$t.c" -L "$libdir" -lmemacct \
