@@ -93,6 +93,9 @@
 
 -define(V1, 1).
 -define(V1_PENDING_KEY, v1_pending_count).
+%% The most ETF a memacct blob of a state may decode to (memacct's default
+%% `max_output'): compress_state/1 refuses larger states.
+-define(MAX_STATE_BYTES, (256 * 1024 * 1024)).
 
 %%====================================================================
 %% API
@@ -107,8 +110,8 @@ create_optimized_state(ConnectionId) when is_binary(ConnectionId) ->
                pending_refs = #{}}.
 
 %% @doc Sets `phase', `transport', `capabilities_ref' or `pending_refs' (a
-%% map), or merges a map into `metadata'. Any other field or value leaves
-%% the state unchanged (as in the seed).
+%% map), or merges a map into `metadata'. Any other field or value returns
+%% `State' unchanged, whatever it is (as in the seed).
 -spec update_state_field(opt_state(), field_name(), term()) -> opt_state().
 update_state_field(State = #opt_state{}, phase, Value) ->
     State#opt_state{phase = Value};
@@ -120,10 +123,11 @@ update_state_field(State = #opt_state{metadata = Old}, metadata, Value) when is_
     State#opt_state{metadata = maps:merge(Old, Value)};
 update_state_field(State = #opt_state{}, pending_refs, Value) when is_map(Value) ->
     State#opt_state{pending_refs = Value};
-update_state_field(State = #opt_state{}, _Field, _Value) ->
+update_state_field(State, _Field, _Value) ->
     State.
 
-%% @doc A field's value; `undefined' for an unknown field.
+%% @doc A field's value; `undefined' for an unknown field (whatever `State'
+%% is, as in the seed).
 -spec get_state_field(opt_state(), field_name()) -> term().
 get_state_field(#opt_state{id = V}, id) -> V;
 get_state_field(#opt_state{phase = V}, phase) -> V;
@@ -132,7 +136,7 @@ get_state_field(#opt_state{transport = V}, transport) -> V;
 get_state_field(#opt_state{capabilities_ref = V}, capabilities_ref) -> V;
 get_state_field(#opt_state{metadata = V}, metadata) -> V;
 get_state_field(#opt_state{pending_refs = V}, pending_refs) -> V;
-get_state_field(#opt_state{}, _Field) -> undefined.
+get_state_field(_State, _Field) -> undefined.
 
 %% @doc A field's value, or `Default' when it is `undefined'.
 -spec get_field_safe(opt_state(), field_name(), term()) -> term().
@@ -144,10 +148,19 @@ get_field_safe(State, Field, Default) ->
 
 %% @doc A lossless compact blob of the state (a memacct blob:
 %% `memacct:compress/1'). {@link decompress_state/1} gives back a state
-%% `=:=' to this one.
+%% `=:=' to this one. A state whose ETF is larger than
+%% {@link decompress_state/1} reads back (256 MiB) raises
+%% `error({state_too_large, Bytes})' instead of making a blob that could
+%% not be restored.
 -spec compress_state(opt_state()) -> binary().
 compress_state(State = #opt_state{}) ->
-    memacct:compress(State).
+    Blob = memacct:compress(State),
+    case memacct:blob_info(Blob) of
+        {ok, #{etf_bytes := Bytes}} when Bytes > ?MAX_STATE_BYTES ->
+            error({state_too_large, Bytes});
+        {ok, _} ->
+            Blob
+    end.
 
 %% @doc The state in a blob from {@link compress_state/1}, or in the seed's
 %% v1 format (see the module documentation; nothing is invented: v1's
@@ -160,14 +173,17 @@ compress_state(State = #opt_state{}) ->
 %% malformed v1 record, `{error, unsupported_version}' and
 %% `{error, invalid_format}'.
 %%
-%% A memacct blob is decoded with {@link memacct:decompress/1}, which (like
-%% `binary_to_term/1' without `[safe]') creates every atom the term holds:
-%% blobs from an untrusted source can grow the atom table, which is never
-%% garbage collected and stops the VM when full. Decode only blobs this
-%% system wrote (v1 records create no atom).
+%% A memacct blob is decoded like `binary_to_term(Etf, [safe])'
+%% (`memacct:decompress(Blob, #{safe => true})'): no atom is created, so a
+%% blob from an untrusted source cannot grow the atom table; a state holding
+%% an atom this node does not know is `{error, {invalid_value, _}}'. (A
+%% state's atoms — phase, transport module, metadata keys — exist on a node
+%% running the code that made them.) A blob may decode to at most 256 MiB of
+%% ETF (`{error, {inflate_limit, _}}' beyond: a small blob cannot make this
+%% allocate more). v1 records create no atom.
 -spec decompress_state(binary()) -> opt_state() | {error, term()}.
 decompress_state(<<"MAcs", _/binary>> = Blob) ->
-    case memacct:decompress(Blob) of
+    case memacct:decompress(Blob, #{safe => true, max_output => ?MAX_STATE_BYTES}) of
         {ok, State} ->
             case is_state(State) of
                 true -> State;
@@ -205,9 +221,11 @@ estimate_memory(State = #opt_state{}) ->
     memacct:flat_size(State) * 8.
 
 %% @doc Nothing to release: the state is an ordinary term, reclaimed by the
-%% garbage collector when no longer referenced. Kept for the seed's API.
--spec cleanup_state(opt_state()) -> ok.
-cleanup_state(#opt_state{}) ->
+%% garbage collector when no longer referenced. Kept for the seed's API
+%% (and, like it, accepts anything, e.g. `undefined' from a `terminate/2'
+%% that runs before the state was made).
+-spec cleanup_state(opt_state() | term()) -> ok.
+cleanup_state(_State) ->
     ok.
 
 %% @doc The exact heap bytes of the state and of each field (see
@@ -234,11 +252,11 @@ state_size_info(State = #opt_state{metadata = Meta, pending_refs = Pending}) ->
 %% Internal
 %%====================================================================
 
+%% What compress_state/1 accepts (any #opt_state{}, whatever its fields
+%% hold), so every blob it made decodes.
 -spec is_state(term()) -> boolean().
-is_state(#opt_state{id = Id, pending_refs = P, metadata = M}) ->
-    is_binary(Id) andalso is_map(P) andalso is_map(M);
-is_state(_) ->
-    false.
+is_state(State) ->
+    is_record(State, opt_state).
 
 -spec v1_phase(byte()) -> atom().
 v1_phase(0) -> initialization;

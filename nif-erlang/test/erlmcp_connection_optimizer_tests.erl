@@ -85,7 +85,7 @@ garbage_test() ->
     Cases = [<<>>, <<1>>, <<"junk">>, <<1, 0, 0, 0, 5, "ab">>,
              <<(v1(<<"x">>, 0, 0, 0, 0))/binary, 0>>, <<2, 0, 0, 0, 0, 1, 2, 3>>,
              <<"MAcs">>, binary:part(Good, 0, byte_size(Good) - 1),
-             memacct:compress({not_a_state}), memacct:compress({opt_state, 1, 2, 3, 4, 5, 6, 7}),
+             memacct:compress({not_a_state}), memacct:compress({opt_state, 1, 2, 3}),
              not_a_binary],
     [?assertMatch({error, _}, ?M:decompress_state(C)) || C <- Cases],
     ?assertEqual({error, unsupported_version}, ?M:decompress_state(<<2, 0, 0, 0, 0, 1, 2, 3>>)),
@@ -101,6 +101,43 @@ garbage_test() ->
          S -> ?assert(S =:= binary_to_term(term_to_binary(S)))
      end || Bit <- lists:seq(0, bit_size(Good) - 1, 7),
             <<Pre:Bit, X:1, Post/bitstring>> <- [Good]].
+
+%% What the seed accepted for any term, ours does too (e.g. cleanup_state/1
+%% from a terminate/2 that runs before the state was made).
+not_a_state_test() ->
+    ?assertEqual(ok, ?M:cleanup_state(undefined)),
+    ?assertEqual(undefined, ?M:get_state_field(not_a_state, foo)),
+    ?assertEqual(d, ?M:get_field_safe(not_a_state, foo, d)),
+    ?assertEqual(not_a_state, ?M:update_state_field(not_a_state, foo, 1)).
+
+%% decompress_state/1 gives back whatever compress_state/1 accepted: any
+%% #opt_state{}, whatever its fields hold.
+any_record_round_trips_test() ->
+    Odd = {opt_state, "a list id", 1, 2, 3, 4, 5, 6},
+    ?assert(?M:decompress_state(?M:compress_state(Odd)) =:= Odd).
+
+%% A blob from outside creates no atom: a state holding an atom this node
+%% does not know is an error, and the atom table does not grow.
+no_atom_from_a_blob_test() ->
+    Placeholder = 'memacct_placeholder_atom_0001',
+    Etf = term_to_binary(?M:update_state_field(busy_state(), metadata, #{Placeholder => 1})),
+    Fresh = <<"memacct_unknown_atom_", (binary:encode_hex(crypto:strong_rand_bytes(4)))/binary>>,
+    Mutated = binary:replace(Etf, atom_to_binary(Placeholder), Fresh),
+    ?assertNotEqual(Etf, Mutated),
+    {ok, Blob} = memacct:compress_etf(Mutated),
+    Atoms = erlang:system_info(atom_count),
+    ?assertMatch({error, {invalid_value, _}}, ?M:decompress_state(Blob)),
+    ?assertEqual(Atoms, erlang:system_info(atom_count)).
+
+%% A state larger than decompress_state/1 reads back is refused by
+%% compress_state/1 (it made a blob that could not be restored).
+too_large_state_test_() ->
+    {timeout, 60,
+     fun() ->
+             Big = ?M:update_state_field(busy_state(), metadata,
+                                         #{blob => <<0:((256 * 1024 * 1024) * 8)>>}),
+             ?assertError({state_too_large, _}, ?M:compress_state(Big))
+     end}.
 
 %% Exact sizes: flat_size × 8, in total and per field, summing up.
 sizes_test() ->
