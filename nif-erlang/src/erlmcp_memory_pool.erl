@@ -20,13 +20,16 @@
 %%% <li>`StateRef' and `BufferRef' are integers (memacct pool handles), not
 %%%   references: pass them back unchanged. A released ref is stale; using it
 %%%   again is `{error, {stale_handle, _}}' for reads and `ok' (a no-op) for
-%%%   release, as erlmcp's cast was.</li>
+%%%   release, as erlmcp's cast was; releasing a reference (an erlmcp ref)
+%%%   is `ok' too.</li>
 %%% <li>`memory_pool_max_size' (application `erlmcp', default 10000) is
 %%%   enforced: at most that many connection states live at once; one more
 %%%   is `{error, {pool_exhausted, Msg}}' (backpressure) instead of unbounded
-%%%   growth. It is read when the pool is created; {@link configure/2}
-%%%   changes it on the running pool (states already stored stay) and
-%%%   {@link pool_info/0} shows it.</li>
+%%%   growth (seeds 001/002 pair `memory_pool_max_size' 10000 with a
+%%%   100K-connection target: raise it to the connections a node holds). It
+%%%   is read when the process starts, also when it adopts a previous
+%%%   instance's pool; {@link configure/2} changes it on the running pool
+%%%   (states already stored stay) and {@link pool_info/0} shows it.</li>
 %%% <li>`memory_pool_size' (default 1000) is reported only: slots are made
 %%%   on demand and kept for reuse, there is nothing to pre-allocate.</li>
 %%% </ul>
@@ -50,7 +53,7 @@
          get_connection_state/1, update_connection_state/2,
          acquire_message_buffer/1, release_message_buffer/1,
          pool_stats/0, pool_info/0, configure/2]).
--export([init/1, handle_call/3, handle_cast/2]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -define(SERVER, ?MODULE).
 -define(KEY, {?MODULE, pool}).
@@ -58,6 +61,10 @@
 -define(DEFAULT_POOL_SIZE, 1000).
 -define(DEFAULT_MAX_POOL_SIZE, 10000).
 -define(MESSAGE_BUFFER_SIZE, 64 * 1024).
+%% The largest message buffer handed out: a zeroed binary the VM cannot
+%% allocate stops it (binary_alloc), so larger sizes are an error.
+-define(MAX_BUFFER_SIZE, (1 bsl 30)).
+-define(U64_MAX, 16#FFFFFFFFFFFFFFFF).
 
 -type state_ref() :: memacct_pool:handle().
 -type buffer_ref() :: memacct_pool:handle().
@@ -98,10 +105,14 @@ acquire_connection_state(InitialData) when is_map(InitialData) ->
         Pool -> memacct_pool:acquire(Pool, session, InitialData)
     end.
 
-%% @doc Releases a connection state (a stale or unknown ref is ignored).
--spec release_connection_state(state_ref()) -> ok.
+%% @doc Releases a connection state (a stale or unknown ref is ignored, and
+%% so is a reference: erlmcp's refs, e.g. held across the upgrade, name
+%% nothing here).
+-spec release_connection_state(state_ref() | reference()) -> ok.
 release_connection_state(StateRef) when is_integer(StateRef) ->
-    release(StateRef).
+    release(StateRef);
+release_connection_state(StateRef) when is_reference(StateRef) ->
+    ok.
 
 %% @doc The data stored under `StateRef' (added: erlmcp had no reader).
 -spec get_connection_state(state_ref()) -> {ok, map()} | {error, term()}.
@@ -122,24 +133,33 @@ update_connection_state(StateRef, Data) when is_integer(StateRef), is_map(Data) 
 %% @doc A zeroed message buffer of at least `Size' bytes (64 KiB or more, as
 %% erlmcp gave), recorded in the pool's `ephemeral' domain and owned by the
 %% caller. Buffers up to 64 KiB are one shared binary: binaries are
-%% immutable, so sharing is the only reuse there is.
+%% immutable, so sharing is the only reuse there is. More than 1 GiB is
+%% `{error, {buffer_too_large, Msg}}' (erlmcp tried, and a size the VM cannot
+%% allocate stopped the node).
 -spec acquire_message_buffer(pos_integer()) -> {ok, buffer_ref(), binary()} | {error, term()}.
+acquire_message_buffer(Size) when is_integer(Size), Size > ?MAX_BUFFER_SIZE ->
+    {error, {buffer_too_large, <<"a message buffer is at most 1 GiB">>}};
 acquire_message_buffer(Size) when is_integer(Size), Size > 0 ->
     case pool() of
         undefined ->
             {error, not_started};
         Pool ->
             Bytes = max(Size, ?MESSAGE_BUFFER_SIZE),
+            %% The binary first: nothing is left in the pool if it fails.
+            Buffer = buffer(Bytes),
             case memacct_pool:acquire(Pool, ephemeral, {message_buffer, Bytes}) of
-                {ok, Ref} -> {ok, Ref, buffer(Bytes)};
+                {ok, Ref} -> {ok, Ref, Buffer};
                 {error, _} = E -> E
             end
     end.
 
-%% @doc Releases a message buffer (a stale or unknown ref is ignored).
--spec release_message_buffer(buffer_ref()) -> ok.
+%% @doc Releases a message buffer (a stale or unknown ref is ignored, and
+%% so is a reference, as for {@link release_connection_state/1}).
+-spec release_message_buffer(buffer_ref() | reference()) -> ok.
 release_message_buffer(BufferRef) when is_integer(BufferRef) ->
-    release(BufferRef).
+    release(BufferRef);
+release_message_buffer(BufferRef) when is_reference(BufferRef) ->
+    ok.
 
 %% @doc `#{in_use, available, total_allocated, reused, created, reuse_ratio}'
 %% (see the module doc for what each means; `reuse_ratio' is a percentage,
@@ -191,8 +211,13 @@ init([]) ->
                 {error, Reason} ->
                     {stop, Reason}
             end;
-        _Pool ->
-            {ok, #{pool_size => PoolSize, max_pool_size => MaxSize}}
+        Pool ->
+            %% A previous instance's pool: its entries stay, the limit is
+            %% the environment's now (as for a new pool).
+            case memacct_pool:set_limits(Pool, #{domain => session, max_entries => MaxSize}) of
+                ok -> {ok, #{pool_size => PoolSize, max_pool_size => MaxSize}};
+                {error, Reason} -> {stop, Reason}
+            end
     end.
 
 %% @private
@@ -202,8 +227,9 @@ handle_call(pool_info, _From, State) ->
 handle_call({configure, pool_size, N}, _From, State) when is_integer(N), N > 0 ->
     {reply, ok, State#{pool_size := N}};
 handle_call({configure, max_pool_size, N}, _From, State) when is_integer(N), N > 0 ->
-    %% The running pool's limit changes at once (states already stored stay).
-    case memacct_pool:set_limits(pool(), #{domain => session, max_entries => N}) of
+    %% The running pool's limit changes at once (states already stored stay);
+    %% beyond 2^64 - 1 it is that (no pool holds more entries).
+    case memacct_pool:set_limits(pool(), #{domain => session, max_entries => min(N, ?U64_MAX)}) of
         ok -> {reply, ok, State#{max_pool_size := N}};
         {error, _} = Error -> {reply, Error, State}
     end;
@@ -214,6 +240,21 @@ handle_call(_Request, _From, State) ->
 -spec handle_cast(term(), state()) -> {noreply, state()}.
 handle_cast(_Msg, State) ->
     {noreply, State}.
+
+%% @private Stray messages are ignored, as erlmcp's process did.
+-spec handle_info(term(), state()) -> {noreply, state()}.
+handle_info(_Info, State) ->
+    {noreply, State}.
+
+%% @private The pool outlives the process (see {@link start_link/0}).
+-spec terminate(term(), state()) -> ok.
+terminate(_Reason, _State) ->
+    ok.
+
+%% @private
+-spec code_change(term(), state(), term()) -> {ok, state()}.
+code_change(_OldVsn, State, _Extra) ->
+    {ok, State}.
 
 %%% ---------------------------------------------------------------------------
 %%% Internals

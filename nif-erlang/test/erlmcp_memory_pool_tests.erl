@@ -18,7 +18,8 @@ pool_test_() ->
      end,
      [fun acquire_get_release/1, fun stats_shape/1, fun max_size/1, fun buffers/1,
       fun info_and_configure/1, fun owner_exit/1, fun survives_restart/1,
-      fun not_started/1]}.
+      fun not_started/1, fun erlmcp_refs_and_huge_values/1,
+      fun adopted_pool_takes_the_env_limit/1, fun stray_messages/1]}.
 
 acquire_get_release(_) ->
     Data = #{id => <<"conn-1">>, phase => initialization, caps => #{tools => true}},
@@ -139,6 +140,43 @@ survives_restart(Pid) ->
     unlink(Pid2),
     [?_assertMatch({ok, _}, Acquire),
      ?_assertEqual({ok, #{keep => me}}, erlmcp_memory_pool:get_connection_state(R))].
+
+%% What erlmcp accepted must not crash the caller or the pool's process.
+erlmcp_refs_and_huge_values(Pid) ->
+    Before = erlmcp_memory_pool:pool_stats(),
+    R = [erlmcp_memory_pool:release_connection_state(make_ref()),
+         erlmcp_memory_pool:release_message_buffer(make_ref()),
+         %% beyond 2^64 - 1: the largest limit there is (it killed the process)
+         erlmcp_memory_pool:configure(max_pool_size, 1 bsl 64),
+         %% 1 bsl 40 zeroed bytes stopped the VM; 1 bsl 62 left an entry behind
+         erlmcp_memory_pool:acquire_message_buffer(1 bsl 40),
+         erlmcp_memory_pool:acquire_message_buffer(1 bsl 62)],
+    [?_assertMatch([ok, ok, ok, {error, {buffer_too_large, _}}, {error, {buffer_too_large, _}}], R),
+     ?_assert(is_process_alive(Pid)),
+     ?_assertMatch(#{connection_pool := #{max_size := 1 bsl 64,
+                                          effective_max_size := 16#FFFFFFFFFFFFFFFF}},
+                   erlmcp_memory_pool:pool_info()),
+     ?_assertEqual(maps:get(in_use, Before), maps:get(in_use, erlmcp_memory_pool:pool_stats()))].
+
+%% A restarted process adopts the pool (states stay) and applies the
+%% environment's maximum to it: pool_info/0 and the pool agree.
+adopted_pool_takes_the_env_limit(Pid) ->
+    Mon = monitor(process, Pid),
+    exit(Pid, kill),
+    receive {'DOWN', Mon, _, _, _} -> ok end,
+    application:set_env(erlmcp, memory_pool_max_size, 2),
+    {ok, Pid2} = erlmcp_memory_pool:start_link(),
+    unlink(Pid2),
+    Refs = [erlmcp_memory_pool:acquire_connection_state(#{i => I}) || I <- lists:seq(1, 3)],
+    [?_assertMatch(#{connection_pool := #{max_size := 2, effective_max_size := 2}},
+                   erlmcp_memory_pool:pool_info()),
+     ?_assertMatch([{ok, _}, {ok, _}, {error, {pool_exhausted, _}}], Refs)].
+
+stray_messages(Pid) ->
+    Pid ! {some, stray, message},
+    Info = erlmcp_memory_pool:pool_info(),
+    [?_assertMatch(#{connection_pool := _}, Info),
+     ?_assert(is_process_alive(Pid))].
 
 not_started(_) ->
     ok = erlmcp_memory_pool:stop(),
