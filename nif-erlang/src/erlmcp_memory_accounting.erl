@@ -57,13 +57,15 @@
 -compile(warn_missing_spec_all).
 
 -type bytes() :: non_neg_integer().
+-type mib() :: float().
+%% Mebibytes (2^20 bytes), as the record's `*_mib' fields.
 -type memory_decomposition() :: #memory_decomposition{}.
 -type violation() :: memacct_decompose:violation().
 
--export_type([bytes/0, memory_decomposition/0]).
+-export_type([bytes/0, mib/0, memory_decomposition/0]).
 
 -define(MIB, 1048576).
--define(STATE_TIMEOUT, 1000).
+-define(STATE_TIMEOUT, 5000).
 -define(RPC_TIMEOUT, 5000).
 
 %%% ---------------------------------------------------------------------------
@@ -72,30 +74,32 @@
 %% @doc The process memory of a connection (`process_info(P, memory)'):
 %% stack, young and old heap, mailbox and process control block. The state
 %% is inside it (do not add {@link measure_per_connection_state/1} to it).
-%% `{error, noproc}' for a dead (or non-local) pid.
+%% `{error, process_not_alive}' for a dead pid (as erlmcp), `{error,
+%% not_local}' for a pid of another node (erlmcp raised `badarg').
 -spec measure_per_connection_heap(pid()) -> {ok, bytes()} | {error, term()}.
 measure_per_connection_heap(Pid) when is_pid(Pid), node(Pid) =:= node() ->
     case erlang:process_info(Pid, memory) of
         {memory, M} -> {ok, M};
-        undefined -> {error, noproc}
+        undefined -> {error, process_not_alive}
     end;
 measure_per_connection_heap(Pid) when is_pid(Pid) ->
     {error, not_local};
 measure_per_connection_heap(_) ->
     {error, badarg}.
 
-%% @doc The connection's state size in bytes: `sys:get_state/2' (1 s
-%% timeout) sized exactly by {@link memacct:flat_size/1} (the words
-%% `erts_debug:flat_size/1' reports) × word size. `{error, timeout}' when
-%% the process does not answer, `{error, noproc}' when it is dead.
+%% @doc The connection's state size in bytes: `sys:get_state/2' (5 s
+%% timeout, as erlmcp) sized exactly by {@link memacct:flat_size/1} (the
+%% words `erts_debug:flat_size/1' reports) × word size. As erlmcp, any
+%% failure is `{error, {state_access_failed, Reason}}' with what
+%% `sys:get_state/2' raised: e.g. `{timeout, _}' when the process does not
+%% answer, `{noproc, _}' when it is dead, `{callback_failed, _, _}' when its
+%% `system_get_state' raises.
 -spec measure_per_connection_state(pid()) -> {ok, bytes()} | {error, term()}.
 measure_per_connection_state(Pid) when is_pid(Pid) ->
     try sys:get_state(Pid, ?STATE_TIMEOUT) of
         State -> {ok, estimate_state_size(State)}
     catch
-        exit:{timeout, _} -> {error, timeout};
-        exit:{noproc, _} -> {error, noproc};
-        exit:{Reason, _} -> {error, Reason}
+        _:Reason -> {error, {state_access_failed, Reason}}
     end;
 measure_per_connection_state(_) ->
     {error, badarg}.
@@ -242,10 +246,21 @@ validate_decomposition(D) ->
 %%   when the connections hold no refc binary and no pool slot; the state
 %%   is inside the process, never added to it);</dd>
 %% <dt>`node_rss_covers_connections'</dt><dd>RSS ≥ base overhead +
-%%   connections × total − tolerance × RSS (seed rule 2, with the residual's
-%%   tolerance);</dd>
-%% <dt>`residual_within_tolerance'</dt><dd>|RSS − base overhead −
-%%   connections × total| ≤ tolerance × RSS;</dd>
+%%   connections × total − tolerance × RSS − connections × heap (seed rule
+%%   2, with the residual's tolerance and the allowance below);</dd>
+%% <dt>`residual_within_tolerance'</dt><dd>−(tolerance × RSS + connections
+%%   × heap) ≤ RSS − base overhead − connections × total ≤ tolerance ×
+%%   RSS.</dd>
+%% </dl>
+%% The allowance `connections × heap' on the negative side: the figures are
+%% what the BEAM allocated, and a process's heap beyond its state may be
+%% allocated and not yet written, which the OS does not count in RSS
+%% (measured: 10,000 simulated connections, each ~18 KiB of process memory
+%% holding ~5 KiB of state, left a residual of −11.5% of RSS, inside the
+%% measured bound of unwritten memory). The record cannot say how much was unwritten;
+%% {@link decompose_full/1} validates with the measured bound instead
+%% (sampled heap reserve plus carrier free space). Also:
+%% <dl>
 %% <dt>`cluster_total_ge_nodes'</dt><dd>cluster RSS ≥ this node's RSS
 %%   (seed rule 3: missing nodes are not zeros, so only nodes that
 %%   answered are in either figure);</dd>
@@ -306,6 +321,7 @@ rules(#memory_decomposition{per_connection_heap_mib = Heap, per_connection_state
                 || {F, V} <- Mibs, V < 0],
     Conn = Conns * Total,
     Residual = Rss - Base - Conn,
+    Unwritten = Conns * max(0.0, Heap),
     Le = fun(A, B) -> A =< B + Eps * max(1.0, max(abs(A), abs(B))) end,
     Checks =
         [{not Le(Heap + State, Total), per_connection_total_identity,
@@ -313,15 +329,20 @@ rules(#memory_decomposition{per_connection_heap_mib = Heap, per_connection_state
                         "(the state is inside the process memory)", [Heap, State, Heap + State, Total]),
           #{per_connection_heap_mib => Heap, per_connection_state_mib => State,
             per_connection_total_mib => Total}},
-         {not Le(Base + Conn - Tol * Rss, Rss), node_rss_covers_connections,
+         {not Le(Base + Conn - Tol * Rss - Unwritten, Rss), node_rss_covers_connections,
           io_lib:format("RSS ~.3f MiB < base overhead ~.3f + ~B connections x ~.6f MiB = ~.3f MiB "
-                        "beyond the tolerance of ~.1f%", [Rss, Base, Conns, Total, Base + Conn, Tol * 100]),
+                        "beyond the tolerance of ~.1f% and the connections' heap beyond their "
+                        "state (~.3f MiB)",
+                        [Rss, Base, Conns, Total, Base + Conn, Tol * 100, Unwritten]),
           #{per_node_total_rss_mib => Rss, per_node_base_overhead_mib => Base,
-            connections_mib => Conn}},
-         {abs(Residual) > Tol * Rss + Eps, residual_within_tolerance,
-          io_lib:format("residual ~.3f MiB (RSS - base overhead - connections) is beyond ~.1f% of "
-                        "RSS ~.3f MiB", [Residual, Tol * 100, Rss]),
-          #{residual_mib => Residual, per_node_total_rss_mib => Rss, tolerance => float(Tol)}},
+            connections_mib => Conn, unwritten_allowance_mib => Unwritten}},
+         {Residual > Tol * Rss + Eps orelse Residual < -(Tol * Rss + Unwritten) - Eps,
+          residual_within_tolerance,
+          io_lib:format("residual ~.3f MiB (RSS - base overhead - connections) is outside "
+                        "-(~.1f% of RSS ~.3f MiB + ~.3f MiB of connection heap) .. +~.1f% of RSS",
+                        [Residual, Tol * 100, Rss, Unwritten, Tol * 100]),
+          #{residual_mib => Residual, per_node_total_rss_mib => Rss, tolerance => float(Tol),
+            unwritten_allowance_mib => Unwritten}},
          {not Le(Rss, CRss), cluster_total_ge_nodes,
           io_lib:format("cluster total RSS ~.3f MiB is below this node's RSS ~.3f MiB", [CRss, Rss]),
           #{cluster_total_rss_mib => CRss, per_node_total_rss_mib => Rss}},
@@ -444,10 +465,12 @@ estimate_state_size(Term) ->
 %% `per_node_base_overhead_mib', `per_node_total_rss_mib',
 %% `cluster_total_rss_mib') its `min', `max', `avg' (the seed's key),
 %% `p50', `p95' and `p99' (linear interpolation between closest ranks, as
-%% memacct's core). An empty list gives `#{count => 0}'.
+%% memacct's core); the per-connection ones also under erlmcp's keys
+%% `heap_mib', `state_mib' and `total_mib'. An empty list gives
+%% `#{error => no_measurements}' (as erlmcp).
 -spec aggregate_measurements([memory_decomposition()]) -> map().
 aggregate_measurements([]) ->
-    #{count => 0};
+    #{error => no_measurements};
 aggregate_measurements(Ds) when is_list(Ds) ->
     Keys = [{per_connection_heap_mib, #memory_decomposition.per_connection_heap_mib},
             {per_connection_state_mib, #memory_decomposition.per_connection_state_mib},
@@ -455,8 +478,11 @@ aggregate_measurements(Ds) when is_list(Ds) ->
             {per_node_base_overhead_mib, #memory_decomposition.per_node_base_overhead_mib},
             {per_node_total_rss_mib, #memory_decomposition.per_node_total_rss_mib},
             {cluster_total_rss_mib, #memory_decomposition.cluster_total_rss_mib}],
-    maps:from_list([{count, length(Ds)}
-                    | [{K, summary([float(element(I, D)) || D <- Ds])} || {K, I} <- Keys]]);
+    Summaries = maps:from_list([{K, summary([float(element(I, D)) || D <- Ds])} || {K, I} <- Keys]),
+    %% erlmcp's keys for the per-connection figures, and the full names.
+    #{per_connection_heap_mib := Heap, per_connection_state_mib := State,
+      per_connection_total_mib := Total} = Summaries,
+    Summaries#{count => length(Ds), heap_mib => Heap, state_mib => State, total_mib => Total};
 aggregate_measurements(Ds) ->
     erlang:error(badarg, [Ds]).
 

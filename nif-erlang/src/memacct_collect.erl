@@ -240,10 +240,20 @@ measure(Opts) ->
                      state_timeout_ms => timeout_json(Timeout),
                      concurrency => Conc}}.
 
+%% The seed's `server_pid', `registry_pid' (a pid of this node or
+%% `undefined') and `supervisor_pids' (pids of this node).
 -spec seed_infra(options()) -> [pid()].
 seed_infra(Opts) ->
-    [P || K <- [server_pid, registry_pid], P <- [maps:get(K, Opts, undefined)], is_pid(P)]
-        ++ [P || P <- maps:get(supervisor_pids, Opts, []), is_pid(P)].
+    One = fun(K) ->
+                  case maps:get(K, Opts, undefined) of
+                      undefined -> [];
+                      P when is_pid(P), node(P) =:= node() -> [P];
+                      _ -> fail(invalid_option,
+                                io_lib:format("~p must be a pid of this node (~p) or undefined",
+                                              [K, node()]))
+                  end
+          end,
+    One(server_pid) ++ One(registry_pid) ++ pids(maps:get(supervisor_pids, Opts, []), supervisor_pids).
 
 -spec pids(term(), atom()) -> [pid()].
 pids(missing, Key) ->
@@ -308,14 +318,33 @@ scan([], _Reserve) ->
 scan(Pids, Reserve) ->
     Workers = max(1, min(erlang:system_info(schedulers_online), length(Pids) div 1000 + 1)),
     Chunks = chunks(Pids, Workers),
-    Parent = self(),
-    Refs = [begin
-                Ref = make_ref(),
-                _ = spawn_link(fun() -> Parent ! {Ref, scan_chunk(Chunk, Reserve, empty_scan())} end),
-                Ref
-            end || Chunk <- Chunks],
-    Parts = [receive {Ref, Part} -> Part end || Ref <- Refs],
+    Parts = in_parallel([fun() -> scan_chunk(Chunk, Reserve, empty_scan()) end || Chunk <- Chunks]),
     lists:foldl(fun merge_scan/2, empty_scan(), Parts).
+
+%% Runs each fun in a process of its own and returns their results in
+%% order. Workers are monitored, not linked: one that crashes fails the
+%% collection with `{worker_failed, Msg}' (the others are killed) instead of
+%% killing the caller over a link (or, when it traps exits, leaving it
+%% waiting forever).
+-spec in_parallel([fun(() -> T)]) -> [T].
+in_parallel(Funs) ->
+    Parent = self(),
+    Workers = [spawn_monitor(fun() -> Parent ! {self(), F()} end) || F <- Funs],
+    collect(Workers, []).
+
+-spec collect([{pid(), reference()}], [T]) -> [T].
+collect([], Acc) ->
+    lists:reverse(Acc);
+collect([{Pid, Mon} | Rest], Acc) ->
+    receive
+        {Pid, Result} ->
+            erlang:demonitor(Mon, [flush]),
+            collect(Rest, [Result | Acc]);
+        {'DOWN', Mon, process, Pid, Reason} ->
+            _ = [begin exit(P, kill), erlang:demonitor(M, [flush]) end || {P, M} <- Rest],
+            _ = [receive {P, _} -> ok after 0 -> ok end || {P, _} <- Rest],
+            fail(worker_failed, io_lib:format("a collector worker failed: ~0tP", [Reason, 20]))
+    end.
 
 -spec empty_scan() -> scan().
 empty_scan() ->
@@ -456,23 +485,13 @@ measure_states([], _Timeout, _Conc, _WordBytes) ->
     #{bytes => [], process_bytes => [], timeouts => 0, failures => 0};
 measure_states(Sample, Timeout, Conc, WordBytes) ->
     Slices = deal(Sample, min(Conc, length(Sample))),
-    Parent = self(),
-    Refs = [begin
-                Ref = make_ref(),
-                _ = spawn_link(fun() ->
-                                       Parent ! {Ref, state_slice(Slice, Timeout, WordBytes,
-                                                                  {[], [], 0, 0})}
-                               end),
-                Ref
-            end || Slice <- Slices],
-    lists:foldl(fun(Ref, #{bytes := B, process_bytes := PB, timeouts := T,
-                           failures := F}) ->
-                        receive
-                            {Ref, {B1, PB1, T1, F1}} ->
-                                #{bytes => B1 ++ B, process_bytes => PB1 ++ PB,
-                                  timeouts => T + T1, failures => F + F1}
-                        end
-                end, #{bytes => [], process_bytes => [], timeouts => 0, failures => 0}, Refs).
+    Results = in_parallel([fun() -> state_slice(Slice, Timeout, WordBytes, {[], [], 0, 0}) end
+                           || Slice <- Slices]),
+    lists:foldl(fun({B1, PB1, T1, F1}, #{bytes := B, process_bytes := PB, timeouts := T,
+                                        failures := F}) ->
+                        #{bytes => B1 ++ B, process_bytes => PB1 ++ PB,
+                          timeouts => T + T1, failures => F + F1}
+                end, #{bytes => [], process_bytes => [], timeouts => 0, failures => 0}, Results).
 
 -type slice_acc() :: {[non_neg_integer()], [non_neg_integer()], non_neg_integer(),
                       non_neg_integer()}.
@@ -490,7 +509,9 @@ state_slice([P | Rest], Timeout, WordBytes, {Bytes, Proc, T, F} = Acc) ->
             catch
                 exit:{timeout, _} ->
                     state_slice(Rest, Timeout, WordBytes, {Bytes, Proc, T + 1, F});
-                exit:_ ->
+                %% Dead, not a sys process, or its system_get_state raised
+                %% (error:{callback_failed, ...}): counted, not measured.
+                _:_ ->
                     state_slice(Rest, Timeout, WordBytes, {Bytes, Proc, T, F + 1})
             end;
         undefined ->

@@ -8,6 +8,8 @@
 
 -define(M, erlmcp_memory_accounting).
 
+-export([raising_sys_process/0, system_get_state/1, system_continue/3, system_terminate/4]).
+
 %% The design.md order.
 record_field_order_test() ->
     ?assertEqual([per_connection_heap_mib, per_connection_state_mib, per_connection_total_mib,
@@ -57,6 +59,76 @@ good() ->
 
 validate_ok_test() ->
     ?assertEqual(ok, ?M:validate_decomposition(good())).
+
+%% RSS below what the BEAM allocated: accepted down to the tolerance plus
+%% the connections' heap beyond their state (allocated, maybe unwritten),
+%% not further.
+validate_negative_residual_test() ->
+    Low = fun(Rss) -> (good())#memory_decomposition{per_node_total_rss_mib = Rss,
+                                                    cluster_total_rss_mib = Rss} end,
+    %% residual -50 MiB: beyond 5% of RSS, within 5% + 10000 x 0.01 MiB
+    ?assertEqual(ok, ?M:validate_decomposition(Low(200.0))),
+    %% residual -130 MiB: beyond 6 + 100 MiB
+    {error, Vs} = ?M:validate_decomposition(Low(120.0)),
+    ?assertEqual([node_rss_covers_connections, residual_within_tolerance],
+                 [R || #{rule := R} <- Vs]),
+    %% the positive side keeps the plain tolerance
+    {error, Vs2} = ?M:validate_decomposition(Low(300.0)),
+    ?assertEqual([residual_within_tolerance], [R || #{rule := R} <- Vs2]).
+
+%% A process whose system_get_state raises is counted as a failure, never
+%% crashes (or hangs) the caller; a pid of another node in the seed's
+%% options is an error, not a crash over a link.
+collector_robustness_test_() ->
+    {timeout, 30,
+     fun() ->
+             {ok, SP} = proc_lib:start(?MODULE, raising_sys_process, []),
+             try
+                 ?assertMatch({error, {state_access_failed, {callback_failed, _, _}}},
+                              ?M:measure_per_connection_state(SP)),
+                 Caller = fun(Trap) ->
+                                  Self = self(),
+                                  {P, Mon} = spawn_monitor(
+                                               fun() ->
+                                                       process_flag(trap_exit, Trap),
+                                                       R = (catch ?M:decompose(#{connection_pids => [SP]})),
+                                                       Self ! {self(), R}
+                                               end),
+                                  receive
+                                      {P, R} -> erlang:demonitor(Mon, [flush]), R;
+                                      {'DOWN', Mon, process, P, Why} -> {caller_died, Why}
+                                  after 20000 -> caller_hangs
+                                  end
+                          end,
+                 [?assertMatch(#memory_decomposition{connections = 1}, Caller(T))
+                  || T <- [false, true]],
+                 %% NEW_PID_EXT of a pid on node 'nobody@far'
+                 Remote = binary_to_term(<<131, 88, 119, 10, "nobody@far", 93:32, 0:32, 1:32>>),
+                 ?assertNotEqual(node(), node(Remote)),
+                 [?assertError({memacct, {invalid_option, _}}, ?M:decompose(O))
+                  || O <- [#{connection_pids => [], server_pid => Remote},
+                           #{connection_pids => [], registry_pid => Remote},
+                           #{connection_pids => [], supervisor_pids => [Remote]}]],
+                 ?assertMatch({error, {invalid_option, _}},
+                              ?M:measure_per_node_base_overhead(#{supervisor_pids => [Remote]}))
+             after
+                 exit(SP, kill)
+             end
+     end}.
+
+%% A special process (proc_lib + sys) whose system_get_state/1 raises.
+raising_sys_process() ->
+    proc_lib:init_ack({ok, self()}),
+    sys_loop().
+
+sys_loop() ->
+    receive
+        {system, From, Req} -> sys:handle_system_msg(Req, From, undefined, ?MODULE, [], undefined)
+    end.
+
+system_get_state(_) -> erlang:error(boom).
+system_continue(_, _, _) -> sys_loop().
+system_terminate(Reason, _, _, _) -> exit(Reason).
 
 %% Every broken rule is reported, not the first.
 validate_reports_every_violation_test() ->
@@ -108,7 +180,10 @@ aggregate_test() ->
                                                 p50 := P50}} = A,
     ?assert(abs(Avg - 0.02) < 1.0e-12),
     ?assert(abs(P50 - 0.02) < 1.0e-12),
-    ?assertEqual(#{count => 0}, ?M:aggregate_measurements([])).
+    %% erlmcp's keys too, and its answer for no measurements
+    #{heap_mib := #{min := 0.01, max := 0.03}, state_mib := #{avg := _},
+      total_mib := #{avg := _}} = A,
+    ?assertEqual(#{error => no_measurements}, ?M:aggregate_measurements([])).
 
 utilities_test() ->
     T = #{a => [1, 2, 3], b => <<"xyz">>},
@@ -116,8 +191,9 @@ utilities_test() ->
     Dead = spawn(fun() -> ok end),
     Ref = monitor(process, Dead),
     receive {'DOWN', Ref, process, Dead, _} -> ok end,
-    ?assertEqual({error, noproc}, ?M:measure_per_connection_heap(Dead)),
-    ?assertEqual({error, noproc}, ?M:measure_per_connection_state(Dead)),
+    %% erlmcp's error terms
+    ?assertEqual({error, process_not_alive}, ?M:measure_per_connection_heap(Dead)),
+    ?assertMatch({error, {state_access_failed, {noproc, _}}}, ?M:measure_per_connection_state(Dead)),
     ?assertEqual(#{pid => Dead, alive => false}, ?M:get_connection_process_info(Dead)),
     #{alive := true, memory := Mem, off_heap_binary_bytes := _} =
         ?M:get_connection_process_info(self()),
