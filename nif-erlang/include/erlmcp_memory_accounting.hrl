@@ -19,4 +19,4 @@
          scope_per_cluster = false :: boolean(),
          timestamp = 0 :: non_neg_integer(),
          node = node() :: node(),
-         measured_pids = 0 :: non_neg_integer()}).
+         measured_pids = 0 :: non_neg_integer() | [pid()]}).

@@ -300,6 +300,9 @@ field_ok(F, V) when F =:= scope_per_node; F =:= scope_per_cluster ->
     {is_boolean(V), "a boolean"};
 field_ok(node, V) ->
     {is_atom(V), "an atom"};
+field_ok(measured_pids, V) when is_list(V) ->
+    %% erlmcp's record held the pids themselves
+    {lists:all(fun erlang:is_pid/1, V), "a non-negative integer or a list of pids"};
 field_ok(F, V) ->
     case lists:suffix("_mib", atom_to_list(F)) of
         true -> {is_float(V), "a float"};
@@ -394,10 +397,15 @@ format_report(#memory_decomposition{} = D) ->
         "  Actual node RSS:          ~.3f MiB~n"
         "  Residual:                 ~.3f MiB (~.2f% of RSS)~n"
         "=== END REPORT ===~n",
-        [Ts, Node, Heap, State, Total, Base, Rss, Procs, Conns, Measured, CNodes, CRss,
+        [Ts, Node, Heap, State, Total, Base, Rss, Procs, Conns, count(Measured), CNodes, CRss,
          SNode, SCluster, Expected, Rss, Rss - Expected, pct(Rss - Expected, Rss)]));
 format_report(D) ->
     erlang:error(badarg, [D]).
+
+%% `measured_pids': a count (memacct) or the pids (erlmcp's records).
+-spec count(non_neg_integer() | [pid()]) -> non_neg_integer().
+count(L) when is_list(L) -> length(L);
+count(N) -> N.
 
 -spec pct(float(), float()) -> float().
 pct(_, Total) when Total == 0 -> 0.0;

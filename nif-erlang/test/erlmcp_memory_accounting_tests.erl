@@ -58,7 +58,11 @@ good() ->
                           measured_pids = 10000}.
 
 validate_ok_test() ->
-    ?assertEqual(ok, ?M:validate_decomposition(good())).
+    ?assertEqual(ok, ?M:validate_decomposition(good())),
+    %% a record as erlmcp built it: measured_pids holds the pids
+    Erlmcp = (good())#memory_decomposition{measured_pids = [self()]},
+    ?assertEqual(ok, ?M:validate_decomposition(Erlmcp)),
+    ?assertNotEqual(nomatch, binary:match(?M:format_report(Erlmcp), <<"measured pids 1)">>)).
 
 %% RSS below what the BEAM allocated: accepted down to the tolerance plus
 %% the connections' heap beyond their state (allocated, maybe unwritten),
