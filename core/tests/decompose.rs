@@ -453,6 +453,45 @@ fn trend_and_leak_flag() {
     assert!(trend(&[]).rss.is_none());
 }
 
+/// One series under the same rule: the same fit and verdict as `trend`
+/// gives the RSS of the same decompositions.
+#[test]
+fn series_trend_follows_the_leak_rule() {
+    let base = decompose(&small(), &Options::default());
+    let growing: Vec<Decomposition> = (0..6)
+        .map(|i| at(&base, i * 10, 200e6 + i as f64 * 10e6 / 6.0, 3400.0))
+        .collect();
+    let points: Vec<(i64, f64)> = growing
+        .iter()
+        .rev()
+        .map(|d| (d.timestamp_ms as i64, d.per_node.rss_bytes))
+        .collect();
+    let o = TrendOptions::default();
+    let s = series_trend("total_memory", &points, &o);
+    let t = trend(&growing);
+    assert_eq!(s.fit, t.rss);
+    assert_eq!(s.points, 6);
+    assert_close!(s.span_hours, 50.0 / 60.0);
+    assert!(s.enough_data && s.leak_suspected);
+    assert!(s
+        .reason
+        .unwrap()
+        .starts_with("total_memory grows 10000000 bytes/h"));
+    // Too few points: a fit, no verdict.
+    let few = series_trend("x", &points[..4], &o);
+    assert!(few.fit.is_some() && !few.enough_data && !few.leak_suspected && few.reason.is_none());
+    // Shrinking, constant, one point, none.
+    let shrinking: Vec<(i64, f64)> = points.iter().map(|&(t, v)| (t, 1e9 - v)).collect();
+    assert!(!series_trend("x", &shrinking, &o).leak_suspected);
+    let flat: Vec<(i64, f64)> = points.iter().map(|&(t, _)| (t, 5.0)).collect();
+    let f = series_trend("x", &flat, &o);
+    assert_eq!(f.fit.unwrap().r_squared, 0.0);
+    assert!(!f.leak_suspected);
+    assert!(series_trend("x", &points[..1], &o).fit.is_none());
+    let none = series_trend("x", &[], &o);
+    assert!(none.fit.is_none() && none.points == 0 && none.span_hours == 0.0);
+}
+
 #[test]
 fn aggregate_over_decompositions() {
     let base = decompose(&small(), &Options::default());

@@ -43,7 +43,7 @@
 
 -export([decompose/1, decompose_snapshot/2, decompose_cluster/2,
          format_report/1, format_compact/1, to_json/1,
-         aggregate/1, trend/1, trend/2]).
+         aggregate/1, trend/1, trend/2, series_trend/3]).
 
 -compile(warn_missing_spec_all).
 
@@ -112,8 +112,14 @@
 %% node that answered; `seed': each node's record fields with the cluster's.
 
 -type error() :: {error, {atom(), binary()}}.
+-type trend_options() :: #{min_points => non_neg_integer(),
+                           min_span_hours => number(),
+                           min_r_squared => number(),
+                           min_growth_pct_per_hour => number()}.
+%% The leak rule's thresholds (defaults 5, 0.25, 0.8, 1.0; see {@link trend/2}).
 
--export_type([options/0, violation/0, decomposition/0, cluster_decomposition/0]).
+-export_type([options/0, violation/0, decomposition/0, cluster_decomposition/0,
+              trend_options/0]).
 
 %% @doc Measures this node ({@link memacct_collect:snapshot/1}) and
 %% decomposes the snapshot.
@@ -249,24 +255,42 @@ trend(Ds) ->
 %% least `min_points' (5) decompositions over `min_span_hours' (0.25), a
 %% growth of at least `min_growth_pct_per_hour' (1.0) % of the mean per
 %% hour, and a fit with R² at least `min_r_squared' (0.8).
--spec trend([decomposition()], #{min_points => non_neg_integer(),
-                                 min_span_hours => number(),
-                                 min_r_squared => number(),
-                                 min_growth_pct_per_hour => number()}) ->
-          {ok, map()} | error().
+-spec trend([decomposition()], trend_options()) -> {ok, map()} | error().
 trend(Ds, Opts) when is_list(Ds), is_map(Opts) ->
+    memacct_nif:decompose_trend([to_json(D) || D <- Ds], trend_opts(Opts, [Ds, Opts]));
+trend(Ds, Opts) ->
+    erlang:error(badarg, [Ds, Opts]).
+
+%% @doc The same leak rule as {@link trend/2} on one series of any figure:
+%% `Points' are `{TimestampMs, Value}' (any order; integer timestamps,
+%% numeric values), `Name' names the series in the reason. Returns
+%% `#{points, span_hours, fit, enough_data, leak_suspected, reason}': `fit'
+%% (`undefined' with fewer than two distinct timestamps) has
+%% `slope_per_hour', `intercept', `r_squared', `mean' and
+%% `growth_pct_per_hour'; `enough_data' says whether there are
+%% `min_points' over `min_span_hours' for a verdict; `reason' is a binary
+%% or `undefined'.
+-spec series_trend(unicode:unicode_binary(), [{integer(), number()}], trend_options()) ->
+          map().
+series_trend(Name, Points, Opts) when is_binary(Name), is_list(Points), is_map(Opts) ->
+    {ok, T} = memacct_nif:decompose_series_trend(Name, Points,
+                                                  trend_opts(Opts, [Name, Points, Opts])),
+    T;
+series_trend(Name, Points, Opts) ->
+    erlang:error(badarg, [Name, Points, Opts]).
+
+%% The leak rule's thresholds, defaults filled in; badarg (with the
+%% caller's arguments) for a bad value.
+-spec trend_opts(trend_options(), [term()]) -> memacct_nif:trend_opts().
+trend_opts(Opts, Args) ->
     Num = fun(K, Def) ->
                   case maps:get(K, Opts, Def) of
                       V when is_number(V), V >= 0 -> float(V);
-                      _ -> erlang:error(badarg, [Ds, Opts])
+                      _ -> erlang:error(badarg, Args)
                   end
           end,
     Points = case maps:get(min_points, Opts, 5) of
                  P when is_integer(P), P >= 0 -> P;
-                 _ -> erlang:error(badarg, [Ds, Opts])
+                 _ -> erlang:error(badarg, Args)
              end,
-    memacct_nif:decompose_trend([to_json(D) || D <- Ds],
-                                {Points, Num(min_span_hours, 0.25), Num(min_r_squared, 0.8),
-                                 Num(min_growth_pct_per_hour, 1.0)});
-trend(Ds, Opts) ->
-    erlang:error(badarg, [Ds, Opts]).
+    {Points, Num(min_span_hours, 0.25), Num(min_r_squared, 0.8), Num(min_growth_pct_per_hour, 1.0)}.

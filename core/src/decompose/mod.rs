@@ -39,5 +39,5 @@ pub use snapshot::{
     CLUSTER_FORMAT, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
 };
 pub use stats::{aggregate, Aggregate, CiMethod, Estimate, Summary};
-pub use trend::{trend, trend_with, Trend, TrendOptions};
+pub use trend::{series_trend, trend, trend_with, SeriesTrend, Trend, TrendOptions};
 pub use validate::{ValidationOptions, Violation, RULES};

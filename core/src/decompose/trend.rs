@@ -125,25 +125,10 @@ pub fn trend_with(decompositions: &[Decomposition], options: &TrendOptions) -> T
         .collect();
     let rss = fit(&rss);
     let per_connection_total = fit(&conn);
-    let mut reasons = Vec::new();
-    let enough = ds.len() >= options.min_points && span_hours >= options.min_span_hours;
-    for (name, f) in [("rss", rss), ("per_connection_total", per_connection_total)] {
-        if let (true, Some(f)) = (enough, f) {
-            if f.slope_per_hour > 0.0
-                && f.growth_pct_per_hour >= options.min_growth_pct_per_hour
-                && f.r_squared >= options.min_r_squared
-            {
-                reasons.push(format!(
-                    "{name} grows {:.0} bytes/h ({:.2}%/h of its mean) with R² {:.3} over {} snapshots ({:.2} h)",
-                    f.slope_per_hour,
-                    f.growth_pct_per_hour,
-                    f.r_squared,
-                    ds.len(),
-                    span_hours
-                ));
-            }
-        }
-    }
+    let reasons: Vec<String> = [("rss", rss), ("per_connection_total", per_connection_total)]
+        .into_iter()
+        .filter_map(|(name, f)| suspect(name, f, ds.len(), span_hours, options))
+        .collect();
     Trend {
         points: ds.len() as u64,
         span_hours,
@@ -151,5 +136,71 @@ pub fn trend_with(decompositions: &[Decomposition], options: &TrendOptions) -> T
         per_connection_total,
         leak_suspected: !reasons.is_empty(),
         reasons,
+    }
+}
+
+/// Why a series is suspect under the leak rule (see the module docs), or
+/// `None`: too few points or too short a span, or a fit that does not show
+/// sustained growth.
+fn suspect(
+    name: &str,
+    fit: Option<Fit>,
+    points: usize,
+    span_hours: f64,
+    options: &TrendOptions,
+) -> Option<String> {
+    let f = fit?;
+    let grows = f.slope_per_hour > 0.0
+        && f.growth_pct_per_hour >= options.min_growth_pct_per_hour
+        && f.r_squared >= options.min_r_squared;
+    (enough_data(points, span_hours, options) && grows).then(|| {
+        format!(
+            "{name} grows {:.0} bytes/h ({:.2}%/h of its mean) with R² {:.3} over {points} snapshots ({span_hours:.2} h)",
+            f.slope_per_hour, f.growth_pct_per_hour, f.r_squared
+        )
+    })
+}
+
+/// Whether `points` snapshots over `span_hours` are enough for a verdict.
+fn enough_data(points: usize, span_hours: f64, options: &TrendOptions) -> bool {
+    points >= options.min_points && span_hours >= options.min_span_hours
+}
+
+/// The trend of one series of any figure (not only a decomposition's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesTrend {
+    /// Points used.
+    pub points: u64,
+    /// From the first to the last timestamp, hours.
+    pub span_hours: f64,
+    /// Least-squares fit of the values over hours since the first point;
+    /// `None` with fewer than two distinct timestamps.
+    pub fit: Option<Fit>,
+    /// Whether there are enough points over a long enough span for a
+    /// verdict ([`TrendOptions::min_points`], [`TrendOptions::min_span_hours`]).
+    pub enough_data: bool,
+    /// Whether the leak rule holds for the series.
+    pub leak_suspected: bool,
+    /// Why, when it does.
+    pub reason: Option<String>,
+}
+
+/// The trend of `points`, `(timestamp_ms, value)` in any order, under the
+/// same leak rule as [`trend_with`]; `name` names the series in the reason.
+pub fn series_trend(name: &str, points: &[(i64, f64)], options: &TrendOptions) -> SeriesTrend {
+    let t0 = points.iter().map(|p| p.0).min().unwrap_or(0);
+    let t1 = points.iter().map(|p| p.0).max().unwrap_or(0);
+    let hours = |t: i64| (t as f64 - t0 as f64) / 3_600_000.0;
+    let span_hours = hours(t1);
+    let xy: Vec<(f64, f64)> = points.iter().map(|&(t, v)| (hours(t), v)).collect();
+    let f = fit(&xy);
+    let reason = suspect(name, f, points.len(), span_hours, options);
+    SeriesTrend {
+        points: points.len() as u64,
+        span_hours,
+        fit: f,
+        enough_data: enough_data(points.len(), span_hours, options),
+        leak_suspected: reason.is_some(),
+        reason,
     }
 }

@@ -246,25 +246,53 @@ fn decompose_aggregate<'a>(env: Env<'a>, jsons: Term<'a>) -> NifResult<Term<'a>>
     }
 }
 
+/// The leak rule's thresholds from `{MinPoints, MinSpanHours, MinRSquared,
+/// MinGrowthPctPerHour}`.
+fn trend_options(opts: Term<'_>) -> NifResult<TrendOptions> {
+    let (min_points, min_span_hours, min_r_squared, min_growth_pct_per_hour) = opts.decode()?;
+    Ok(TrendOptions {
+        min_points,
+        min_span_hours,
+        min_r_squared,
+        min_growth_pct_per_hour,
+    })
+}
+
 /// `decompose_trend([DecompositionJson], {MinPoints, MinSpanHours,
 /// MinRSquared, MinGrowthPctPerHour})`: `{ok, Map}` or `{error, ...}`.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn decompose_trend<'a>(env: Env<'a>, jsons: Term<'a>, opts: Term<'a>) -> NifResult<Term<'a>> {
     let jsons = crate::binaries(jsons)?;
-    let (min_points, min_span_hours, min_r_squared, min_growth_pct_per_hour): (
-        usize,
-        f64,
-        f64,
-        f64,
-    ) = opts.decode()?;
-    let to = TrendOptions {
-        min_points,
-        min_span_hours,
-        min_r_squared,
-        min_growth_pct_per_hour,
-    };
+    let to = trend_options(opts)?;
     match decompositions(jsons) {
         Ok(ds) => Ok((ok(), to_term(env, &dc::trend_with(&ds, &to))?).encode(env)),
         Err(e) => Ok(error_term(env, &e)),
     }
+}
+
+/// `decompose_series_trend(Name, [{TimestampMs, Value}], TrendOpts)`:
+/// `{ok, Map}`, the fit and leak verdict of one series (any figure), under
+/// the same rule as `decompose_trend/2`. Values are integers or floats;
+/// anything else is `badarg`.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn decompose_series_trend<'a>(
+    env: Env<'a>,
+    name: Binary<'a>,
+    points: Term<'a>,
+    opts: Term<'a>,
+) -> NifResult<Term<'a>> {
+    let name = std::str::from_utf8(name.as_slice()).map_err(|_| NifError::BadArg)?;
+    let to = trend_options(opts)?;
+    let points = crate::proper_list(points)?
+        .into_iter()
+        .map(|p| {
+            let (t, v): (i64, Term) = p.decode()?;
+            let v = match v.decode::<f64>() {
+                Ok(f) => f,
+                Err(_) => v.decode::<i64>()? as f64,
+            };
+            Ok((t, v))
+        })
+        .collect::<NifResult<Vec<(i64, f64)>>>()?;
+    Ok((ok(), to_term(env, &dc::series_trend(name, &points, &to))?).encode(env))
 }
