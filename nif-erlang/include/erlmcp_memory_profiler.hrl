@@ -1,20 +1,18 @@
-%% erlmcp_memory_profiler:measure_memory_snapshot/0,1 result (erlmcp's
-%% record name; fields documented in erlmcp_memory_profiler).
+%% erlmcp_memory_profiler:measure_memory_snapshot/0,1 result: erlmcp's
+%% `#memory_snapshot{}' -- same name, same fields in the same order (an
+%% 11-tuple), so code written against erlmcp's record (e.g.
+%% `Snap#memory_snapshot.gc_pause_max > 100') works unchanged. Values are
+%% measured by memacct (see the module doc of erlmcp_memory_profiler);
+%% memacct's further figures (OS RSS, residual, per-connection total, the
+%% decomposition) are in erlmcp_memory_profiler:measure_memory_detail/0,1.
 -record(memory_snapshot,
-        {timestamp = 0 :: non_neg_integer(),              % Unix ms
-         node = node() :: node(),
-         rss_bytes = 0 :: non_neg_integer(),              % the OS's resident set of the node
-         total_memory = 0 :: non_neg_integer(),           % erlang:memory(total)
-         process_memory = 0 :: non_neg_integer(),         % erlang:memory(processes)
-         binary_memory = 0 :: non_neg_integer(),
-         ets_memory = 0 :: non_neg_integer(),
-         process_count = 0 :: non_neg_integer(),
-         connections = 0 :: non_neg_integer(),            % alive connection pids measured
-         memory_per_connection = 0.0 :: float(),          % bytes: process + off-heap share + native
-         gc_count = 0 :: non_neg_integer(),
-         gc_words_reclaimed = 0 :: non_neg_integer(),
-         gc_pause_max = 0 :: non_neg_integer(),          % ms; 0 when not measured
-         gc_pause_measured = false :: boolean(),          % gc_pause_max measured (profiler's long_gc monitor)
-         residual_bytes = 0.0 :: float(),                 % RSS - accounted (signed)
-         valid = true :: boolean(),                       % every decomposition rule holds
-         decomposition = #{} :: map()}).                  % memacct:decompose/1 result (no snapshot)
+        {timestamp = 0 :: integer(),        % Unix time, ms
+         process_count = 0 :: integer(),    % erlang:system_info(process_count)
+         total_memory = 0 :: integer(),     % bytes, erlang:memory(total) (not the OS RSS)
+         process_memory = 0 :: integer(),   % bytes, erlang:memory(processes)
+         binary_memory = 0 :: integer(),    % bytes, erlang:memory(binary)
+         ets_memory = 0 :: integer(),       % bytes, erlang:memory(ets)
+         atom_memory = 0 :: integer(),      % bytes, erlang:memory(atom)
+         gc_collections = 0 :: integer(),   % GCs since the node started
+         gc_reclaimed = 0 :: integer(),     % bytes reclaimed by GC since the node started
+         gc_pause_max = 0 :: integer()}).   % ms, longest GC while profiling; 0 when not measured

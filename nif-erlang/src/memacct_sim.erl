@@ -19,7 +19,7 @@
 -behaviour(gen_server).
 
 -export([connection_state/1, connection_state/2, corpus/1]).
--export([start_connection/1, start_connections/1, stop_connections/1]).
+-export([start_connection/1, start_link_connection/1, start_connections/1, stop_connections/1]).
 -export([init/1, handle_call/3, handle_cast/2]).
 
 -type state() :: #{atom() => term()}.
@@ -76,6 +76,13 @@ corpus(Count) ->
 start_connection(N) ->
     {ok, Pid} = gen_server:start(?MODULE, N, []),
     Pid.
+
+%% @doc Connection process `N' linked to the caller (see
+%% {@link memacct_sim_keeper}): `{ok, Pid}' or what `gen_server:start_link/3'
+%% returned.
+-spec start_link_connection(non_neg_integer()) -> {ok, pid()} | ignore | {error, term()}.
+start_link_connection(N) ->
+    gen_server:start_link(?MODULE, N, []).
 
 %% @doc Connection processes 1..Count.
 -spec start_connections(non_neg_integer()) -> [pid()].
