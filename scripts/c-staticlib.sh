@@ -9,7 +9,8 @@
 # the same code as one relocatable object in which only memacct_* stays
 # global: everything else is made local, so nothing can clash with it.
 # The LLVM bitcode sections thin LTO leaves in the objects are dropped
-# (the final link never reads them, and gcc's LTO plugin cannot).
+# (the final link never reads them, and gcc's LTO plugin cannot), and so
+# are the COMDAT group sections (see below).
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 IN.a OUT.a" >&2; exit 2; }
 in="$1"
@@ -27,8 +28,12 @@ if [ ! -s "$work/api.txt" ]; then
     echo "$0: no memacct_* symbol defined in $in" >&2
     exit 1
 fi
+# COMDAT groups go too: ld -r kept one of each, and a group left in the
+# object would still make the final link discard another library's copy of
+# it (e.g. DW.ref.rust_eh_personality of a second Rust library) in favour
+# of ours, whose symbols are now local.
 objcopy --keep-global-symbols="$work/api.txt" \
-    --remove-section=.llvmbc --remove-section=.llvmcmd \
+    --remove-section=.llvmbc --remove-section=.llvmcmd --remove-section=.group \
     "$work/all.o" "$work/memacct.o"
 rm -f "$work/out.a"
 ar rcsD "$work/out.a" "$work/memacct.o"

@@ -58,4 +58,15 @@ for t in "${tests[@]}"; do
     fi
     "$out/$t.shared" "$(arg_of "$t")"
 done
+# A second Rust static library next to target/c/libmemacct.a, in both link
+# orders: the two Rust runtimes must not clash.
+rustc --edition 2021 --crate-type staticlib -C opt-level=1 -C panic=unwind \
+    -o "$out/libother_rust.a" "$root/tests/c/other_rust.rs"
+for order in "$static $out/libother_rust.a" "$out/libother_rust.a $static"; do
+    echo "== test_link with another Rust library ($(basename "${order%% *}") first)"
+    # shellcheck disable=SC2086 # $order is two paths
+    gcc "${cflags[@]}" -DWITH_OTHER_RUST "$root/tests/c/test_link.c" $order \
+        -lpthread -ldl -lm -o "$out/test_link_rust"
+    "$out/test_link_rust"
+done
 echo "run.sh: all C tests passed (static under valgrind, shared natively)"

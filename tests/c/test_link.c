@@ -4,7 +4,9 @@
  * must keep working. This file defines functions named like zstd's own,
  * with other behaviour: the link must succeed (no "multiple definition"),
  * the program's calls must reach its own functions, and libmemacct's codec
- * must still use its bundled zstd (a round trip of a term).
+ * must still use its bundled zstd (a round trip of a term). Built with
+ * -DWITH_OTHER_RUST it is also linked with a second Rust static library
+ * (tests/c/other_rust.rs), whose own panic handling must still work.
  *
  *   test_link
  *
@@ -44,7 +46,16 @@ void *POOL_create(size_t threads, size_t queue) {
     return NULL;
 }
 
+#ifdef WITH_OTHER_RUST
+/* tests/c/other_rust.rs: a second Rust static library. */
+int other_rust_recovered(int x);
+#endif
+
 int main(void) {
+#ifdef WITH_OTHER_RUST
+    CHECK(other_rust_recovered(0) == 0, "the other Rust library runs");
+    CHECK(other_rust_recovered(1) == -1, "the other Rust library catches its own panic");
+#endif
     CHECK(ZSTD_versionNumber() == 4242u, "the program's ZSTD_versionNumber is called");
     CHECK(ZSTD_compress(NULL, 0, NULL, 0, 3) == (size_t)-7, "the program's ZSTD_compress is called");
     CHECK(strcmp(ERR_getErrorString(1), "the program's own ERR_getErrorString") == 0,
