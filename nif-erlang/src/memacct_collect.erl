@@ -147,6 +147,10 @@
 %% 3> maps:with([count, duplicates, alive, dead], maps:get(connections, S)).
 %% #{alive => 3,count => 3,dead => 0,duplicates => 0}
 %% '''
+-ifdef(TEST).
+-export([in_parallel/1]).
+-endif.
+
 -spec snapshot(options()) -> {ok, snapshot()} | error().
 snapshot(Opts) when is_map(Opts) ->
     try
@@ -323,14 +327,29 @@ scan(Pids, Reserve) ->
 
 %% Runs each fun in a process of its own and returns their results in
 %% order. Workers are monitored, not linked: one that crashes fails the
-%% collection with `{worker_failed, Msg}' (the others are killed) instead of
-%% killing the caller over a link (or, when it traps exits, leaving it
-%% waiting forever).
+%% collection with `{worker_failed, Msg}' (the others are killed, and none
+%% of their messages is left in the caller's mailbox) instead of killing the
+%% caller over a link (or, when it traps exits, leaving it waiting forever).
+%% A guard process kills the workers when the caller dies first, so none
+%% goes on calling `sys:get_state/2' for nobody.
 -spec in_parallel([fun(() -> T)]) -> [T].
 in_parallel(Funs) ->
     Parent = self(),
     Workers = [spawn_monitor(fun() -> Parent ! {self(), F()} end) || F <- Funs],
-    collect(Workers, []).
+    Guard = spawn(fun() -> guard(monitor(process, Parent), [P || {P, _} <- Workers]) end),
+    try
+        collect(Workers, [])
+    after
+        exit(Guard, kill)
+    end.
+
+-spec guard(reference(), [pid()]) -> ok.
+guard(Mon, Pids) ->
+    receive
+        {'DOWN', Mon, process, _, _} ->
+            _ = [exit(P, kill) || P <- Pids],
+            ok
+    end.
 
 -spec collect([{pid(), reference()}], [T]) -> [T].
 collect([], Acc) ->
@@ -341,10 +360,20 @@ collect([{Pid, Mon} | Rest], Acc) ->
             erlang:demonitor(Mon, [flush]),
             collect(Rest, [Result | Acc]);
         {'DOWN', Mon, process, Pid, Reason} ->
-            _ = [begin exit(P, kill), erlang:demonitor(M, [flush]) end || {P, M} <- Rest],
-            _ = [receive {P, _} -> ok after 0 -> ok end || {P, _} <- Rest],
+            stop_workers(Rest),
             fail(worker_failed, io_lib:format("a collector worker failed: ~0tP", [Reason, 20]))
     end.
+
+%% Kills the workers and waits for each one's 'DOWN': a result it sent
+%% before dying is then already here, and is dropped.
+-spec stop_workers([{pid(), reference()}]) -> ok.
+stop_workers(Workers) ->
+    _ = [exit(P, kill) || {P, _} <- Workers],
+    _ = [receive
+             {'DOWN', M, process, P, _} ->
+                 receive {P, _} -> ok after 0 -> ok end
+         end || {P, M} <- Workers],
+    ok.
 
 -spec empty_scan() -> scan().
 empty_scan() ->
