@@ -122,6 +122,8 @@
 
 -define(SERVER, ?MODULE).
 -define(MIB, 1048576).
+%% A memory figure the trend can fit (a float, or an integer of 64 bits).
+-define(MEMORY(M), (is_float(M) orelse (is_integer(M) andalso abs(M) =< 16#7FFFFFFFFFFFFFFF))).
 -define(DEFAULT_MAX_SNAPSHOTS, 1000).
 %% erlmcp's test connections slept 10 minutes, then ended.
 -define(TEST_CONNECTION_LIFETIME_MS, 600000).
@@ -201,15 +203,38 @@ start_profiling(Opts) ->
         _ -> erlang:error(badarg, [Opts])
     end,
     Full = options(Opts),
+    %% Checked here, in the caller: a bad option must neither fail the
+    %% start with an unexplained error nor crash a running profiler (and
+    %% lose its history) on restart.
+    check_options(Full, Opts),
     case gen_server:start({local, ?SERVER}, ?MODULE, Full, []) of
         {ok, _} ->
             ok;
         {error, {already_started, Pid}} ->
-            try gen_server:call(Pid, {restart, Full}, 30000)
-            catch exit:{Gone, _} when Gone =:= noproc; Gone =:= normal; Gone =:= shutdown ->
-                    %% it stopped between the two calls: start it again
-                    start_profiling(Opts)
-            end
+            restart(Pid, Full, Opts);
+        {error, _} ->
+            erlang:error(badarg, [Opts])
+    end.
+
+%% Starts the running profiler over with `Full'.
+-spec restart(pid(), options(), options()) -> ok.
+restart(Pid, Full, Opts) ->
+    try gen_server:call(Pid, {restart, Full}, 30000)
+    catch exit:{Gone, _} when Gone =:= noproc; Gone =:= normal; Gone =:= shutdown ->
+            %% it stopped between the two calls: start it again
+            start_profiling(Opts)
+    end.
+
+%% The leak rule's thresholds and what a snapshot decomposes (connection
+%% pids, pool) are valid; `badarg' otherwise.
+-spec check_options(options(), options()) -> ok.
+check_options(Full, Opts) ->
+    try
+        _ = memacct_decompose:series_trend(<<"total_memory">>, [], maps:get(trend, Full, #{})),
+        {ok, _} = memacct:decompose((decompose_opts(Full))#{sample => 0}),
+        ok
+    catch
+        _:_ -> erlang:error(badarg, [Opts])
     end.
 
 %% @doc Stops profiling: a final snapshot, the sampling and the GC monitor
@@ -365,7 +390,7 @@ analyze_memory_trend(Snapshots) ->
 
 %% @doc The memory trend over `Snapshots': `#memory_snapshot{}' records,
 %% snapshot maps ({@link measure_memory_detail/1}, the profiler's) or
-%% erlmcp-style maps with a numeric `timestamp' (ms) and `total_memory'
+%% erlmcp-style maps with an integer `timestamp' (ms) and a numeric `total_memory'
 %% (bytes), mixed as you like. erlmcp's keys (over `total_memory', in the
 %% order given): `min_memory', `max_memory', `avg_memory' (rounded),
 %% `memory_delta' (last - first), `avg_growth_per_snapshot' (rounded
@@ -405,10 +430,10 @@ analyze_memory_trend(_, _Opts) ->
 trend_points([], Points, Decs) ->
     {ok, lists:reverse(Points), case Decs of none -> none; _ -> lists:reverse(Decs) end};
 trend_points([#memory_snapshot{timestamp = T, total_memory = M} | Rest], Points, _Decs)
-  when is_integer(T), is_number(M) ->
+  when is_integer(T), ?MEMORY(M) ->
     trend_points(Rest, [{T, M} | Points], none);
 trend_points([#{timestamp := T, total_memory := M} = S | Rest], Points, Decs)
-  when is_integer(T), is_number(M) ->
+  when is_integer(T), ?MEMORY(M) ->
     Decs1 = case {S, Decs} of
                 {_, none} -> none;
                 {#{decomposition := #{decomposition := #{}} = D}, _} -> [D | Decs];

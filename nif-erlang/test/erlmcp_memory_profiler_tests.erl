@@ -284,6 +284,26 @@ default_history_bound_test() ->
 %%% ---------------------------------------------------------------------------
 %%% Finding 4: analyze_memory_trend/1
 
+%% A bad option is badarg in the caller: it neither starts a profiler that
+%% crashes later nor kills a running one (and its history) on restart.
+bad_options_test_() ->
+    {timeout, 60,
+     fun() ->
+             ok = ?M:start_profiling(#{interval_ms => 60000}),
+             Pid = whereis(erlmcp_memory_profiler),
+             try
+                 [?assertError(badarg, ?M:start_profiling(O))
+                  || O <- [#{trend => #{min_points => -1}}, #{connection_pids => [foo]},
+                           #{trend => not_a_map}]],
+                 ?assertEqual(Pid, whereis(erlmcp_memory_profiler)),
+                 ?assertMatch(#{snapshot_count := _}, ?M:get_profiling_data())
+             after
+                 gen_server:stop(erlmcp_memory_profiler)
+             end,
+             ?assertError(badarg, ?M:start_profiling(#{trend => #{min_points => -1}})),
+             ?assertEqual(undefined, whereis(erlmcp_memory_profiler))
+     end}.
+
 trend_errors_test() ->
     ?assertEqual({error, no_data}, ?M:analyze_memory_trend([])),
     ?assertEqual({error, need_multiple_snapshots},
@@ -297,6 +317,10 @@ trend_errors_test() ->
                  ?M:analyze_memory_trend([#{timestamp => 1, total_memory => 1} | x])),
     ?assertEqual({error, invalid_input},
                  ?M:analyze_memory_trend([#{timestamp => 1}, #{timestamp => 2}])),
+    %% memory beyond 64 bits is not a figure (the NIF refused it: badarg)
+    ?assertEqual({error, invalid_input},
+                 ?M:analyze_memory_trend([#{timestamp => 1, total_memory => 1 bsl 64},
+                                          #{timestamp => 2, total_memory => 2}])),
     %% timestamps are integer milliseconds
     ?assertEqual({error, invalid_input},
                  ?M:analyze_memory_trend([#{timestamp => 1.5, total_memory => 1},
