@@ -472,8 +472,8 @@ estimate_state_size(Term) ->
 %% `per_connection_state_mib', `per_connection_total_mib',
 %% `per_node_base_overhead_mib', `per_node_total_rss_mib',
 %% `cluster_total_rss_mib') its `min', `max', `avg' (the seed's key),
-%% `p50', `p95' and `p99' (linear interpolation between closest ranks, as
-%% memacct's core); the per-connection ones also under erlmcp's keys
+%% `p50', `p95' and `p99' (memacct's core summary: linear interpolation
+%% between closest ranks); the per-connection ones also under erlmcp's keys
 %% `heap_mib', `state_mib' and `total_mib'. An empty list gives
 %% `#{error => no_measurements}' (as erlmcp).
 -spec aggregate_measurements([memory_decomposition()]) -> map().
@@ -494,19 +494,9 @@ aggregate_measurements(Ds) when is_list(Ds) ->
 aggregate_measurements(Ds) ->
     erlang:error(badarg, [Ds]).
 
+%% min, max, avg (erlmcp's key) and mean, p50, p95, p99 (core's summary).
 -spec summary([float()]) -> map().
 summary(Xs) ->
-    S = list_to_tuple(lists:sort(Xs)),
-    N = tuple_size(S),
-    Avg = lists:sum(Xs) / N,
-    #{min => element(1, S), max => element(N, S), avg => Avg, mean => Avg,
-      p50 => percentile(S, 0.50), p95 => percentile(S, 0.95), p99 => percentile(S, 0.99)}.
-
--spec percentile(tuple(), float()) -> float().
-percentile(S, P) ->
-    N = tuple_size(S),
-    H = (N - 1) * P,
-    Lo = trunc(H),
-    Hi = min(Lo + 1, N - 1),
-    X = element(Lo + 1, S),
-    X + (H - Lo) * (element(Hi + 1, S) - X).
+    {ok, S} = memacct_nif:decompose_summary(Xs),
+    #{mean := Mean} = S,
+    maps:remove(count, S#{avg => Mean}).

@@ -26,7 +26,7 @@
          pool_set_limits/4, pool_owned_bytes/2, pool_handles/1,
          pool_clear/1, pool_stats/1, pool_limits/0]).
 -export([decompose_snapshot/2, decompose_cluster/2, decompose_aggregate/1,
-         decompose_trend/2, decompose_series_trend/3]).
+         decompose_trend/2, decompose_series_trend/3, decompose_summary/1]).
 
 -on_load(init/0).
 -compile(warn_missing_spec_all).
@@ -355,6 +355,11 @@ decompose_aggregate(_Jsons) ->
 %% @doc The trend of decompositions (their JSON) of one node.
 -spec decompose_trend([binary()], trend_opts()) -> {ok, map()} | {error, {atom(), binary()}}.
 decompose_trend(_Jsons, _Opts) ->
+    erlang:nif_error(nif_not_loaded).
+
+%% @doc count, min, max, mean, p50, p95, p99 of numbers; `undefined' for none.
+-spec decompose_summary([number()]) -> {ok, map()} | undefined.
+decompose_summary(_Values) ->
     erlang:nif_error(nif_not_loaded).
 
 %% @doc The fit and leak verdict of one series of `{TimestampMs, Value}'.

@@ -38,6 +38,6 @@ pub use snapshot::{
     NativeMemory, OffHeap, OffHeapBinary, OsMemory, Snapshot, SnapshotDocument, StateSample,
     CLUSTER_FORMAT, SNAPSHOT_FORMAT, SNAPSHOT_VERSION,
 };
-pub use stats::{aggregate, Aggregate, CiMethod, Estimate, Summary};
+pub use stats::{aggregate, summarize, Aggregate, CiMethod, Estimate, Summary};
 pub use trend::{series_trend, trend, trend_with, SeriesTrend, Trend, TrendOptions};
 pub use validate::{ValidationOptions, Violation, RULES};

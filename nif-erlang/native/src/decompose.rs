@@ -270,6 +270,28 @@ fn decompose_trend<'a>(env: Env<'a>, jsons: Term<'a>, opts: Term<'a>) -> NifResu
     }
 }
 
+/// A number (integer or float) as f64; `badarg` for anything else.
+fn number(t: Term<'_>) -> NifResult<f64> {
+    match t.decode::<f64>() {
+        Ok(f) => Ok(f),
+        Err(_) => Ok(t.decode::<i64>()? as f64),
+    }
+}
+
+/// `decompose_summary([Number])`: `{ok, Map}` (count, min, max, mean, p50,
+/// p95, p99 — core's summary), `undefined` for no values.
+#[rustler::nif(schedule = "DirtyCpu")]
+fn decompose_summary<'a>(env: Env<'a>, values: Term<'a>) -> NifResult<Term<'a>> {
+    let values = crate::proper_list(values)?
+        .into_iter()
+        .map(number)
+        .collect::<NifResult<Vec<f64>>>()?;
+    match dc::summarize(&values) {
+        Some(s) => Ok((ok(), to_term(env, &s)?).encode(env)),
+        None => Ok(undefined().encode(env)),
+    }
+}
+
 /// `decompose_series_trend(Name, [{TimestampMs, Value}], TrendOpts)`:
 /// `{ok, Map}`, the fit and leak verdict of one series (any figure), under
 /// the same rule as `decompose_trend/2`. Values are integers or floats;
@@ -287,11 +309,7 @@ fn decompose_series_trend<'a>(
         .into_iter()
         .map(|p| {
             let (t, v): (i64, Term) = p.decode()?;
-            let v = match v.decode::<f64>() {
-                Ok(f) => f,
-                Err(_) => v.decode::<i64>()? as f64,
-            };
-            Ok((t, v))
+            Ok((t, number(v)?))
         })
         .collect::<NifResult<Vec<(i64, f64)>>>()?;
     Ok((ok(), to_term(env, &dc::series_trend(name, &points, &to))?).encode(env))
