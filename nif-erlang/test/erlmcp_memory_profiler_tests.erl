@@ -333,6 +333,7 @@ trend_on_erlmcp_maps_test() ->
     ?assertMatch(#{min_memory := 1000, max_memory := 1300, avg_memory := 1150,
                    memory_delta := 300, avg_growth_per_snapshot := 100,
                    leak_indication := <<"normal">>, samples := 4, leak_suspected := false,
+                   enough_data := false,
                    reasons := [], alerts := []}, T),
     ?assert(abs(maps:get(trend_slope, T) - 100.0) < 1.0e-6),
     ?assert(is_float(maps:get(trend_slope, T))),
@@ -349,6 +350,7 @@ trend_on_erlmcp_maps_test() ->
             || I <- lists:seq(0, 6)],
     L = ?M:analyze_memory_trend(Leak),
     ?assertMatch(#{leak_indication := <<"possible_memory_leak">>, leak_suspected := true,
+                   enough_data := true,
                    reasons := [<<"total_memory grows", _/binary>>]}, L),
     %% flat memory over the same hour: normal
     Flat = [S#{total_memory => 100000000} || S <- Leak],
