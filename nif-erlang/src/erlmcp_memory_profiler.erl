@@ -205,38 +205,27 @@ start_profiling(Opts) ->
         _ -> erlang:error(badarg, [Opts])
     end,
     Full = options(Opts),
-    %% Checked here, in the caller: a bad option must neither fail the
-    %% start with an unexplained error nor crash a running profiler (and
-    %% lose its history) on restart.
-    check_options(Full, Opts),
+    %% A bad option (trend thresholds, connection pids, pool) fails the
+    %% baseline snapshot: the profiler then does not start (`ignore'), or a
+    %% running one keeps its state and history; the caller gets `badarg'.
     case gen_server:start({local, ?SERVER}, ?MODULE, Full, []) of
         {ok, _} ->
             ok;
         {error, {already_started, Pid}} ->
             restart(Pid, Full, Opts);
-        {error, _} ->
+        _ ->
             erlang:error(badarg, [Opts])
     end.
 
 %% Starts the running profiler over with `Full'.
 -spec restart(pid(), options(), options()) -> ok.
 restart(Pid, Full, Opts) ->
-    try gen_server:call(Pid, {restart, Full}, 30000)
+    try gen_server:call(Pid, {restart, Full}, 30000) of
+        ok -> ok;
+        {error, badarg} -> erlang:error(badarg, [Opts])
     catch exit:{Gone, _} when Gone =:= noproc; Gone =:= normal; Gone =:= shutdown ->
             %% it stopped between the two calls: start it again
             start_profiling(Opts)
-    end.
-
-%% The leak rule's thresholds and what a snapshot decomposes (connection
-%% pids, pool) are valid; `badarg' otherwise.
--spec check_options(options(), options()) -> ok.
-check_options(Full, Opts) ->
-    try
-        _ = memacct_decompose:series_trend(<<"total_memory">>, [], maps:get(trend, Full, #{})),
-        {ok, _} = memacct:decompose((decompose_opts(Full))#{sample => 0}),
-        ok
-    catch
-        _:_ -> erlang:error(badarg, [Opts])
     end.
 
 %% @doc Stops profiling: a final snapshot, the sampling and the GC monitor
@@ -769,9 +758,16 @@ alert(_, _, _) ->
 %%% The profiler process
 
 %% @private
--spec init(options()) -> {ok, #st{}}.
+-spec init(options()) -> {ok, #st{}} | ignore.
 init(Opts) ->
-    {ok, begin_profiling(Opts, acquire_monitor())}.
+    Monitor = acquire_monitor(),
+    try
+        {ok, begin_profiling(Opts, Monitor)}
+    catch
+        _:_ ->
+            _ = release_monitor(Monitor),
+            ignore
+    end.
 
 %% @private
 -spec handle_call(term(), gen_server:from(), #st{}) -> {reply, term(), #st{}}.
@@ -780,9 +776,17 @@ handle_call(gc_pause_max, _From, #st{stopped_at = undefined} = St) ->
 handle_call(gc_pause_max, _From, St) ->
     {reply, undefined, St};
 handle_call({restart, Opts}, _From, St) ->
-    _ = cancel_timer(St#st.timer),
     Monitor = St#st.monitor orelse acquire_monitor(),
-    {reply, ok, begin_profiling(Opts, Monitor)};
+    try begin_profiling(Opts, Monitor) of
+        New ->
+            _ = cancel_timer(St#st.timer),
+            {reply, ok, New}
+    catch
+        _:_ ->
+            %% bad options: the profiler goes on as it was
+            Kept = St#st.monitor orelse release_monitor(Monitor),
+            {reply, {error, badarg}, St#st{monitor = Kept}}
+    end;
 handle_call(data, _From, St) ->
     {reply, data(St), St};
 handle_call(stop, _From, #st{stopped_at = undefined, opts = Opts} = St0) ->
@@ -831,8 +835,12 @@ terminate(_Reason, #st{monitor = Monitor}) ->
     _ = release_monitor(Monitor),
     ok.
 
+%% A new profiling state, its baseline taken now; raises on bad options
+%% (before any timer is started).
 -spec begin_profiling(options(), boolean()) -> #st{}.
 begin_profiling(Opts, Monitor) ->
+    %% the trend's thresholds are checked now, not at the first read
+    _ = memacct_decompose:series_trend(<<"total_memory">>, [], maps:get(trend, Opts, #{})),
     Pause = case Monitor of true -> 0; false -> undefined end,
     StartedAt = erlang:system_time(millisecond),
     Base = detail(Opts, Pause),
