@@ -683,6 +683,11 @@ fn a_limit_cannot_be_set_to_zero() {
     assert_eq!(err.code(), "invalid_option");
     assert!(err.to_string().contains("at least 1"), "{err}");
     assert_eq!(pool.limits(), (Some(5), None));
+    // A zero entry limit with an uncounted byte limit: the refusal names the
+    // byte limit, with its own reason (it said "at least 1").
+    let err = pool.set_limits(Some(0), Some(10)).unwrap_err();
+    assert!(err.to_string().contains("max_bytes"), "{err}");
+    assert!(err.to_string().contains("not counted"), "{err}");
 }
 
 #[test]

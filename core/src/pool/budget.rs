@@ -139,13 +139,14 @@ impl Budget {
     /// domain; a limit can only be changed if the pool was created with one
     /// (its usage is counted only then). Entries already stored stay; a lower
     /// limit applies from the next write on. Returns the name of a limit that
-    /// cannot be changed (not counted, or asked to be 0), changing nothing then.
+    /// cannot be changed and why (not counted, or asked to be 0), changing
+    /// nothing then.
     pub(crate) fn set_limits(
         &self,
         scope: Option<Domain>,
         max_entries: Option<u64>,
         max_bytes: Option<u64>,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), (&'static str, &'static str)> {
         let (entries, bytes) = match scope {
             None => (&self.entries, &self.bytes),
             Some(d) => (&self.dom_entries[d.idx()], &self.dom_bytes[d.idx()]),
@@ -155,10 +156,13 @@ impl Budget {
             (max_bytes, bytes, "max_bytes"),
         ];
         if let Some((_, _, name)) = pairs.iter().find(|(v, c, _)| v.is_some() && c.is_none()) {
-            return Err(name);
+            return Err((
+                name,
+                "the pool was created without this limit, so its usage is not counted",
+            ));
         }
         if let Some((_, _, name)) = pairs.iter().find(|(v, _, _)| *v == Some(0)) {
-            return Err(name);
+            return Err((name, "a limit is at least 1"));
         }
         for (v, c, _) in pairs {
             if let (Some(v), Some(c)) = (v, c) {

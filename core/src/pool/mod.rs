@@ -515,13 +515,9 @@ impl Pool {
     ) -> Result<()> {
         self.budget
             .set_limits(scope, max_entries, max_bytes)
-            .map_err(|name| Error::InvalidOption {
+            .map_err(|(name, reason)| Error::InvalidOption {
                 name,
-                reason: if max_entries == Some(0) || max_bytes == Some(0) {
-                    "a limit is at least 1".into()
-                } else {
-                    "the pool was created without this limit, so its usage is not counted".into()
-                },
+                reason: reason.into(),
             })
     }
 
