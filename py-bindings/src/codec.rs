@@ -11,12 +11,11 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::{buffer_bytes, int_options, os_err, to_py_err};
+use crate::{buffer_bytes, inflate_limit_arg, int_options, os_err, to_py_err};
 
 int_options! {
     train_max_bytes_arg: int usize = "max_bytes";
     level_arg: int i32 = "level";
-    inflate_limit_arg: int u64 = "inflate_limit";
     format_arg: int u8 = "format";
     max_output_arg: int usize = "max_output";
 }
