@@ -195,8 +195,9 @@ start_profiling() ->
 %% @doc Starts profiling: a baseline snapshot now, one every `interval_ms',
 %% the last `max_snapshots' of them kept. When profiling already (or
 %% stopped but not restarted), starts over with these options: a new
-%% baseline, the history and the GC pause figures emptied. A bad
-%% `interval_ms' or `max_snapshots' raises `badarg'.
+%% baseline, the history and the GC pause figures emptied. A bad option
+%% (`interval_ms', `max_snapshots', `trend', `connection_pids', `pool')
+%% raises `badarg'; a running profiler then goes on as it was.
 -spec start_profiling(options()) -> ok.
 start_profiling(Opts) ->
     Given = maps:merge(env(), Opts),
