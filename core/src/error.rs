@@ -103,7 +103,11 @@ pub enum Error {
         reason: &'static str,
     },
     /// A blob written by a newer (or unknown) format version.
-    #[error("memacct blob format version {found} is not supported (this build reads 1)")]
+    #[error(
+        "memacct blob format version {found} is not supported (this build reads {}..={})",
+        crate::codec::OLDEST_VERSION,
+        crate::codec::VERSION
+    )]
     BlobVersion {
         /// The version byte found.
         found: u8,

@@ -30,6 +30,7 @@ pub fn write_atomically(
             format!("{} names no file", path.display()),
         )
     })?;
+    refuse_special(path)?;
     let (tmp, mut file) = create_temporary(dir, name)?;
     let written = fill(&mut file)
         .and_then(|()| file.sync_all())
@@ -39,6 +40,22 @@ pub fn write_atomically(
         return Err(e);
     }
     sync_dir(dir)
+}
+
+/// Refuses to replace anything at `path` but a regular file or a symlink
+/// (which the rename replaces, not its target): renaming over a device, FIFO
+/// or socket would swap it for a regular file (`/dev/null`, say).
+fn refuse_special(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.file_type().is_symlink() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} exists and is not a regular file; it is never replaced",
+                path.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A new file `.NAME.tmp-XXXXXXXXXXXXXXXX` in `dir` (random suffix),

@@ -123,7 +123,9 @@ pub struct BlobInfo {
     pub dictionary_id: u32,
     /// Length of the decoded ETF.
     pub etf_len: u64,
-    /// Whether the original input was zlib-compressed ETF.
+    /// Whether the original input was zlib-compressed ETF. Informational
+    /// only: decoding gives the inflated ETF either way, and this flag is
+    /// not covered by the checksum (which covers the decoded ETF).
     pub input_was_compressed: bool,
     /// Total blob length.
     pub blob_len: usize,
@@ -321,7 +323,12 @@ pub fn decompress(blob: &[u8], opts: &DecompressOptions<'_>) -> Result<Vec<u8>> 
             return Err(bad("entropy stage length differs from the header"));
         }
         let seed = dict.map_or(&[][..], |d| d.atoms());
-        let term = shape::decode(&streams, seed, limit)?;
+        // The checksum covers the decoded ETF, so a corrupt structural stage
+        // shows first as streams that do not decode: the blob is corrupt.
+        let term = shape::decode(&streams, seed, limit).map_err(|e| match e {
+            Error::InflateLimit { .. } => e,
+            _ => bad("format 1 structural stage does not decode"),
+        })?;
         let mut out = Vec::with_capacity(term.len() + 1);
         out.push(tag::VERSION);
         out.extend_from_slice(&term);
@@ -498,21 +505,46 @@ mod tests {
 
     #[test]
     fn corruption_is_detected() {
+        // What a corrupt blob may be reported as: the blob's own errors, or
+        // its header asking for a dictionary or more output than allowed.
+        const BLOB_ERRORS: [&str; 7] = [
+            "bad_blob",
+            "blob_version",
+            "codec",
+            "checksum_mismatch",
+            "dictionary_required",
+            "dictionary_mismatch",
+            "inflate_limit",
+        ];
         let etf = sample(1);
-        let blob = compress(&etf, &CompressOptions::default()).unwrap();
-        for i in 0..blob.len() {
-            for bit in [0x01u8, 0x10, 0x80] {
-                let mut bad = blob.clone();
-                bad[i] ^= bit;
-                // Either an error, or a flip in a bit that does not matter (a zstd
-                // frame flag): never different bytes.
-                if let Ok(out) = decompress(&bad, &DecompressOptions::default()) {
-                    assert_eq!(out, etf, "flip at byte {i} decoded to different bytes");
+        for format in OLDEST_VERSION..=VERSION {
+            let opts = CompressOptions {
+                format,
+                ..Default::default()
+            };
+            let blob = compress(&etf, &opts).unwrap();
+            for i in 0..blob.len() {
+                for bit in 0..8 {
+                    let mut bad = blob.clone();
+                    bad[i] ^= 1 << bit;
+                    // Either a blob error, or a flip in a bit that does not matter
+                    // (a zstd frame flag, the informational flag): never different bytes.
+                    match decompress(&bad, &DecompressOptions::default()) {
+                        Ok(out) => assert_eq!(out, etf, "format {format}, flip at {i}.{bit}"),
+                        Err(e) => assert!(
+                            BLOB_ERRORS.contains(&e.code()),
+                            "format {format}, flip at {i}.{bit}: {e}"
+                        ),
+                    }
                 }
             }
-        }
-        for n in 0..blob.len() {
-            assert!(decompress(&blob[..n], &DecompressOptions::default()).is_err());
+            for n in 0..blob.len() {
+                let e = decompress(&blob[..n], &DecompressOptions::default()).unwrap_err();
+                assert!(
+                    BLOB_ERRORS.contains(&e.code()),
+                    "format {format}, {n} bytes: {e}"
+                );
+            }
         }
     }
 
@@ -528,9 +560,9 @@ mod tests {
             Err(Error::InflateLimit { .. })
         ));
         blob[4] = 9;
-        assert_eq!(
-            decompress(&blob, &DecompressOptions::default()).unwrap_err(),
-            Error::BlobVersion { found: 9 }
-        );
+        let err = decompress(&blob, &DecompressOptions::default()).unwrap_err();
+        assert_eq!(err, Error::BlobVersion { found: 9 });
+        let reads = format!("this build reads {OLDEST_VERSION}..={VERSION}");
+        assert!(err.to_string().contains(&reads), "{err}");
     }
 }

@@ -18,8 +18,8 @@
 //! [`Error::BadCheckpoint`], never a panic, and nothing is allocated from a
 //! length the file declares (the buffer is the file as read).
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
 use super::config::Domain;
@@ -87,9 +87,31 @@ impl<W: Write> Write for Crc32Writer<W> {
 }
 
 /// Reads the entries of the checkpoint at `path`.
+///
+/// Only a regular file is read, and no further than the size it had when
+/// opened: a device (`/dev/zero`) or FIFO would otherwise be read without end.
 pub(crate) fn read(path: &Path) -> Result<Vec<Snapshot>> {
-    let bytes =
-        fs::read(path).map_err(|e| Error::io(format_args!("reading {}", path.display()), &e))?;
+    let context = || format!("reading {}", path.display());
+    let read = || -> io::Result<Vec<u8>> {
+        let regular = |meta: std::fs::Metadata| {
+            if meta.is_file() {
+                Ok(meta.len())
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not a regular file",
+                ))
+            }
+        };
+        // Checked before opening too: opening a FIFO waits for a writer.
+        regular(std::fs::metadata(path)?)?;
+        let file = File::open(path)?;
+        let len = regular(file.metadata()?)?;
+        let mut bytes = Vec::new();
+        file.take(len).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    let bytes = read().map_err(|e| Error::io(context(), &e))?;
     parse(&bytes)
 }
 
@@ -153,6 +175,9 @@ fn u64_at(b: &[u8], at: usize) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    #[cfg(unix)]
+    use std::os::unix::fs::FileTypeExt;
 
     fn sample() -> Vec<Snapshot> {
         vec![
@@ -195,6 +220,23 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["c.bin", "victim"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_or_fifo_is_neither_read_nor_replaced() {
+        let err = read(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(err.code(), "io");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.map(|s| s.success()).unwrap_or(false) {
+            assert_eq!(read(&fifo).unwrap_err().code(), "io", "a FIFO would block");
+            let err = write(&fifo, &sample()).unwrap_err();
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+            assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        }
     }
 
     #[test]
