@@ -264,6 +264,11 @@ fn hostile_json_is_a_typed_error() {
         ("version", Box::new(|v| v["version"] = 2.into())),
         ("word", Box::new(|v| v["word_bytes"] = 7.into())),
         ("empty node", Box::new(|v| v["node"] = "".into())),
+        // A NUL would cut the name short in every C string it is written to.
+        (
+            "NUL in node",
+            Box::new(|v| v["node"] = "a\u{0}b@host".into()),
+        ),
         (
             "zero holders",
             Box::new(|v| v["connections"]["off_heap"]["binaries"][0]["holders"] = 0.into()),
@@ -331,15 +336,20 @@ fn hostile_json_is_a_typed_error() {
     assert_eq!(d.per_node.allocator_overhead_bytes, None);
     // Without `native`, the pools are taken to be the connections' own bytes.
     assert_close!(d.per_node.native_pool_bytes, 3e6);
-    // Cluster: duplicate node names.
+    // Cluster: duplicate node names, a NUL in a missing node's name.
     let c = serde_json::json!({"format": "memacct-cluster", "version": 1,
         "nodes": [good, good]});
-    assert_eq!(
-        ClusterSnapshot::from_json(&c.to_string())
-            .unwrap_err()
-            .code(),
-        "bad_snapshot"
-    );
+    let nul = serde_json::json!({"format": "memacct-cluster", "version": 1,
+        "nodes": [good], "missing": [{"node": "c\u{0}@host", "reason": "timeout"}]});
+    for cluster in [c, nul] {
+        assert_eq!(
+            ClusterSnapshot::from_json(&cluster.to_string())
+                .unwrap_err()
+                .code(),
+            "bad_snapshot",
+            "{cluster}"
+        );
+    }
 }
 
 #[test]

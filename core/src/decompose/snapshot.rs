@@ -272,9 +272,7 @@ impl Snapshot {
                 self.version
             )));
         }
-        if self.node.is_empty() {
-            return Err(bad("node is empty"));
-        }
+        check_node_name(&self.node, "node")?;
         if self.word_bytes != 8 && self.word_bytes != 4 {
             return Err(bad(format!(
                 "word_bytes is {}, expected 8 or 4",
@@ -419,15 +417,25 @@ impl ClusterSnapshot {
             }
         }
         for m in &self.missing {
-            if m.node.is_empty() {
-                return Err(bad("missing: a node name is empty"));
-            }
+            check_node_name(&m.node, "missing: a node name")?;
             if !names.insert(m.node.as_str()) {
                 return Err(bad(format!("node {:?} appears twice", m.node)));
             }
         }
         Ok(())
     }
+}
+
+/// A node name is an Erlang node atom (`app@host`): not empty, and no NUL,
+/// which would cut the name short in every C string it is written to.
+fn check_node_name(name: &str, what: &str) -> Result<()> {
+    if name.is_empty() {
+        return Err(bad(format!("{what} is empty")));
+    }
+    if name.contains('\0') {
+        return Err(bad(format!("{what} contains a NUL character: {name:?}")));
+    }
+    Ok(())
 }
 
 fn strip(e: &Error) -> String {
