@@ -228,8 +228,14 @@ pub unsafe extern "C" fn memacct_codec_options_set_inflate_limit(
 /// zlib-compressed input: its inflated form).
 ///
 /// `etf` points to `etf_len` bytes of ETF (starting with the version byte 131;
-/// compressed terms accepted), only read during the call; invalid ETF gives
-/// the same status as `memacct_term_size`. `opts` NULL means the defaults.
+/// compressed terms accepted), only read during the call. It must hold
+/// exactly one well-formed term: a defect in its structure (a cut-short
+/// length, an unknown tag) gives the status `memacct_term_size` gives, and
+/// bytes after the term `MEMACCT_INVALID_VALUE` (`memacct_term_size` ignores
+/// them, as `binary_to_term/1` does). The codec keeps bytes, not terms: it
+/// does not compare map keys (ETF with a duplicate key, which
+/// `binary_to_term/1` refuses, is kept and given back as it was) and has no
+/// nesting limit (its check keeps no stack). `opts` NULL means the defaults.
 /// `*out` is reset to `{NULL, 0}` on entry and receives the blob on success:
 /// release it with `memacct_buffer_free` (see `memacct_buffer`).
 ///

@@ -295,7 +295,8 @@ impl PyBlobInfo {
 ///
 /// Raises the ``MemacctError`` subclass of the problem for invalid ETF (bytes
 /// after the term included: unlike sizing, the codec keeps exact ETF only)
-/// and ``TypeError`` if ``etf`` is not bytes-like.
+/// and ``TypeError`` if ``etf`` is not bytes-like. The codec keeps bytes, not
+/// terms: map keys are not compared (a duplicate key is kept as it was).
 ///
 /// >>> etf = bytes([131, 104, 2, 119, 2, 111, 107, 109, 0, 0, 0, 3, 97, 98, 99])
 /// >>> blob = memacct.compress(etf)

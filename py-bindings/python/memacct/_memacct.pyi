@@ -298,6 +298,10 @@ def compress(
 ) -> bytes:
     """Compresses the term in ``etf`` (plain or ``[compressed]`` ETF) into a compact blob.
 
+    ``etf`` must hold exactly one well-formed term: malformed ETF raises the error
+    ``term_size`` raises for it, bytes after the term ``InvalidValueError``. The codec
+    keeps bytes, not terms: map keys are not compared (a duplicate key is kept as it was).
+
     ``level`` is the zstd level, 1 (fastest) .. 22 (smallest); ``InvalidOptionError`` otherwise.
     ``format`` is the blob format written: 2 (default) or 1 (for older readers).
     A term whose ETF is larger than 256 MiB compresses, but ``decompress`` then needs
