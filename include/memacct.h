@@ -5,6 +5,7 @@
  * a state pool: a concurrent, bounded store of byte payloads (memacct_pool).
  * Link with -lmemacct (shared: target/release/libmemacct.so) or with
  * target/c/libmemacct.a plus -lpthread -ldl -lm (static; `make build` makes it).
+ * The header needs C99 or later (<stdint.h>, <stdbool.h>) or C++11 or later.
  *
  * Linking: libmemacct bundles its own zstd (the codec's entropy stage) and
  * the Rust runtime. Both libraries export only the memacct_* functions
