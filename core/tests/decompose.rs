@@ -171,6 +171,44 @@ fn cluster_with_a_missing_node() {
     let v = bad.validate(&ValidationOptions::default());
     assert!(rules(&v).contains("cluster_total_ge_nodes"));
     assert!(rules(&v).contains("cluster_node_count"));
+    // The report: both nodes' reports, the totals, the missing node and why.
+    let text = cluster_report_text(&d);
+    assert!(text.contains("Node: a@host") && text.contains("Node: b@host"));
+    assert!(
+        text.contains("Nodes missing:             1 c@host (timeout)"),
+        "{text}"
+    );
+    assert!(text.contains("Connections:               15000"), "{text}");
+    assert!(text.contains(&format!(
+        "Cluster total RSS:         {:.3} MiB",
+        335e6 / MIB
+    )));
+}
+
+#[test]
+fn a_cluster_where_no_node_answered() {
+    let c = ClusterSnapshot::from_json(
+        r#"{"format": "memacct-cluster", "version": 1, "nodes": [],
+            "missing": [{"node": "a@host", "reason": "timeout"}]}"#,
+    )
+    .unwrap();
+    let d = decompose_cluster(&c, &Options::default());
+    for total in [
+        d.total_rss_bytes,
+        d.total_accounted_bytes,
+        d.total_residual_bytes,
+        d.total_connections_bytes,
+    ] {
+        // Not -0.0 (what `Sum` gives for nothing), which JSON and text show as "-0".
+        assert!(total == 0.0 && total.is_sign_positive(), "{total}");
+    }
+    assert!(!d.to_json().contains("-0"), "{}", d.to_json());
+    let text = cluster_report_text(&d);
+    assert!(text.contains("Nodes answered:            0"), "{text}");
+    assert!(
+        text.contains("Nodes missing:             1 a@host (timeout)"),
+        "{text}"
+    );
 }
 
 #[test]

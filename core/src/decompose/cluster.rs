@@ -34,6 +34,11 @@ pub struct ClusterDecomposition {
     pub node_rss: Option<Summary>,
 }
 
+/// The sum of `figures`, 0.0 (not `Sum`'s -0.0) when there are none.
+fn total(figures: impl Iterator<Item = f64>) -> f64 {
+    figures.fold(0.0, |sum, x| sum + x)
+}
+
 /// Decomposes every node of a cluster snapshot and sums them.
 pub fn decompose_cluster(cluster: &ClusterSnapshot, options: &Options) -> ClusterDecomposition {
     let nodes: Vec<Decomposition> = cluster
@@ -42,13 +47,13 @@ pub fn decompose_cluster(cluster: &ClusterSnapshot, options: &Options) -> Cluste
         .map(|s| decompose(s, options))
         .collect();
     let total_connections: u64 = nodes.iter().map(|d| d.counts.alive).sum();
-    let total_connections_bytes: f64 = nodes.iter().map(|d| d.per_node.connections_bytes).sum();
+    let total_connections_bytes = total(nodes.iter().map(|d| d.per_node.connections_bytes));
     let rss: Vec<f64> = nodes.iter().map(|d| d.per_node.rss_bytes).collect();
     ClusterDecomposition {
         node_count: nodes.len() as u64,
-        total_rss_bytes: rss.iter().sum(),
-        total_accounted_bytes: nodes.iter().map(|d| d.per_node.accounted_bytes).sum(),
-        total_residual_bytes: nodes.iter().map(|d| d.per_node.residual_bytes).sum(),
+        total_rss_bytes: total(rss.iter().copied()),
+        total_accounted_bytes: total(nodes.iter().map(|d| d.per_node.accounted_bytes)),
+        total_residual_bytes: total(nodes.iter().map(|d| d.per_node.residual_bytes)),
         total_connections,
         total_connections_bytes,
         per_connection_total_bytes: if total_connections == 0 {
@@ -89,7 +94,7 @@ impl ClusterDecomposition {
                 ],
             );
         }
-        let sum: f64 = self.nodes.iter().map(|d| d.per_node.rss_bytes).sum();
+        let sum = total(self.nodes.iter().map(|d| d.per_node.rss_bytes));
         if self.total_rss_bytes < sum && !close(self.total_rss_bytes, sum, options.epsilon) {
             c.push(
                 "cluster_total_ge_nodes",

@@ -32,7 +32,7 @@ pub use model::{
     decompose, BeamBreakdown, Component, Counts, Decomposition, Options, PerConnection, PerNode,
     SeedRecord, StateOverProcess, MIB,
 };
-pub use report::{compact, report_text, CompactValue};
+pub use report::{cluster_report_text, compact, report_text, CompactValue};
 pub use snapshot::{
     Allocators, BeamMemory, ClusterSnapshot, Connections, Infrastructure, MissingNode,
     NativeMemory, OffHeap, OffHeapBinary, OsMemory, Snapshot, SnapshotDocument, StateSample,

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::cluster::ClusterDecomposition;
 use super::model::{Decomposition, MIB};
 
 /// A value of the compact report.
@@ -325,5 +326,47 @@ pub fn report_text(d: &Decomposition) -> String {
         m(pn.base_overhead_bytes + pn.connections_bytes + pn.residual_bytes)
     );
     let _ = writeln!(s, "=== END REPORT ===");
+    s
+}
+
+/// The human text report of a cluster: each answering node's
+/// [`report_text`], in order, then the cluster's totals over the nodes that
+/// answered, and every node that did not answer with its reason (never
+/// counted as zero).
+pub fn cluster_report_text(c: &ClusterDecomposition) -> String {
+    let mut s = String::new();
+    for d in &c.nodes {
+        s.push_str(&report_text(d));
+        s.push('\n');
+    }
+    let _ = writeln!(s, "=== CLUSTER ===");
+    let _ = writeln!(s, "Nodes answered:            {}", c.node_count);
+    let _ = write!(s, "Nodes missing:             {}", c.missing.len());
+    for m in &c.missing {
+        let _ = write!(s, " {} ({})", m.node, m.reason);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Cluster total RSS:         {} (nodes that answered)",
+        m(c.total_rss_bytes)
+    );
+    let _ = writeln!(
+        s,
+        "Cluster accounted:         {}",
+        m(c.total_accounted_bytes)
+    );
+    let _ = writeln!(
+        s,
+        "Cluster residual:          {}",
+        m(c.total_residual_bytes)
+    );
+    let _ = writeln!(s, "Connections:               {}", c.total_connections);
+    let _ = writeln!(
+        s,
+        "Per connection total:      {:.6} MiB",
+        c.per_connection_total_bytes / MIB
+    );
+    let _ = writeln!(s, "=== END CLUSTER ===");
     s
 }
