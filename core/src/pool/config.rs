@@ -196,21 +196,24 @@ impl PoolConfig {
         if c.sweep_budget == 0 {
             return Err(invalid("sweep_budget", "at least 1".into()));
         }
-        let zero = |v: Option<u64>| v == Some(0);
-        if zero(c.max_entries) || zero(c.max_bytes) {
-            return Err(invalid(
-                "max_entries",
-                "a limit is at least 1 (None: no limit)".into(),
-            ));
+        const AT_LEAST_1: &str = "a limit is at least 1 (None: no limit)";
+        for (name, limit) in [("max_entries", c.max_entries), ("max_bytes", c.max_bytes)] {
+            if limit == Some(0) {
+                return Err(invalid(name, AT_LEAST_1.into()));
+            }
         }
-        if c.domains
-            .iter()
-            .any(|d| zero(d.max_entries) || zero(d.max_bytes))
-        {
-            return Err(invalid(
-                "domains",
-                "a limit is at least 1 (None: no limit)".into(),
-            ));
+        for (domain, limits) in Domain::ALL.into_iter().zip(&c.domains) {
+            for (name, limit) in [
+                ("max_entries", limits.max_entries),
+                ("max_bytes", limits.max_bytes),
+            ] {
+                if limit == Some(0) {
+                    return Err(invalid(
+                        "domains",
+                        format!("{}'s {name} is 0; {AT_LEAST_1}", domain.as_str()),
+                    ));
+                }
+            }
         }
         Ok(c)
     }
@@ -267,5 +270,23 @@ mod tests {
             }),
             "invalid_option"
         );
+    }
+
+    #[test]
+    fn a_zero_limit_is_named() {
+        let named = |c: PoolConfig| match c.validated().unwrap_err() {
+            Error::InvalidOption { name, reason } => (name, reason),
+            e => panic!("{e}"),
+        };
+        let (name, _) = named(PoolConfig {
+            max_bytes: Some(0),
+            ..Default::default()
+        });
+        assert_eq!(name, "max_bytes");
+        let mut c = PoolConfig::default();
+        c.domains[Domain::Cache.idx()].max_bytes = Some(0);
+        let (name, reason) = named(c);
+        assert_eq!(name, "domains");
+        assert!(reason.starts_with("cache's max_bytes is 0"), "{reason}");
     }
 }
