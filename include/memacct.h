@@ -1424,6 +1424,21 @@ enum memacct_status memacct_cluster_decomposition_validate_with(const struct mem
                                                                 size_t *count);
 
 /**
+ * Writes the cluster's text report into `buf` like
+ * `memacct_decomposition_report` (snprintf-like; `*needed` = its size with
+ * the NUL): each answering node's report, then the cluster's totals and
+ * every node that did not answer, with its reason.
+ *
+ * # Safety
+ * `h` is NULL or a live cluster handle; `buf` is valid for `cap` writes
+ * (NULL only with `cap` 0); `needed` is NULL or writable.
+ */
+enum memacct_status memacct_cluster_decomposition_report(const struct memacct_cluster_decomposition_handle *h,
+                                                         char *buf,
+                                                         size_t cap,
+                                                         size_t *needed);
+
+/**
  * The cluster decomposition as JSON (`nodes`: one node decomposition each,
  * `missing`, and the sums; UTF-8, not NUL-terminated) in a library-owned
  * buffer: release it with `memacct_buffer_free`.

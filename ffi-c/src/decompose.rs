@@ -6,8 +6,8 @@ use std::os::raw::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use memacct_core::decompose::{
-    decompose, decompose_cluster, report_text, ClusterDecomposition, Decomposition, Options,
-    SnapshotDocument, ValidationOptions, Violation,
+    cluster_report_text, decompose, decompose_cluster, report_text, ClusterDecomposition,
+    Decomposition, Options, SnapshotDocument, ValidationOptions, Violation,
 };
 use memacct_core::Error;
 
@@ -749,6 +749,29 @@ pub unsafe extern "C" fn memacct_cluster_decomposition_validate_with(
         let options = tolerance(residual_tolerance)?;
         // SAFETY: per this function's contract.
         unsafe { write_violations(|| c.validate(&options), out, cap, count) }
+    })
+}
+
+/// Writes the cluster's text report into `buf` like
+/// `memacct_decomposition_report` (snprintf-like; `*needed` = its size with
+/// the NUL): each answering node's report, then the cluster's totals and
+/// every node that did not answer, with its reason.
+///
+/// # Safety
+/// `h` is NULL or a live cluster handle; `buf` is valid for `cap` writes
+/// (NULL only with `cap` 0); `needed` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn memacct_cluster_decomposition_report(
+    h: *const memacct_cluster_decomposition_handle,
+    buf: *mut c_char,
+    cap: usize,
+    needed: *mut usize,
+) -> memacct_status {
+    guard(|| {
+        // SAFETY: per this function's contract.
+        let c = unsafe { cluster(h) }?;
+        // SAFETY: per this function's contract.
+        unsafe { write_text(&cluster_report_text(c), buf, cap, needed) }
     })
 }
 

@@ -372,6 +372,23 @@ static void test_cluster(void) {
               strcmp(m[0].node, "c@host") == 0 && strcmp(m[0].reason, "timeout") == 0,
           "missing c@host (timeout)");
 
+    /* The report: both nodes, the totals, the missing node and why. */
+    size_t need = 0, again = 0;
+    CHECK(memacct_cluster_decomposition_report(c, NULL, 0, &need) == MEMACCT_OK && need > 100,
+          "cluster report size %zu", need);
+    char *report = need ? malloc(need) : NULL;
+    if (report) {
+        CHECK(memacct_cluster_decomposition_report(c, report, need, &again) == MEMACCT_OK &&
+                  again == need && strlen(report) + 1 == need,
+              "cluster report written");
+        CHECK(strstr(report, "Node: a@host") && strstr(report, "Node: b@host") &&
+                  strstr(report, "=== CLUSTER ===") && strstr(report, "c@host (timeout)"),
+              "cluster report content");
+        free(report);
+    }
+    CHECK(memacct_cluster_decomposition_report(NULL, NULL, 0, &need) == MEMACCT_NULL_POINTER,
+          "cluster report NULL");
+
     /* Per-node handles: names in order, sums over them, a@host = node_small. */
     double rss = 0, accounted = 0, residual = 0, conn_bytes = 0;
     uint64_t alive = 0;
