@@ -102,6 +102,7 @@
                                    violations := [violation()],
                                    valid := boolean(),
                                    report := [binary()],
+                                   cluster_report := binary(),
                                    seed := [{binary(), map()}],
                                    json := binary(),
                                    snapshot => memacct_collect:snapshot()}.
@@ -109,7 +110,9 @@
 %% `node_count' (answered), `total_rss_bytes', `total_accounted_bytes',
 %% `total_residual_bytes', `total_connections', `total_connections_bytes',
 %% `per_connection_total_bytes', `node_rss'. `report': one text report per
-%% node that answered; `seed': each node's record fields with the cluster's.
+%% node that answered; `cluster_report': those reports, then the cluster's
+%% totals and every missing node with its reason; `seed': each node's record
+%% fields with the cluster's.
 
 -type error() :: {error, {atom(), binary()}}.
 -type trend_options() :: #{min_points => non_neg_integer(),
@@ -186,41 +189,22 @@ nif_opts(Opts) ->
     {Tol, Eps, Ci}.
 
 %% @doc The text report: of a node decomposition, or of every node of a
-%% cluster decomposition followed by the cluster's totals.
+%% cluster decomposition followed by the cluster's totals and its missing
+%% nodes with their reasons; then the validation's outcome.
 -spec format_report(decomposition() | cluster_decomposition()) -> binary().
-format_report(#{cluster := C, report := Reports, violations := V}) ->
-    #{node_count := N, total_rss_bytes := Rss, total_residual_bytes := Res,
-      total_connections := Conns, per_connection_total_bytes := PerConn,
-      missing := Missing} = C,
-    Cluster = io_lib:format(
-                "=== CLUSTER ===~n"
-                "Nodes answered:            ~B~n"
-                "Nodes missing:             ~B~s~n"
-                "Cluster total RSS:         ~.3f MiB (nodes that answered)~n"
-                "Cluster residual:          ~.3f MiB~n"
-                "Connections:               ~B~n"
-                "Per connection total:      ~.6f MiB~n"
-                "Violations:                ~B~n~s"
-                "=== END CLUSTER ===~n",
-                [N, length(Missing),
-                 [[" ", Node, " (", Why, ")"] || #{node := Node, reason := Why} <- Missing],
-                 mib(Rss), mib(Res), Conns, mib(PerConn), length(V),
-                 [["  ", atom_to_binary(R), ": ", M, "\n"] || #{rule := R, message := M} <- V]]),
-    iolist_to_binary([Reports, Cluster]);
-format_report(#{report := Report, violations := V}) ->
-    Violations = case V of
-                     [] -> "Validation: ok (every rule holds)\n";
-                     _ -> ["Validation: ", integer_to_list(length(V)), " violation(s)\n",
-                           [["  ", atom_to_binary(R), ": ", M, "\n"]
-                            || #{rule := R, message := M} <- V]]
-                 end,
-    iolist_to_binary([Report, Violations]);
+format_report(#{cluster_report := Report, violations := V}) ->
+    iolist_to_binary([Report, validation_lines(V)]);
+format_report(#{report := Report, violations := V}) when is_binary(Report) ->
+    iolist_to_binary([Report, validation_lines(V)]);
 format_report(D) ->
     erlang:error(badarg, [D]).
 
--spec mib(number()) -> float().
-mib(Bytes) ->
-    Bytes / 1048576.
+-spec validation_lines([violation()]) -> iodata().
+validation_lines([]) ->
+    "Validation: ok (every rule holds)\n";
+validation_lines(V) ->
+    ["Validation: ", integer_to_list(length(V)), " violation(s)\n",
+     [["  ", atom_to_binary(R), ": ", M, "\n"] || #{rule := R, message := M} <- V]].
 
 %% @doc The compact map of a node decomposition.
 -spec format_compact(decomposition()) -> map().

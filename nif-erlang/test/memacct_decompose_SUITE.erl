@@ -285,6 +285,7 @@ cluster_with_peer_and_missing_nodes(_Config) ->
                                             #{connection_pids => Local ++ Remote,
                                               tolerance => 0.5, node_timeout => 10000}),
         ct:pal("~s", [memacct:format_report(C)]),
+        ?assertNotEqual(nomatch, binary:match(memacct:format_report(C), <<"ghost@nohost (">>)),
         #{cluster := #{node_count := 2, missing := Missing, nodes := Nodes,
                        total_connections := 1200, total_rss_bytes := Total}} = C,
         ?assertEqual(lists:sort([atom_to_binary(BareNode), atom_to_binary(Ghost)]),
@@ -348,7 +349,15 @@ snapshot_vectors(_Config) ->
     Files = lists:usort([F || [F, _, _] <- Lines]),
     ?assertEqual(lists:sort([filename:basename(F) || F <- filelib:wildcard(filename:join(Dir, "*.json"))]),
                  Files),
-    ct:pal("snapshot vectors: ~b figures of ~b files", [length(Checked), length(Files)]).
+    ct:pal("snapshot vectors: ~b figures of ~b files", [length(Checked), length(Files)]),
+    %% The cluster's report names the node that did not answer, and why.
+    {ok, Cluster} = file:read_file(filename:join(Dir, "cluster_missing_node.json")),
+    {ok, C} = memacct_nif:decompose_cluster(Cluster, {0.05, 1.0e-9, student_t}),
+    Report = memacct:format_report(C),
+    [?assertNotEqual(nomatch, binary:match(Report, Part), Part)
+     || Part <- [<<"Node: a@host">>, <<"Node: b@host">>, <<"=== CLUSTER ===">>,
+                 <<"Nodes missing:             1 c@host (timeout)">>, <<"Validation: 1 violation">>]],
+    ok.
 
 check_vector_figure(Dir, File, Key, ValueText) ->
     {ok, Json} = file:read_file(filename:join(Dir, File)),

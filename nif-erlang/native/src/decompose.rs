@@ -29,6 +29,7 @@ rustler::atoms! {
     cluster,
     violations,
     report,
+    cluster_report,
     compact,
     seed,
     json_key = "json",
@@ -176,7 +177,8 @@ fn decompose_snapshot<'a>(env: Env<'a>, json: Binary, opts: Term<'a>) -> NifResu
 }
 
 /// `decompose_cluster(ClusterJson, Opts)`: `{ok, #{cluster, violations,
-/// report, seed => [{NodeBinary, SeedMap}], json}}` or `{error, {bad_snapshot, Msg}}`.
+/// report, cluster_report, seed => [{NodeBinary, SeedMap}], json}}` or
+/// `{error, {bad_snapshot, Msg}}`.
 #[rustler::nif(schedule = "DirtyCpu")]
 fn decompose_cluster<'a>(env: Env<'a>, json: Binary, opts: Term<'a>) -> NifResult<Term<'a>> {
     let (o, vo) = options(opts)?;
@@ -210,6 +212,7 @@ fn decompose_cluster<'a>(env: Env<'a>, json: Binary, opts: Term<'a>) -> NifResul
         cluster().encode(env),
         violations().encode(env),
         report().encode(env),
+        cluster_report().encode(env),
         seed().encode(env),
         json_key().encode(env),
     ];
@@ -217,6 +220,7 @@ fn decompose_cluster<'a>(env: Env<'a>, json: Binary, opts: Term<'a>) -> NifResul
         to_term(env, &c)?,
         violations_term(env, &vs)?,
         node_reports.encode(env),
+        binary(env, dc::cluster_report_text(&c).as_bytes()),
         seeds.encode(env),
         binary(env, c.to_json().as_bytes()),
     ];
