@@ -928,7 +928,8 @@ typedef struct memacct_pool_stats {
    */
   uint64_t in_use;
   /**
-   * Free slots kept for reuse.
+   * Free slots kept for reuse (once half of a shard's slab is free, its
+   * free tail is given back to the allocator).
    */
   uint64_t available;
   /**

@@ -147,7 +147,8 @@ pub struct memacct_pool_stats {
     pub shards: u64,
     /// Live entries (including expired ones not yet swept; gets never return those).
     pub in_use: u64,
-    /// Free slots kept for reuse.
+    /// Free slots kept for reuse (once half of a shard's slab is free, its
+    /// free tail is given back to the allocator).
     pub available: u64,
     /// Puts that took a new slot.
     pub created: u64,

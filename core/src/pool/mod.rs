@@ -391,6 +391,7 @@ impl Pool {
         match shard.check(h) {
             Some(i) => {
                 shard.remove(i, Cause::Released);
+                shard.maybe_shrink();
                 Ok(())
             }
             None => Err(Error::StaleHandle { handle: h.to_raw() }),

@@ -10,6 +10,10 @@ use super::budget::Budget;
 use super::clock::Clock;
 use super::config::{Domain, PoolConfig};
 use super::handle::{Handle, MAX_SLOTS_PER_SHARD};
+
+/// Fewest free slots at which a shard looks at giving its slab back
+/// ([`Shard::maybe_shrink`]).
+const SHRINK_MIN_FREE: usize = 4096;
 use super::list::{Linked, Links, List, NIL};
 use super::policy::{PolNode, PolicySet};
 use super::stats::Counters;
@@ -92,6 +96,8 @@ pub(crate) struct Shard {
     /// pool (or of this pool's predecessor) is stale here, not another entry.
     first_generation: u32,
     sweep_budget: usize,
+    /// Free slots at which [`Shard::maybe_shrink`] next looks at the slab.
+    next_shrink: usize,
     budget: Arc<Budget>,
     pub(crate) c: Counters,
 }
@@ -118,6 +124,7 @@ impl Shard {
             tick: 0,
             first_generation,
             sweep_budget: cfg.sweep_budget,
+            next_shrink: SHRINK_MIN_FREE,
             budget,
             c: Counters::default(),
         }
@@ -301,6 +308,7 @@ impl Shard {
         };
         if self.expires(i) != NEVER && self.expires(i) <= clock.now_ms() {
             self.remove(i, Cause::Expired);
+            self.maybe_shrink();
             self.c.misses += u64::from(count);
             return Err(stale);
         }
@@ -353,6 +361,9 @@ impl Shard {
             self.remove(i, Cause::Expired);
             n += 1;
         }
+        if n > 0 {
+            self.maybe_shrink();
+        }
         n
     }
 
@@ -378,6 +389,7 @@ impl Shard {
         for &i in &slots[..n] {
             self.remove(i, Cause::Released);
         }
+        self.maybe_shrink();
         (n, slots.len() > max)
     }
 
@@ -403,7 +415,55 @@ impl Shard {
         for &i in &live {
             self.remove(i, Cause::Released);
         }
+        self.maybe_shrink();
         live.len()
+    }
+
+    /// Gives the slab's free tail back to the allocator once at least half
+    /// of the slab, and at least [`SHRINK_MIN_FREE`] slots, are free; called
+    /// after entries leave. A live entry keeps the slots below it (handles
+    /// name slots by index). Amortized O(1): after a look, the next waits
+    /// until the free slots have doubled, or the whole slab is free.
+    pub(crate) fn maybe_shrink(&mut self) {
+        let free = self.free.len();
+        if free < self.next_shrink || free * 2 < self.slots.len() {
+            return;
+        }
+        self.shrink();
+        // Never above the slab itself: a fully free slab always shrinks.
+        let whole = self.slots.len().max(SHRINK_MIN_FREE);
+        self.next_shrink = SHRINK_MIN_FREE.max(self.free.len() * 2).min(whole);
+    }
+
+    /// Truncates the trailing run of free slots. A slot created later at
+    /// one of those indices starts above every generation they reached, so
+    /// a handle issued before the shrink stays stale.
+    fn shrink(&mut self) {
+        let mut is_free = vec![false; self.slots.len()];
+        for &i in &self.free {
+            is_free[i as usize] = true;
+        }
+        let mut keep = self.slots.len();
+        let mut floor = self.first_generation;
+        while keep > 0 && is_free[keep - 1] {
+            keep -= 1;
+            floor = floor.max(self.slots[keep].generation);
+        }
+        if keep == self.slots.len() {
+            return;
+        }
+        self.first_generation = floor;
+        self.slots.truncate(keep);
+        self.pol.truncate(keep);
+        self.exp.truncate(keep);
+        self.own.truncate(keep);
+        self.free.retain(|&i| (i as usize) < keep);
+        self.slots.shrink_to_fit();
+        self.pol.shrink_to_fit();
+        self.exp.shrink_to_fit();
+        self.own.shrink_to_fit();
+        self.free.shrink_to_fit();
+        self.owners.shrink_to_fit();
     }
 
     /// The live, unexpired entries, for a checkpoint.

@@ -81,7 +81,8 @@ pub struct PoolStats {
     pub shards: usize,
     /// Live entries (including expired ones not yet swept; gets never return those).
     pub in_use: u64,
-    /// Free slots kept for reuse.
+    /// Free slots kept for reuse (once half of a shard's slab is free, its
+    /// free tail is given back to the allocator).
     pub available: u64,
     /// Puts that took a new slot.
     pub created: u64,
@@ -104,6 +105,8 @@ pub struct PoolStats {
     /// Bytes the pool's storage holds: the capacities of the payload buffers
     /// plus the slab, policy, expiry and owner structures (the pool's own
     /// accounting of what it allocated, not the allocator's overhead).
+    /// Released payloads are freed at once; the slab shrinks once half of a
+    /// shard's slots are free, down to its highest live entry.
     pub bytes_allocated: u64,
     /// `reused / (reused + created)`, 0 before the first put; never above 1.
     pub reuse_ratio: f64,

@@ -345,6 +345,86 @@ fn bytes_allocated_returns_to_baseline_after_a_million_cycles() {
 }
 
 #[test]
+fn a_drained_slab_is_given_back_and_old_handles_stay_stale() {
+    let p = pool(one_shard());
+    let warm = p.put(Domain::Session, Some(1), &[7; 10]).unwrap();
+    p.release(warm).unwrap();
+    let baseline = p.stats().bytes_allocated;
+    let n = 100_000u64;
+    let peak: Vec<Handle> = (0..n)
+        .map(|i| p.put(Domain::Session, Some(i % 7), &[7; 10]).unwrap())
+        .collect();
+    let full = p.stats().bytes_allocated;
+    for &h in &peak {
+        p.release(h).unwrap();
+    }
+    let drained = p.stats();
+    // The slab's free tail went back: what is left is a shrink's remainder,
+    // not the peak's slots (100,000 × well over 50 bytes).
+    assert!(
+        drained.bytes_allocated < baseline + (full - baseline) / 10,
+        "{baseline} -> {full} -> {}",
+        drained.bytes_allocated
+    );
+    assert!(drained.available < n / 10, "{}", drained.available);
+    // New entries land on indices the old handles named: still stale.
+    let fresh: Vec<Handle> = (0..n)
+        .map(|_| p.put(Domain::Session, None, b"new").unwrap())
+        .collect();
+    assert!(peak
+        .iter()
+        .all(|&h| p.get(h).is_err() && p.release(h).is_err()));
+    assert!(fresh.iter().all(|&h| p.get(h).unwrap() == b"new"));
+    // clear gives everything back at once.
+    assert_eq!(p.clear(), n as usize);
+    assert!(
+        p.stats().bytes_allocated <= baseline + 4096,
+        "{:?}",
+        p.stats()
+    );
+    assert!(fresh.iter().all(|&h| p.get(h).is_err()));
+}
+
+#[test]
+fn a_live_entry_keeps_the_slots_below_it() {
+    let p = pool(one_shard());
+    let hs: Vec<Handle> = (0..10_000)
+        .map(|_| p.put(Domain::Session, None, b"x").unwrap())
+        .collect();
+    let last = *hs.last().unwrap();
+    for &h in &hs[..hs.len() - 1] {
+        p.release(h).unwrap();
+    }
+    assert_eq!(
+        p.stats().available,
+        9_999,
+        "nothing above the live entry to give back"
+    );
+    assert_eq!(p.get(last).unwrap(), b"x");
+    p.release(last).unwrap();
+    assert_eq!(p.stats().available, 0, "then the whole slab goes");
+}
+
+#[test]
+fn a_slab_that_grew_after_a_failed_shrink_still_shrinks_when_drained() {
+    let p = pool(one_shard());
+    let mut hs: Vec<Handle> = (0..10_000)
+        .map(|_| p.put(Domain::Session, None, b"x").unwrap())
+        .collect();
+    // Half free with the tail live: a look that gives nothing back.
+    for h in hs.drain(..5_000) {
+        p.release(h).unwrap();
+    }
+    // Refill, then grow past the old slab, then drain front to back.
+    hs.extend((0..7_000).map(|_| p.put(Domain::Session, None, b"y").unwrap()));
+    hs.sort_by_key(|h| h.index());
+    for &h in &hs {
+        p.release(h).unwrap();
+    }
+    assert_eq!(p.stats().available, 0, "{:?}", p.stats());
+}
+
+#[test]
 fn a_slot_whose_generation_would_wrap_is_retired() {
     let p = pool(one_shard());
     let h = p.put(Domain::Session, None, b"x").unwrap();
