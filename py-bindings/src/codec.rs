@@ -11,9 +11,9 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::{buffer_bytes, inflate_limit_arg, int_options, os_err, to_py_err};
+use crate::{buffer_bytes, inflate_limit_arg, io_err, option_args, to_py_err};
 
-int_options! {
+option_args! {
     train_max_bytes_arg: int usize = "max_bytes";
     level_arg: int i32 = "level";
     format_arg: int u8 = "format";
@@ -90,15 +90,15 @@ impl PyDictionary {
     }
 
     /// Loads a dictionary from a file written by ``save`` (or holding
-    /// ``to_bytes()``). ``OSError`` if the file cannot be read (the
-    /// subclass of its ``errno``, e.g. ``FileNotFoundError``, with
-    /// ``filename`` set), ``BadDictionaryError`` if it is not a dictionary.
+    /// ``to_bytes()``). ``MemacctIoError`` if the file cannot be read (also
+    /// the ``OSError`` subclass of its ``errno``, e.g. ``FileNotFoundError``,
+    /// with ``filename`` set), ``BadDictionaryError`` if it is not a dictionary.
     #[staticmethod]
     #[pyo3(signature = (path))]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let data = py
             .detach(|| std::fs::read(&path))
-            .map_err(|e| os_err(py, e, &path))?;
+            .map_err(|e| io_err(py, "reading dictionary", &e, &path))?;
         py.detach(|| Dictionary::from_bytes(&data))
             .map(PyDictionary)
             .map_err(|e| to_py_err(py, &e))
@@ -111,12 +111,13 @@ impl PyDictionary {
 
     /// Writes ``to_bytes()`` to ``path`` atomically (a temporary file in the
     /// same directory, renamed over ``path``), replacing any file there.
-    /// ``OSError`` (with ``errno`` and ``filename``) if the OS refuses.
+    /// ``MemacctIoError`` (also the ``OSError`` subclass of its ``errno``,
+    /// with ``errno`` and ``filename`` set) if the OS refuses.
     #[pyo3(signature = (path))]
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
         let data = self.0.to_bytes();
         py.detach(|| memacct_core::fsio::write_atomically(&path, |f| f.write_all(&data)))
-            .map_err(|e| os_err(py, e, &path))
+            .map_err(|e| io_err(py, "writing dictionary", &e, &path))
     }
 
     /// The id written in every blob made with this dictionary (a 32-bit

@@ -5,15 +5,16 @@
 //! live in the pure-Python module `memacct._present` (pandas and matplotlib
 //! are optional and imported there, lazily).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use memacct_core::decompose::trend::Fit;
 use memacct_core::decompose::{
-    aggregate as core_aggregate, compact, decompose, decompose_cluster, report_text, trend_with,
-    Aggregate, CiMethod, ClusterDecomposition, ClusterSnapshot, CompactValue, Decomposition,
-    Options, Snapshot, SnapshotDocument, Summary, Trend, TrendOptions, ValidationOptions,
-    Violation, RULES, SNAPSHOT_VERSION,
+    aggregate as core_aggregate, cluster_report_text, compact, decompose, decompose_cluster,
+    report_text, trend_with, Aggregate, CiMethod, ClusterDecomposition, ClusterSnapshot,
+    CompactValue, Decomposition, Options, Snapshot, SnapshotDocument, Summary, Trend, TrendOptions,
+    ValidationOptions, Violation, RULES, SNAPSHOT_VERSION,
 };
 use memacct_core::Error;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -21,10 +22,15 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::{buffer_bytes, int_options, mapping_items, os_err, to_py_err};
+use crate::{buffer_bytes, io_err, mapping_items, option_args, to_py_err};
 
-int_options! {
+option_args! {
     min_points_arg: int usize = "min_points";
+    tolerance_arg: float f64 = "tolerance";
+    epsilon_arg: float f64 = "epsilon";
+    min_span_hours_arg: float f64 = "min_span_hours";
+    min_r_squared_arg: float f64 = "min_r_squared";
+    min_growth_pct_per_hour_arg: float f64 = "min_growth_pct_per_hour";
 }
 
 fn invalid(py: Python<'_>, name: &'static str, reason: String) -> PyErr {
@@ -115,10 +121,22 @@ fn json_bytes<'py>(data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
 /// and lists the nodes that did not answer (never counted as zero).
 ///
 /// Immutable; compares equal when the snapshots are equal; pickles by its JSON.
-#[pyclass(module = "memacct", name = "Snapshot", frozen)]
+#[pyclass(module = "memacct", name = "Snapshot", frozen, eq)]
 pub(crate) struct PySnapshot {
     parsed: Arc<Parsed>,
     ci_method: CiMethod,
+}
+
+/// Equal when the snapshots are (their decompositions then are too, up to
+/// `ci_method`); `eq` makes `==` with any other type `NotImplemented`.
+impl PartialEq for PySnapshot {
+    fn eq(&self, other: &Self) -> bool {
+        match (&*self.parsed, &*other.parsed) {
+            (Parsed::Node(a, _), Parsed::Node(b, _)) => a == b,
+            (Parsed::Cluster(a, _), Parsed::Cluster(b, _)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl PySnapshot {
@@ -268,7 +286,12 @@ impl PySnapshot {
     /// checks every node (messages prefixed with the node's name) and the
     /// cluster rules. Rule codes are ``memacct.VALIDATION_RULES``.
     #[pyo3(signature = (tolerance=0.05, *, epsilon=1e-9))]
-    fn validate(&self, py: Python<'_>, tolerance: f64, epsilon: f64) -> PyResult<Vec<PyViolation>> {
+    fn validate(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = tolerance_arg)] tolerance: f64,
+        #[pyo3(from_py_with = epsilon_arg)] epsilon: f64,
+    ) -> PyResult<Vec<PyViolation>> {
         let options = ValidationOptions {
             residual_tolerance: non_negative(py, "tolerance", tolerance)?,
             epsilon: non_negative(py, "epsilon", epsilon)?,
@@ -281,14 +304,15 @@ impl PySnapshot {
         Ok(violations.iter().map(PyViolation::from_core).collect())
     }
 
-    /// The core's human text report (for a cluster: each node's report, in order).
+    /// The core's human text report. For a cluster: each answering node's
+    /// report, in order, then a ``=== CLUSTER ===`` section with the totals
+    /// over the nodes that answered and every node that did not, with its
+    /// reason (never counted as zero).
     fn report(&self) -> String {
-        // TODO(core): a cluster report (totals, missing nodes) belongs in the core.
-        self.node_parts()
-            .into_iter()
-            .map(|(_, d)| report_text(d))
-            .collect::<Vec<_>>()
-            .join("\n")
+        match &*self.parsed {
+            Parsed::Node(_, d) => report_text(d),
+            Parsed::Cluster(_, c) => cluster_report_text(c),
+        }
     }
 
     /// The compact key/value report (the seed's ``format_compact`` keys with
@@ -377,28 +401,23 @@ impl PySnapshot {
     /// Writes a PNG to ``path`` (matplotlib is optional, imported now with
     /// the Agg backend): a stacked bar of each node's decomposition, residual
     /// included, and the per-connection distribution (process bytes
-    /// histogram and state sample) in a second panel. Returns the path.
-    /// ``ImportError`` saying how to install matplotlib if it is missing.
+    /// histogram and state sample) in a second panel. Returns the path (a
+    /// ``pathlib.Path``). ``ImportError`` saying how to install matplotlib if
+    /// it is missing; ``MemacctIoError`` (also the ``OSError`` subclass of
+    /// its ``errno``, ``filename`` set) if the file cannot be written.
     #[pyo3(signature = (path, *, title=None))]
-    fn plot<'py>(
-        slf: &Bound<'py, Self>,
-        path: PathBuf,
-        title: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn plot(slf: &Bound<'_, Self>, path: PathBuf, title: Option<&str>) -> PyResult<PathBuf> {
         let py = slf.py();
-        py.import(intern!(py, "memacct._present"))?
-            .call_method1(intern!(py, "plot"), (slf, path, title))
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        let Ok(other) = other.cast::<PySnapshot>() else {
-            return false;
-        };
-        match (&*self.parsed, &*other.get().parsed) {
-            (Parsed::Node(a, _), Parsed::Node(b, _)) => a == b,
-            (Parsed::Cluster(a, _), Parsed::Cluster(b, _)) => a == b,
-            _ => false,
-        }
+        // Drawn in Python (presentation only), written here: the package's one
+        // shape of file errors.
+        let png = py
+            .import(intern!(py, "memacct._present"))?
+            .call_method1(intern!(py, "png"), (slf, title))?
+            .cast_into::<PyBytes>()?;
+        let data = png.as_bytes();
+        py.detach(|| std::fs::write(&path, data))
+            .map_err(|e| io_err(py, "writing plot", &e, &path))?;
+        Ok(path)
     }
 
     fn __repr__(&self) -> String {
@@ -436,17 +455,17 @@ impl PySnapshot {
 }
 
 /// Loads a node or cluster snapshot file (``docs/SNAPSHOT.md``) and
-/// decomposes it (see ``Snapshot``). ``OSError`` if the file cannot be read
-/// (the subclass of its ``errno``, e.g. ``FileNotFoundError``, with
-/// ``filename`` set),
-/// ``BadSnapshotError`` if it is not a v1 snapshot.
+/// decomposes it (see ``Snapshot``). ``MemacctIoError`` if the file cannot
+/// be read (also the ``OSError`` subclass of its ``errno``, e.g.
+/// ``FileNotFoundError``, with ``filename`` set), ``BadSnapshotError`` if it
+/// is not a v1 snapshot.
 #[pyfunction]
 #[pyo3(signature = (path, *, ci_method="student_t"))]
 fn load_snapshot(py: Python<'_>, path: PathBuf, ci_method: &str) -> PyResult<PySnapshot> {
     let method = ci_method_arg(py, ci_method)?;
     let data = py
         .detach(|| std::fs::read(&path))
-        .map_err(|e| os_err(py, e, &path))?;
+        .map_err(|e| io_err(py, "reading snapshot", &e, &path))?;
     let parsed = parse(py, &data, method)?;
     Ok(PySnapshot {
         parsed: Arc::new(parsed),
@@ -458,11 +477,22 @@ fn load_snapshot(py: Python<'_>, path: PathBuf, ci_method: &str) -> PyResult<PyS
 /// a human ``message`` with the figures, and ``figures`` (name -> value;
 /// bytes unless the name says otherwise). Immutable; compares by value.
 #[pyclass(module = "memacct", name = "Violation", frozen, eq)]
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub(crate) struct PyViolation {
     rule: String,
     message: String,
+    /// In the core's (or the given mapping's) order, which `figures` keeps.
     figures: Vec<(String, f64)>,
+}
+
+/// By value, the figures as a mapping: the same names with the same values,
+/// in any order (as the dicts `figures` returns compare).
+impl PartialEq for PyViolation {
+    fn eq(&self, other: &Self) -> bool {
+        self.rule == other.rule
+            && self.message == other.message
+            && self.figure_map() == other.figure_map()
+    }
 }
 
 impl PyViolation {
@@ -476,6 +506,10 @@ impl PyViolation {
                 .map(|(k, x)| ((*k).to_owned(), *x))
                 .collect(),
         }
+    }
+
+    fn figure_map(&self) -> HashMap<&str, f64> {
+        self.figures.iter().map(|(k, x)| (k.as_str(), *x)).collect()
     }
 
     fn figures_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -691,9 +725,9 @@ fn trend<'py>(
     py: Python<'py>,
     items: &Bound<'py, PyAny>,
     #[pyo3(from_py_with = min_points_arg)] min_points: usize,
-    min_span_hours: f64,
-    min_r_squared: f64,
-    min_growth_pct_per_hour: f64,
+    #[pyo3(from_py_with = min_span_hours_arg)] min_span_hours: f64,
+    #[pyo3(from_py_with = min_r_squared_arg)] min_r_squared: f64,
+    #[pyo3(from_py_with = min_growth_pct_per_hour_arg)] min_growth_pct_per_hour: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let options = TrendOptions {
         min_points,

@@ -3,8 +3,8 @@
 //! Every algorithm lives in `memacct-core`; this crate only converts types
 //! (Python buffers and options in, [`TermSize`], blobs and dictionaries out)
 //! and maps [`memacct_core::Error`] to Python exceptions in exactly one place
-//! ([`to_py_err`]). Sizing, compressing, decompressing and training run with
-//! the GIL released.
+//! ([`to_py_err`]; [`to_py_err_at`] for every error on a file). Sizing,
+//! compressing, decompressing and training run with the GIL released.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -15,7 +15,10 @@ use memacct_core::{Error, FieldSize, Kind, KindWords, LocalNode, SizeOptions, Te
 use std::path::Path;
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyOSError, PyOverflowError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError,
+    PyOverflowError, PyPermissionError, PyTypeError, PyValueError,
+};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -43,10 +46,14 @@ create_exception!(
 const BASE_CODE: &str = "memacct_error";
 
 const IO_CODE: &str = "io";
-const IO_DOC: &str = "An operating-system I/O call failed (a pool checkpoint or restore).\n\n\
-    Also an ``OSError``: ``errno``, ``strerror`` (the OS message) and ``filename`` (the\n\
-    path given) are set when the OS reported an error number; ``str()`` then reads like\n\
-    any ``OSError``'s. Otherwise the message is the core's description.";
+const IO_DOC: &str = "An operating-system I/O call on a file failed: every file memacct reads or\n\
+    writes (snapshots, dictionaries, pool checkpoints, plots) fails with one.\n\n\
+    Also an ``OSError``. When the OS reported an error number, ``errno``, ``strerror`` (the\n\
+    OS message) and ``filename`` (the path given) are set, ``str()`` reads like any\n\
+    ``OSError``'s, and the error is also the builtin subclass Python raises for that\n\
+    number: ``FileNotFoundError``, ``PermissionError``, ``IsADirectoryError``,\n\
+    ``NotADirectoryError`` or ``FileExistsError`` (any other number: a plain\n\
+    ``MemacctIoError``). Otherwise the message is the core's description.";
 
 /// `MemacctIoError`: a subclass of both `OSError` and `MemacctError`, built
 /// once (`create_exception!` takes a single base). `OSError` comes first so
@@ -55,18 +62,68 @@ fn io_error_class(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
     static CLASS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     CLASS
         .get_or_try_init(py, || {
-            let ns = PyDict::new(py);
-            ns.set_item(intern!(py, "__doc__"), IO_DOC)?;
-            ns.set_item(intern!(py, "__module__"), "memacct")?;
-            ns.set_item(intern!(py, "code"), IO_CODE)?;
             let bases = (py.get_type::<PyOSError>(), py.get_type::<MemacctError>());
-            let class = py
-                .get_type::<PyType>()
-                .call1(("MemacctIoError", bases, ns))?
-                .cast_into::<PyType>()?;
+            let class = new_class(py, "MemacctIoError", "memacct", IO_DOC, bases)?;
+            class.setattr(intern!(py, "code"), IO_CODE)?;
             PyResult::Ok(class.unbind())
         })
         .map(|c| c.bind(py).clone())
+}
+
+/// A new class `name(*bases)` of `module`, documented by `doc`.
+fn new_class<'py>(
+    py: Python<'py>,
+    name: &str,
+    module: &str,
+    doc: &str,
+    bases: impl IntoPyObject<'py, Target = PyTuple>,
+) -> PyResult<Bound<'py, PyType>> {
+    let ns = PyDict::new(py);
+    ns.set_item(intern!(py, "__doc__"), doc)?;
+    ns.set_item(intern!(py, "__module__"), module)?;
+    py.get_type::<PyType>()
+        .call1((name, bases, ns))?
+        .cast_into::<PyType>()
+        .map_err(PyErr::from)
+}
+
+/// The `MemacctIoError`s that are also a builtin `OSError` subclass: for each
+/// subclass Python raises for a file error's number (`FileNotFoundError`,
+/// ...), `(subclass, twin)` where the twin is `_<subclass>(MemacctIoError,
+/// subclass)`. The twins live in `memacct._memacct` (added by
+/// [`add_error_classes`], where pickle finds them) under private names:
+/// callers catch the builtin class or `MemacctIoError`, never a twin.
+fn io_error_twins(py: Python<'_>) -> PyResult<&[(Py<PyType>, Py<PyType>)]> {
+    static TWINS: PyOnceLock<Vec<(Py<PyType>, Py<PyType>)>> = PyOnceLock::new();
+    TWINS
+        .get_or_try_init(py, || {
+            let io = io_error_class(py)?;
+            [
+                py.get_type::<PyFileNotFoundError>(),
+                py.get_type::<PyPermissionError>(),
+                py.get_type::<PyIsADirectoryError>(),
+                py.get_type::<PyNotADirectoryError>(),
+                py.get_type::<PyFileExistsError>(),
+            ]
+            .into_iter()
+            .map(|builtin| {
+                let builtin_name = builtin.name()?;
+                let doc = format!(
+                    "A ``MemacctIoError`` that is also a ``{builtin_name}``: how memacct raises \
+                     a file error of that kind (catch either class, never this one)."
+                );
+                let twin = new_class(
+                    py,
+                    &format!("_{builtin_name}"),
+                    "memacct._memacct",
+                    &doc,
+                    (io.clone(), builtin.clone()),
+                )?;
+                Ok((builtin.unbind(), twin.unbind()))
+            })
+            .collect::<PyResult<Vec<_>>>()
+        })
+        .map(Vec::as_slice)
 }
 
 /// Declares one exception class per core error code, the code -> class lookup
@@ -96,6 +153,12 @@ macro_rules! error_classes {
             base.setattr(intern!(py, "code"), BASE_CODE)?;
             m.add("MemacctError", base)?;
             m.add("MemacctIoError", io_error_class(py)?)?;
+            // Private, and not in `__all__` (`setattr`, not `add`): only pickle
+            // looks them up here.
+            for (_, twin) in io_error_twins(py)? {
+                let twin = twin.bind(py);
+                m.setattr(twin.name()?, twin)?;
+            }
             $(
                 let class = py.get_type::<$class>();
                 class.setattr(intern!(py, "code"), $code)?;
@@ -157,7 +220,8 @@ error_classes! {
 }
 
 /// The one mapping from a core error to a Python exception: the class of its
-/// code, the core's message, and `.code` set on the instance.
+/// code, the core's message, and `.code` set on the instance (an error on a
+/// file goes through [`to_py_err_at`]).
 fn to_py_err(py: Python<'_>, err: &Error) -> PyErr {
     coded_err(py, err.code(), err.to_string())
 }
@@ -167,7 +231,15 @@ fn coded_err<A>(py: Python<'_>, code: &'static str, args: A) -> PyErr
 where
     A: for<'py> IntoPyObject<'py> + Send + Sync + 'static,
 {
-    let py_err = PyErr::from_type(error_class(py, code), args);
+    with_code(py, error_class(py, code), code, args)
+}
+
+/// An exception of `class` with `args` and `.code` set.
+fn with_code<A>(py: Python<'_>, class: Bound<'_, PyType>, code: &'static str, args: A) -> PyErr
+where
+    A: for<'py> IntoPyObject<'py> + Send + Sync + 'static,
+{
+    let py_err = PyErr::from_type(class, args);
     // Setting an attribute on a fresh exception instance cannot fail in practice;
     // if it ever did, the class attribute `code` still answers for known codes.
     let _ = py_err.value(py).setattr(intern!(py, "code"), code);
@@ -182,38 +254,46 @@ fn strerror(py: Python<'_>, errno: i32) -> PyResult<String> {
         .extract()
 }
 
-/// [`to_py_err`] for a call on `path`: an I/O error with an OS error number
-/// becomes `MemacctIoError(errno, strerror, path)` (`OSError` semantics);
-/// anything else maps as usual.
+/// [`to_py_err`] for a call on the file `path`, and the one shape of every
+/// file error of the package: an I/O error with an OS error number becomes
+/// `MemacctIoError(errno, strerror, path)` (`OSError` semantics) that is also
+/// the builtin `OSError` subclass Python picks for that number
+/// (`FileNotFoundError`, ...; see [`io_error_twins`]); one without a number
+/// a `MemacctIoError` with the core's message; anything else maps as usual.
 fn to_py_err_at(py: Python<'_>, err: &Error, path: &Path) -> PyErr {
-    if let Error::Io {
+    let Error::Io {
         os_error: Some(errno),
         ..
     } = err
-    {
-        return match strerror(py, *errno) {
-            Ok(message) => coded_err(
-                py,
-                IO_CODE,
-                (*errno, message, path.as_os_str().to_os_string()),
-            ),
-            Err(e) => e,
+    else {
+        return to_py_err(py, err);
+    };
+    let errno = *errno;
+    let build = || -> PyResult<PyErr> {
+        let message = strerror(py, errno)?;
+        // Python's own errno -> subclass choice: what `OSError(errno, ...)` makes.
+        let builtin = py
+            .get_type::<PyOSError>()
+            .call1((errno, message.as_str()))?
+            .get_type();
+        let class = match io_error_twins(py)?
+            .iter()
+            .find(|(b, _)| b.bind(py).is(&builtin))
+        {
+            Some((_, twin)) => twin.bind(py).clone(),
+            None => io_error_class(py)?,
         };
-    }
-    to_py_err(py, err)
+        let args = (errno, message, path.as_os_str().to_os_string());
+        Ok(with_code(py, class, IO_CODE, args))
+    };
+    build().unwrap_or_else(|e| e)
 }
 
-/// A `std::io::Error` on `path` as the builtin `OSError` subclass of its
-/// error number (`FileNotFoundError`, ...), with `errno`, `strerror` and
-/// `filename` set; an error without a number converts as pyo3 does.
-fn os_err(py: Python<'_>, err: std::io::Error, path: &Path) -> PyErr {
-    match err.raw_os_error() {
-        Some(errno) => match strerror(py, errno) {
-            Ok(message) => PyOSError::new_err((errno, message, path.as_os_str().to_os_string())),
-            Err(e) => e,
-        },
-        None => err.into(),
-    }
+/// [`to_py_err_at`] for a failed std I/O call (`what`, e.g. `"reading
+/// dictionary"`) on `path`, as the core reports its own.
+fn io_err(py: Python<'_>, what: &str, err: &std::io::Error, path: &Path) -> PyErr {
+    let err = Error::io(format_args!("{what} {}", path.display()), err);
+    to_py_err_at(py, &err, path)
 }
 
 // ---------------------------------------------------------------------------
@@ -249,14 +329,31 @@ fn wide_int(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
     }
 }
 
+/// The int `obj` in `T`'s range: `Ok(Err(reason))` when it is outside, the
+/// reason saying so (not an int: `TypeError`).
+fn int_in<T: IntArg>(obj: &Bound<'_, PyAny>) -> PyResult<Result<T, String>> {
+    let v = wide_int(obj)?;
+    Ok(T::try_from(v).map_err(|_| {
+        // A saturated value stands for a larger int, whose text may be too long
+        // for Python to write (`sys.set_int_max_str_digits`).
+        let value = match v {
+            i128::MAX => "an int of 2**127 or more".to_owned(),
+            i128::MIN => "an int below -2**127".to_owned(),
+            _ => v.to_string(),
+        };
+        format!("{value} is outside {}..={}", T::MIN, T::MAX)
+    }))
+}
+
+/// An `InvalidOptionError` for option `name`.
+fn invalid_option(py: Python<'_>, name: &'static str, reason: String) -> PyErr {
+    to_py_err(py, &Error::InvalidOption { name, reason })
+}
+
 /// An int option `name` in `T`'s range, else `InvalidOptionError` naming it
 /// (never `OverflowError`).
 fn int_option<T: IntArg>(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<T> {
-    let v = wide_int(obj)?;
-    T::try_from(v).map_err(|_| {
-        let reason = format!("{obj} is outside {}..={}", T::MIN, T::MAX);
-        to_py_err(obj.py(), &Error::InvalidOption { name, reason })
-    })
+    int_in(obj)?.map_err(|reason| invalid_option(obj.py(), name, reason))
 }
 
 /// [`int_option`] for an option that may be None.
@@ -268,11 +365,36 @@ fn opt_int_option<T: IntArg>(obj: &Bound<'_, PyAny>, name: &'static str) -> PyRe
     }
 }
 
+/// A float option `name` (a float, or an int, as Python converts it), else
+/// `InvalidOptionError` naming it for an int too large for a float (never
+/// `OverflowError`); not a number: `TypeError`. Its range is checked where
+/// it is used.
+fn float_option(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<f64> {
+    obj.extract::<f64>().map_err(|e| {
+        if e.is_instance_of::<PyOverflowError>(obj.py()) {
+            invalid_option(obj.py(), name, "an int too large for a float".to_owned())
+        } else {
+            e
+        }
+    })
+}
+
+/// [`float_option`] for an option that may be None.
+fn opt_float_option(obj: &Bound<'_, PyAny>, name: &'static str) -> PyResult<Option<f64>> {
+    if obj.is_none() {
+        Ok(None)
+    } else {
+        float_option(obj, name).map(Some)
+    }
+}
+
 /// Declares `fn name(obj) -> PyResult<T>` extractors for `#[pyo3(from_py_with)]`,
-/// one per option name: `int` for `T`, `opt` for `Option<T>`.
-macro_rules! int_options {
+/// one per option name: `int` for an int `T`, `opt` for `Option<T>`; `float`
+/// for `f64`, `opt_float` for `Option<f64>`. Out of range: `InvalidOptionError`
+/// naming the option.
+macro_rules! option_args {
     ($($f:ident: $kind:ident $t:ty = $name:literal;)*) => {$(
-        int_options!(@one $f $kind $t = $name);
+        option_args!(@one $f $kind $t = $name);
     )*};
     (@one $f:ident int $t:ty = $name:literal) => {
         pub(crate) fn $f(obj: &Bound<'_, PyAny>) -> PyResult<$t> {
@@ -284,12 +406,35 @@ macro_rules! int_options {
             crate::opt_int_option(obj, $name)
         }
     };
+    (@one $f:ident float $t:ty = $name:literal) => {
+        pub(crate) fn $f(obj: &Bound<'_, PyAny>) -> PyResult<$t> {
+            crate::float_option(obj, $name)
+        }
+    };
+    (@one $f:ident opt_float $t:ty = $name:literal) => {
+        pub(crate) fn $f(obj: &Bound<'_, PyAny>) -> PyResult<Option<$t>> {
+            crate::opt_float_option(obj, $name)
+        }
+    };
 }
-pub(crate) use int_options;
+pub(crate) use option_args;
 
-int_options! {
+option_args! {
     max_depth_arg: int u32 = "max_depth";
     inflate_limit_arg: int u64 = "inflate_limit";
+}
+
+/// `local_node=(name, creation)` or None; a creation outside 0..2**32 is an
+/// `InvalidOptionError` naming `local_node` (not a 2-tuple of str and int:
+/// `TypeError`).
+fn local_node_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<(String, u32)>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    let (name, creation) = obj.extract::<(String, Bound<'_, PyAny>)>()?;
+    let creation = int_in::<u32>(&creation)?
+        .map_err(|reason| invalid_option(obj.py(), "local_node", format!("creation {reason}")))?;
+    Ok(Some((name, creation)))
 }
 
 // ---------------------------------------------------------------------------
@@ -644,7 +789,10 @@ impl Context {
             Some(m) => {
                 let py = m.py();
                 let mut table = HashMap::new();
-                for (name, word) in mapping_items::<String, u64>(m, "atom_words")? {
+                for (name, word) in mapping_items::<String, Bound<'_, PyAny>>(m, "atom_words")? {
+                    let word = int_in::<u64>(&word)?.map_err(|reason| {
+                        invalid_option(py, "atom_words", format!("{reason} for atom {name:?}"))
+                    })?;
                     memacct_core::check_atom_word(&name, word).map_err(|e| to_py_err(py, &e))?;
                     table.insert(name, word);
                 }
@@ -694,7 +842,7 @@ impl PySizer {
     #[new]
     #[pyo3(signature = (*, local_node=None, atom_words=None, max_depth=100_000, inflate_limit=1_073_741_824))]
     fn new(
-        local_node: Option<(String, u32)>,
+        #[pyo3(from_py_with = local_node_arg)] local_node: Option<(String, u32)>,
         atom_words: Option<&Bound<'_, PyAny>>,
         #[pyo3(from_py_with = max_depth_arg)] max_depth: u32,
         #[pyo3(from_py_with = inflate_limit_arg)] inflate_limit: u64,
@@ -796,7 +944,7 @@ impl PySizer {
 fn flat_size(
     py: Python<'_>,
     etf: &Bound<'_, PyAny>,
-    local_node: Option<(String, u32)>,
+    #[pyo3(from_py_with = local_node_arg)] local_node: Option<(String, u32)>,
     atom_words: Option<&Bound<'_, PyAny>>,
     #[pyo3(from_py_with = max_depth_arg)] max_depth: u32,
     #[pyo3(from_py_with = inflate_limit_arg)] inflate_limit: u64,
@@ -814,7 +962,7 @@ fn flat_size(
 fn term_size(
     py: Python<'_>,
     etf: &Bound<'_, PyAny>,
-    local_node: Option<(String, u32)>,
+    #[pyo3(from_py_with = local_node_arg)] local_node: Option<(String, u32)>,
     atom_words: Option<&Bound<'_, PyAny>>,
     #[pyo3(from_py_with = max_depth_arg)] max_depth: u32,
     #[pyo3(from_py_with = inflate_limit_arg)] inflate_limit: u64,

@@ -16,15 +16,18 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyTuple};
 
-use crate::{buffer_bytes, coded_err, int_options, mapping_items, to_py_err, to_py_err_at};
+use crate::{buffer_bytes, coded_err, mapping_items, option_args, to_py_err, to_py_err_at};
 
-int_options! {
+option_args! {
     max_entries_arg: opt u64 = "max_entries";
     max_bytes_arg: opt u64 = "max_bytes";
     shards_arg: opt usize = "shards";
     seed_arg: opt u64 = "seed";
     owner_arg: opt u64 = "owner";
     release_owner_arg: int u64 = "owner";
+    default_ttl_arg: opt_float f64 = "default_ttl";
+    ttl_resolution_arg: opt_float f64 = "ttl_resolution";
+    ttl_arg: opt_float f64 = "ttl";
 }
 
 fn invalid(py: Python<'_>, name: &'static str, reason: String) -> PyErr {
@@ -132,8 +135,7 @@ fn domain_config(py: Python<'_>, name: &str, spec: &Bound<'_, PyAny>) -> PyResul
             "max_entries" => d.max_entries = max_entries_arg(&value)?,
             "max_bytes" => d.max_bytes = max_bytes_arg(&value)?,
             "default_ttl" => {
-                d.default_ttl = value
-                    .extract::<Option<f64>>()?
+                d.default_ttl = default_ttl_arg(&value)?
                     .map(|s| seconds(py, "default_ttl", s))
                     .transpose()?
             }
@@ -153,7 +155,7 @@ fn domain_config(py: Python<'_>, name: &str, spec: &Bound<'_, PyAny>) -> PyResul
 }
 
 /// `ttl` of `put`: None is the default, `math.inf` no TTL, else seconds.
-fn ttl_arg(
+fn ttl_duration(
     py: Python<'_>,
     ttl: Option<f64>,
     pool: &Pool,
@@ -231,7 +233,7 @@ impl PyPool {
         ttl: Option<f64>,
     ) -> PyResult<u64> {
         let domain = domain_arg(py, domain)?;
-        let ttl = ttl_arg(py, ttl, &self.0, domain)?;
+        let ttl = ttl_duration(py, ttl, &self.0, domain)?;
         let bytes = buffer_bytes(data, "data")?;
         let data = bytes.as_bytes();
         let pool = &self.0;
@@ -255,10 +257,10 @@ impl PyPool {
         policy: &str,
         on_full: &str,
         #[pyo3(from_py_with = shards_arg)] shards: Option<usize>,
-        default_ttl: Option<f64>,
+        #[pyo3(from_py_with = default_ttl_arg)] default_ttl: Option<f64>,
         domains: Option<&Bound<'_, PyAny>>,
         #[pyo3(from_py_with = seed_arg)] seed: Option<u64>,
-        ttl_resolution: Option<f64>,
+        #[pyo3(from_py_with = ttl_resolution_arg)] ttl_resolution: Option<f64>,
     ) -> PyResult<Self> {
         let c = config(
             py,
@@ -279,7 +281,8 @@ impl PyPool {
     /// by ``checkpoint``), configured by the same options as ``Pool(...)``.
     /// Entries get new handles; TTLs resume from what was left. Raises
     /// ``BadCheckpointError`` for a corrupt or truncated file,
-    /// ``MemacctIoError`` if it cannot be read, ``PoolExhaustedError`` if the
+    /// ``MemacctIoError`` if it cannot be read (also the ``OSError`` subclass
+    /// of its ``errno``, e.g. ``FileNotFoundError``), ``PoolExhaustedError`` if the
     /// entries do not fit under ``on_full="reject"``. The GIL is released.
     /// ``handles()`` lists the restored entries' handles.
     #[staticmethod]
@@ -293,10 +296,10 @@ impl PyPool {
         policy: &str,
         on_full: &str,
         #[pyo3(from_py_with = shards_arg)] shards: Option<usize>,
-        default_ttl: Option<f64>,
+        #[pyo3(from_py_with = default_ttl_arg)] default_ttl: Option<f64>,
         domains: Option<&Bound<'_, PyAny>>,
         #[pyo3(from_py_with = seed_arg)] seed: Option<u64>,
-        ttl_resolution: Option<f64>,
+        #[pyo3(from_py_with = ttl_resolution_arg)] ttl_resolution: Option<f64>,
     ) -> PyResult<Self> {
         let c = config(
             py,
@@ -329,7 +332,7 @@ impl PyPool {
         data: &Bound<'_, PyAny>,
         domain: &str,
         #[pyo3(from_py_with = owner_arg)] owner: Option<u64>,
-        ttl: Option<f64>,
+        #[pyo3(from_py_with = ttl_arg)] ttl: Option<f64>,
     ) -> PyResult<u64> {
         self.put_impl(py, data, domain, owner, ttl)
     }
@@ -428,7 +431,8 @@ impl PyPool {
 
     /// Writes the live entries (domain, owner, TTL left, payload) to ``path``
     /// crash-safely (temporary file, fsync, rename, directory fsync); returns
-    /// how many. ``MemacctIoError`` if the OS refuses. The GIL is released.
+    /// how many. ``MemacctIoError`` if the OS refuses (also the ``OSError``
+    /// subclass of its ``errno``). The GIL is released.
     #[pyo3(signature = (path))]
     fn checkpoint(&self, py: Python<'_>, path: PathBuf) -> PyResult<usize> {
         let pool = &self.0;
@@ -450,12 +454,12 @@ impl PyPool {
         data: &Bound<'_, PyAny>,
         domain: &str,
         #[pyo3(from_py_with = owner_arg)] owner: Option<u64>,
-        ttl: Option<f64>,
+        #[pyo3(from_py_with = ttl_arg)] ttl: Option<f64>,
     ) -> PyResult<PyPoolSlot> {
         let py = slf.py();
         // Check the arguments now, not only when the block is entered.
         let d = domain_arg(py, domain)?;
-        ttl_arg(py, ttl, &slf.get().0, d)?;
+        ttl_duration(py, ttl, &slf.get().0, d)?;
         Ok(PyPoolSlot {
             pool: slf.clone().unbind(),
             data: buffer_bytes(data, "data")?.unbind(),
@@ -537,11 +541,11 @@ impl PyPool {
         slf
     }
 
-    /// Clears the pool (every entry released) and lets exceptions propagate.
+    /// Clears the pool (every entry released) and lets exceptions propagate
+    /// (returns None).
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) {
         self.clear(py);
-        false
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -631,8 +635,10 @@ impl PyPoolSlot {
         }
     }
 
+    /// Releases the entry (unless already gone) and lets exceptions propagate
+    /// (returns None).
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) {
         let entered = {
             let mut state = self.state();
             match *state {
@@ -648,7 +654,6 @@ impl PyPoolSlot {
             let pool = &self.pool.get().0;
             let _ = py.detach(|| pool.release(Handle::from_raw(h)));
         }
-        false
     }
 }
 

@@ -6,6 +6,7 @@ import array
 import copy
 import errno
 import json
+import os
 import pickle
 import types
 from concurrent.futures import ThreadPoolExecutor
@@ -186,7 +187,7 @@ def test_local_node_decides_pid_kind() -> None:
 def test_local_node_type_checked() -> None:
     with pytest.raises(TypeError):
         memacct.flat_size(OK_ABC, local_node="nonode@nohost")  # type: ignore[arg-type]
-    with pytest.raises(OverflowError):
+    with pytest.raises(memacct.InvalidOptionError, match="local_node"):
         memacct.flat_size(OK_ABC, local_node=("n@h", -1))
 
 
@@ -440,6 +441,33 @@ def test_out_of_range_sizing_options(kw: dict[str, int], name: str) -> None:
         memacct.Sizer(**kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("kw", "name"),
+    [
+        ({"atom_words": {"a": -1}}, "atom_words"),
+        ({"atom_words": {"a": 2**70}}, "atom_words"),
+        ({"atom_words": {"a": -(10**400)}}, "atom_words"),
+        ({"local_node": ("app@host", -3)}, "local_node"),
+        ({"local_node": ("app@host", 2**32)}, "local_node"),
+        ({"local_node": ("app@host", 10**400)}, "local_node"),
+    ],
+    ids=["atom_word=-1", "atom_word=2**70", "atom_word=-10**400", "creation=-3", "creation=2**32", "creation=10**400"],
+)
+def test_out_of_range_vm_options_name_the_option(kw: dict[str, Any], name: str) -> None:
+    """Ints outside an option's range are InvalidOptionError naming it, never OverflowError."""
+    for call in (
+        lambda: memacct.flat_size(OK_ABC, **kw),
+        lambda: memacct.term_size(OK_ABC, **kw),
+        lambda: memacct.Sizer(**kw),
+    ):
+        with pytest.raises(memacct.InvalidOptionError) as info:
+            call()
+        e = info.value
+        assert e.code == "invalid_option" and name in str(e) and not isinstance(e, OverflowError)
+    if name == "atom_words":
+        assert "'a'" in str(e) or '"a"' in str(e)  # which atom
+
+
 def test_out_of_range_trend_option() -> None:
     with pytest.raises(memacct.InvalidOptionError) as info:
         memacct.trend([], min_points=-1)
@@ -467,3 +495,109 @@ def test_load_snapshot_io_error_carries_errno_and_filename(tmp_path: Path) -> No
     with pytest.raises(FileNotFoundError) as info:
         memacct.load_snapshot(missing)
     assert info.value.errno == errno.ENOENT and info.value.filename == str(missing)
+
+
+# --- file errors: one shape everywhere ----------------------------------------------------
+
+SNAPSHOT_JSON = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "snapshots" / "node_small.json"
+
+
+def _dictionary() -> memacct.Dictionary:
+    return memacct.Dictionary.train([OK_ABC, etf(tup(atom("ok"), binary(b"abd")))])
+
+
+def _readers() -> dict[str, Callable[[Path], object]]:
+    return {
+        "load_snapshot": memacct.load_snapshot,
+        "Dictionary.load": memacct.Dictionary.load,
+        "Pool.restore": memacct.Pool.restore,
+    }
+
+
+def _writers() -> dict[str, Callable[[Path], object]]:
+    d = _dictionary()
+    return {"Dictionary.save": d.save, "Pool.checkpoint": memacct.Pool().checkpoint}
+
+
+def assert_file_error(e: BaseException, cls: type[OSError], code: int, path: Path) -> None:
+    """``e`` is both a MemacctIoError and the builtin OSError subclass of its errno."""
+    assert isinstance(e, cls) and isinstance(e, memacct.MemacctIoError)
+    assert isinstance(e, memacct.MemacctError) and isinstance(e, ValueError)
+    assert e.code == "io" and e.errno == code and e.strerror == os.strerror(code)
+    assert e.filename == str(path) and str(path) in str(e)
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(e, proto))
+        assert type(again) is type(e) and str(again) == str(e)
+        assert (again.errno, again.strerror, again.filename, again.code) == (code, e.strerror, str(path), "io")
+    assert copy.copy(e).errno == code
+
+
+@pytest.mark.parametrize("what", sorted(_readers()))
+def test_reading_a_missing_file(what: str, tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    with pytest.raises(memacct.MemacctError) as info:
+        _readers()[what](missing)
+    assert_file_error(info.value, FileNotFoundError, errno.ENOENT, missing)
+
+
+@pytest.mark.parametrize("what", ["load_snapshot", "Dictionary.load"])
+def test_reading_a_directory(what: str, tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError) as info:
+        _readers()[what](tmp_path)
+    assert_file_error(info.value, IsADirectoryError, errno.EISDIR, tmp_path)
+
+
+def test_restoring_a_directory(tmp_path: Path) -> None:
+    # The core refuses a checkpoint that is not a regular file before reading
+    # it, with no OS error number: a MemacctIoError with the core's message.
+    with pytest.raises(memacct.MemacctIoError) as info:
+        memacct.Pool.restore(tmp_path)
+    e = info.value
+    assert e.code == "io" and e.errno is None and "regular file" in str(e)
+    again = pickle.loads(pickle.dumps(e))
+    assert type(again) is memacct.MemacctIoError and str(again) == str(e) and again.code == "io"
+
+
+@pytest.mark.parametrize("what", sorted(_writers()))
+def test_writing_into_a_missing_directory(what: str, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "file"
+    with pytest.raises(FileNotFoundError) as info:
+        _writers()[what](target)
+    assert_file_error(info.value, FileNotFoundError, errno.ENOENT, target)
+
+
+@pytest.mark.parametrize("what", sorted(_writers()))
+def test_writing_under_a_file(what: str, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    target = plain / "file"
+    with pytest.raises(memacct.MemacctIoError) as info:
+        _writers()[what](target)
+    assert_file_error(info.value, NotADirectoryError, errno.ENOTDIR, target)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+@pytest.mark.parametrize("what", sorted(_readers()))
+def test_reading_an_unreadable_file(what: str, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.write_bytes(SNAPSHOT_JSON.read_bytes())
+    locked.chmod(0)
+    with pytest.raises(PermissionError) as info:
+        _readers()[what](locked)
+    assert_file_error(info.value, PermissionError, errno.EACCES, locked)
+
+
+def test_every_errno_class_has_its_io_error() -> None:
+    """Each OSError subclass a file error can be has a MemacctIoError twin."""
+    from memacct import _memacct
+
+    for cls in (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError):
+        twins = [t for t in memacct.MemacctIoError.__subclasses__() if issubclass(t, cls)]
+        assert len(twins) == 1, cls
+        twin = twins[0]
+        e = twin(errno.EEXIST, os.strerror(errno.EEXIST), "f")
+        assert isinstance(e, cls) and isinstance(e, memacct.MemacctIoError) and e.code == "io"
+        assert type(pickle.loads(pickle.dumps(e))) is twin and twin.__doc__
+        # private: pickle finds it in memacct._memacct, `import *` does not
+        assert twin.__name__.startswith("_") and twin.__name__ not in _memacct.__all__
+        assert twin.__name__ not in vars(memacct)

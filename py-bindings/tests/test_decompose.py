@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import errno
 import json
 import math
 import os
@@ -11,6 +12,7 @@ import pickle
 import sys
 from pathlib import Path
 from typing import Any, Callable
+from unittest import mock
 
 import pytest
 
@@ -147,6 +149,32 @@ def test_cluster() -> None:
     assert len(c.components()) == len(nodes[0].components()) + len(nodes[1].components())
 
 
+def test_cluster_report_has_totals_and_missing_nodes() -> None:
+    c = memacct.load_snapshot(CLUSTER)
+    text = c.report()
+    # each node's report, in order, then the cluster's section
+    reports = [n.report() for n in c.node_snapshots()]
+    assert text.startswith(reports[0]) and reports[1] in text
+    assert text.index(reports[1]) > text.index(reports[0])
+    cluster = text[text.index("=== CLUSTER ===") :]
+    assert text.index("=== CLUSTER ===") > text.rindex("=== END REPORT ===")
+    assert "c@host (timeout)" in cluster and "Nodes missing:" in cluster
+    assert "Cluster total RSS:" in cluster and cluster.rstrip().endswith("=== END CLUSTER ===")
+    # a node snapshot keeps the node report
+    assert "=== CLUSTER ===" not in memacct.load_snapshot(NODE_SMALL).report()
+
+
+def test_cluster_report_with_every_node_missing() -> None:
+    doc = json.loads(CLUSTER.read_text())
+    doc["missing"] += [{"node": n["node"], "reason": "down"} for n in doc["nodes"]]
+    doc["nodes"] = []
+    c = from_doc(doc)
+    assert c.is_cluster and c.node_names == []
+    text = c.report()
+    assert text.strip() and "=== CLUSTER ===" in text
+    assert "a@host (down)" in text and "b@host (down)" in text and "c@host (timeout)" in text
+
+
 # --- validation: every injected violation is listed, with its figures -------------------
 
 INJECTIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
@@ -240,6 +268,19 @@ def test_violation_value_semantics() -> None:
         v.rule = "x"  # type: ignore[misc]
 
 
+def test_violation_equality_ignores_figure_order() -> None:
+    a = memacct.Violation("r", "m", {"a": 1.0, "b": 2.0})
+    b = memacct.Violation("r", "m", {"b": 2.0, "a": 1.0})
+    assert a == b and b == a and not (a != b)
+    # the exposed figures keep the order they were given in
+    assert list(a.figures) == ["a", "b"] and list(b.figures) == ["b", "a"]
+    assert list(pickle.loads(pickle.dumps(b)).figures) == ["b", "a"]
+    for other in ({"a": 1.0, "b": 3.0}, {"a": 1.0}, {"a": 1.0, "b": 2.0, "c": 0.0}, {"a": 1.0, "c": 2.0}):
+        assert a != memacct.Violation("r", "m", other) and memacct.Violation("r", "m", other) != a
+    assert a != memacct.Violation("s", "m", {"a": 1.0, "b": 2.0})
+    assert a.__eq__(object()) is NotImplemented and a == mock.ANY
+
+
 # --- input: str, bytes, files; hostile JSON is a BadSnapshotError ------------------------
 
 
@@ -261,6 +302,17 @@ def test_from_json_inputs() -> None:
         memacct.Snapshot.from_json(42)  # type: ignore[arg-type]
 
 
+def test_snapshot_equality_defers_to_other_types() -> None:
+    s = memacct.load_snapshot(NODE_SMALL)
+    assert s == mock.ANY and mock.ANY == s and [s] == [mock.ANY]
+    assert s.__eq__(1) is NotImplemented and s.__eq__("app@host") is NotImplemented
+    assert s != 1 and not (s == 1) and not (s == None)  # noqa: E711
+    same = memacct.load_snapshot(NODE_SMALL)
+    assert s == same and not (s != same)
+    c = memacct.load_snapshot(CLUSTER)
+    assert s != c and not (s == c) and c == mock.ANY
+
+
 def test_ci_method() -> None:
     t = memacct.load_snapshot(NODE_SMALL)
     n = memacct.load_snapshot(NODE_SMALL, ci_method="normal")
@@ -269,6 +321,22 @@ def test_ci_method() -> None:
     assert st["mean"] == sn["mean"] and sn["half_width"] < st["half_width"]
     with pytest.raises(memacct.InvalidOptionError):
         memacct.Snapshot.from_json(NODE_SMALL.read_text(), ci_method="bayes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda s: s.validate(10**400), "tolerance"),
+        (lambda s: s.validate(epsilon=-(10**400)), "epsilon"),
+        (lambda s: memacct.trend([s], min_span_hours=10**400), "min_span_hours"),
+        (lambda s: memacct.trend([s], min_r_squared=10**400), "min_r_squared"),
+        (lambda s: memacct.trend([s], min_growth_pct_per_hour=-(10**400)), "min_growth_pct_per_hour"),
+    ],
+)
+def test_float_options_out_of_range_name_the_option(call: Callable[[memacct.Snapshot], object], name: str) -> None:
+    with pytest.raises(memacct.InvalidOptionError) as info:
+        call(memacct.load_snapshot(NODE_SMALL))
+    assert name in str(info.value) and not isinstance(info.value, OverflowError)
 
 
 def test_load_snapshot_missing_file(tmp_path: Path) -> None:
@@ -465,6 +533,19 @@ def test_plot_writes_a_png(path: Path, tmp_path: Path) -> None:
     assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()
 
 
+def test_plot_file_errors_are_memacct_io_errors(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "no" / "such" / "plot.png"
+    with pytest.raises(memacct.MemacctIoError) as info:
+        memacct.load_snapshot(NODE_SMALL).plot(target)
+    e = info.value
+    assert e.code == "io" and e.errno == errno.ENOENT and e.filename == str(target)
+    assert isinstance(e, FileNotFoundError)
+    with pytest.raises(IsADirectoryError) as info2:
+        memacct.load_snapshot(NODE_SMALL).plot(tmp_path)
+    assert isinstance(info2.value, memacct.MemacctIoError) and info2.value.filename == str(tmp_path)
+
+
 def test_plot_without_per_connection_figures(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     doc = node_doc()
@@ -555,3 +636,50 @@ def test_decompose_functions_have_docstrings() -> None:
     for f in (memacct.load_snapshot, memacct.aggregate, memacct.trend, memacct.Snapshot.from_json):
         assert f.__doc__ and len(f.__doc__) > 80
     assert os.path.basename(memacct._present.__file__) == "_present.py"  # type: ignore[attr-defined]
+
+
+def _stub_class(name: str) -> ast.ClassDef:
+    return next(n for n in _stub_tree().body if isinstance(n, ast.ClassDef) and n.name == name)
+
+
+def _stub_method(cls: str, name: str) -> ast.FunctionDef:
+    return next(n for n in _stub_class(cls).body if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+@pytest.mark.parametrize("cls", [memacct.Pool, memacct.PoolSlot], ids=lambda c: c.__name__)
+def test_stub_exit_never_swallows(cls: type) -> None:
+    """``__exit__`` is declared ``-> None`` (a ``bool`` would tell mypy that ``with``
+    may swallow exceptions), and the runtime returns None."""
+    returns = _stub_method(cls.__name__, "__exit__").returns
+    assert returns is not None and ast.unparse(returns) == "None"
+    p = memacct.Pool()
+    obj = p if cls is memacct.Pool else p.slot(b"x")
+    obj.__enter__()
+    assert obj.__exit__(None, None, None) is None
+
+
+def test_stub_hash_matches_runtime() -> None:
+    """Classes unhashable at runtime say so in the stub (``__hash__: ClassVar[None]``)."""
+    from memacct import _memacct
+
+    unhashable = set()
+    for node in _stub_tree().body:
+        if not isinstance(node, ast.ClassDef) or issubclass(getattr(_memacct, node.name), BaseException):
+            continue
+        declared = [
+            n
+            for n in node.body
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.target.id == "__hash__"
+        ]
+        runtime = getattr(_memacct, node.name)
+        if runtime.__hash__ is None:
+            unhashable.add(node.name)
+            assert declared and ast.unparse(declared[0].annotation) == "ClassVar[None]", node.name
+        else:
+            assert not declared, node.name
+    assert {"Snapshot", "Violation", "PoolStats", "DomainStats"} <= unhashable
+
+
+def test_stub_contains_is_positional_only() -> None:
+    f = _stub_method("Pool", "__contains__")
+    assert [a.arg for a in f.args.posonlyargs] == ["self", "handle"] and not f.args.args

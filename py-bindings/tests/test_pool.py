@@ -654,6 +654,39 @@ def test_huge_ttls_are_invalid_options() -> None:
     assert p.get(h) == b"x"
 
 
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: Pool(default_ttl=10**400), "default_ttl"),
+        (lambda: Pool(default_ttl=-(10**400)), "default_ttl"),
+        (lambda: Pool(ttl_resolution=10**400), "ttl_resolution"),
+        (lambda: Pool(domains={"cache": {"default_ttl": 10**400}}), "default_ttl"),
+        (lambda: Pool.restore("never-read.ckpt", default_ttl=10**400), "default_ttl"),
+        (lambda: Pool().put(b"x", ttl=10**400), "ttl"),
+        (lambda: Pool().slot(b"x", ttl=10**400), "ttl"),
+    ],
+)
+def test_ints_too_large_for_a_float_are_invalid_options(call: Callable[[], object], name: str) -> None:
+    """A TTL int beyond any float names its option (InvalidOptionError, not OverflowError)."""
+    with pytest.raises(memacct.InvalidOptionError) as e:
+        call()
+    assert e.value.code == "invalid_option" and name in str(e.value)
+    assert not isinstance(e.value, OverflowError)
+
+
+def test_exit_returns_none() -> None:
+    """``__exit__`` returns None (as the stub says): a ``with`` never swallows."""
+    p = Pool()
+    slot = p.slot(b"x")
+    h = slot.__enter__()
+    assert slot.__exit__(None, None, None) is None and h not in p  # type: ignore[func-returns-value]
+    p.put(b"y")
+    assert p.__exit__(None, None, None) is None and len(p) == 0  # type: ignore[func-returns-value]
+    with pytest.raises(KeyError):
+        with Pool() as q, q.slot(b"z"):
+            raise KeyError("propagates")
+
+
 def _longest_freeze_during_checkpoint(op: Callable[[Pool], object], tmp: Path) -> tuple[float, float]:
     """(longest pause of the main thread, longest ``op`` call) while a second
     thread runs ``op`` over and over during a checkpoint that holds the shard
@@ -744,11 +777,11 @@ def test_io_errors_are_oserrors(tmp_path: Path) -> None:
     with pytest.raises(OSError) as e:
         Pool.restore(missing)
     err = e.value
-    assert type(err) is memacct.MemacctIoError and err.code == "io"
+    assert isinstance(err, memacct.MemacctIoError) and isinstance(err, FileNotFoundError) and err.code == "io"
     assert err.errno == errno.ENOENT and err.filename == str(missing) and err.strerror
     assert str(missing) in str(err)
     again = pickle.loads(pickle.dumps(err))
-    assert type(again) is memacct.MemacctIoError
+    assert type(again) is type(err)
     assert (again.errno, again.filename, again.code) == (errno.ENOENT, str(missing), "io")
     target = tmp_path / "no" / "such" / "dir.ckpt"
     with pytest.raises(memacct.MemacctIoError) as e2:

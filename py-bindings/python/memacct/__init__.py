@@ -35,7 +35,9 @@ Every algorithm lives in the Rust core ``memacct-core``; this package is a thin
 binding. Sizing, compressing, decompressing and training release the GIL, so
 threads can work in parallel. Invalid or unsupported input raises a subclass
 of ``MemacctError`` (itself a ``ValueError``) whose ``code`` is the core's
-stable error code.
+stable error code; a file that cannot be read or written raises
+``MemacctIoError``, also an ``OSError`` (``errno``, ``filename``) and the
+builtin subclass of its errno (``FileNotFoundError``, ...).
 
 >>> import memacct
 >>> etf = bytes([131, 104, 2, 119, 2, 111, 107, 109, 0, 0, 0, 3, 97, 98, 99])  # {ok, <<"abc">>}

@@ -4,7 +4,7 @@ import sys
 import os
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any, Final, Literal, Union, final
+from typing import Any, ClassVar, Final, Literal, Union, final
 
 if sys.version_info >= (3, 12):
     from collections.abc import Buffer as _Buffer
@@ -222,6 +222,8 @@ class Dictionary:
     pickles by its bytes.
     """
 
+    # Not constructible from Python (TypeError). No stub idiom says so yet without
+    # breaking mypy (python/typing#2066), so no constructor is declared.
     @staticmethod
     def train(samples: Iterable[_BytesLike], max_bytes: int = 32_768) -> Dictionary:
         """Trains a dictionary of at most about ``max_bytes`` (256 .. 16 MiB) from sample ETF terms.
@@ -236,14 +238,16 @@ class Dictionary:
     def load(path: _Path) -> Dictionary:
         """Loads a dictionary from a file written by ``save`` (``BadDictionaryError``).
 
-        ``OSError`` (the subclass of its ``errno``, ``filename`` set) if it cannot be read.
+        ``MemacctIoError`` if it cannot be read (see there: also the ``OSError``
+        subclass of its ``errno``, e.g. ``FileNotFoundError``, ``filename`` set).
         """
     def to_bytes(self) -> bytes:
         """The serialized dictionary (magic, version, id, content, checksum)."""
     def save(self, path: _Path) -> None:
         """Writes ``to_bytes()`` to ``path`` atomically (temporary file, then rename).
 
-        ``OSError`` (with ``errno`` and ``filename``) if the OS refuses.
+        ``MemacctIoError`` (also the ``OSError`` subclass of its ``errno``, ``filename`` set)
+        if the OS refuses.
         """
     @property
     def id(self) -> int:
@@ -382,7 +386,8 @@ class Pool:
         """A new pool holding the entries of a checkpoint (new handles; TTLs resume).
 
         ``BadCheckpointError`` for a corrupt file, ``MemacctIoError`` if unreadable
-        (an ``OSError``: ``errno`` and ``filename`` set when the OS gave a number),
+        (see there: ``errno`` and ``filename`` set, and the ``OSError`` subclass of the
+        ``errno``, when the OS gave a number),
         ``PoolExhaustedError`` if the entries do not fit under ``on_full="reject"``.
         ``handles()`` lists the restored entries' (new) handles.
         """
@@ -421,7 +426,7 @@ class Pool:
     def checkpoint(self, path: _Path) -> int:
         """Writes the live entries to ``path`` crash-safely; returns how many.
 
-        ``MemacctIoError`` (an ``OSError``, ``errno``/``filename`` set when known) if the OS refuses.
+        ``MemacctIoError`` (see there: ``errno``/``filename`` set when known) if the OS refuses.
         """
     def slot(
         self,
@@ -455,29 +460,33 @@ class Pool:
     ) -> None:
         """Changes the pool-wide limits while the pool runs (only limits it was created with)."""
     def __len__(self) -> int: ...
-    def __contains__(self, handle: object) -> bool: ...
+    def __contains__(self, handle: object, /) -> bool: ...
     def __enter__(self) -> Pool: ...
+    # Clears the pool; exceptions propagate (returns None).
     def __exit__(
         self,
         exc_type: Union[type[BaseException], None],
         exc: Union[BaseException, None],
         tb: Union[TracebackType, None],
-    ) -> bool: ...
+    ) -> None: ...
 
 @final
 class PoolSlot:
     """The context manager of ``Pool.slot`` (single use: a second ``__enter__`` raises ``ValueError``)."""
 
+    # Not constructible from Python (TypeError). No stub idiom says so yet without
+    # breaking mypy (python/typing#2066), so no constructor is declared.
     @property
     def handle(self) -> Union[int, None]:
         """The handle while entered, else None."""
     def __enter__(self) -> int: ...
+    # Releases the entry; exceptions propagate (returns None).
     def __exit__(
         self,
         exc_type: Union[type[BaseException], None],
         exc: Union[BaseException, None],
         tb: Union[TracebackType, None],
-    ) -> bool: ...
+    ) -> None: ...
 
 @final
 class DomainStats:
@@ -496,6 +505,7 @@ class DomainStats:
     def expired(self) -> int: ...
     def to_dict(self) -> dict[str, int]: ...
     def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
@@ -570,6 +580,7 @@ class PoolStats:
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-ready dict of every attribute (``domains`` a dict of dicts)."""
     def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 # --- memory decomposition ----------------------------------------------------------------
@@ -581,7 +592,7 @@ VALIDATION_RULES: Final[tuple[str, ...]]
 
 @final
 class Violation:
-    """One violated rule (immutable; compares by value)."""
+    """One violated rule (immutable; compares by value, ``figures`` as a mapping: in any order)."""
 
     def __new__(cls, rule: str, message: str, figures: Mapping[str, float]) -> Violation: ...
     @property
@@ -596,6 +607,7 @@ class Violation:
     def to_dict(self) -> dict[str, Any]:
         """``{'rule': ..., 'message': ..., 'figures': {...}}``."""
     def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
@@ -605,6 +617,8 @@ class Snapshot:
     Immutable; compares equal when the snapshots are equal; pickles by its JSON.
     """
 
+    # Not constructible from Python (TypeError). No stub idiom says so yet without
+    # breaking mypy (python/typing#2066), so no constructor is declared.
     @staticmethod
     def from_json(data: Union[str, _BytesLike], *, ci_method: _CiMethod = "student_t") -> Snapshot:
         """Reads a node or cluster snapshot from JSON text (``BadSnapshotError`` if it is not one)."""
@@ -637,7 +651,12 @@ class Snapshot:
     def validate(self, tolerance: float = 0.05, *, epsilon: float = 1e-9) -> list[Violation]:
         """Every violated rule; ``tolerance`` is the largest accepted ``|residual| / rss``."""
     def report(self) -> str:
-        """The core's human text report (a cluster: each node's, in order)."""
+        """The core's human text report.
+
+        A cluster: each answering node's report, in order, then a ``=== CLUSTER ===``
+        section with the totals over the nodes that answered and every missing node
+        with its reason (e.g. ``Nodes missing: 1 c@host (timeout)``).
+        """
     def compact(self) -> dict[str, Any]:
         """The compact key/value report (a cluster: node name -> dict)."""
     def components(self) -> list[tuple[str, str, float]]:
@@ -651,8 +670,12 @@ class Snapshot:
     def to_pandas(self) -> Any:
         """A pandas DataFrame of the components (a cluster: one row per node); needs pandas."""
     def plot(self, path: _Path, *, title: Union[str, None] = None) -> _Path:
-        """Writes a PNG (stacked components + residual; per-connection distribution); needs matplotlib."""
+        """Writes a PNG (stacked components + residual; per-connection distribution); needs matplotlib.
+
+        ``MemacctIoError`` (see there) if the file cannot be written.
+        """
     def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __reduce__(self) -> tuple[Any, ...]: ...
     @staticmethod
     def _from_pickle(data: Union[str, _BytesLike], ci_method: _CiMethod) -> Snapshot: ...
@@ -660,7 +683,8 @@ class Snapshot:
 def load_snapshot(path: _Path, *, ci_method: _CiMethod = "student_t") -> Snapshot:
     """Loads and decomposes a node or cluster snapshot file (``BadSnapshotError``).
 
-    ``OSError`` (the subclass of its ``errno``, ``filename`` set) if it cannot be read.
+    ``MemacctIoError`` if it cannot be read (see there: also the ``OSError`` subclass
+    of its ``errno``, e.g. ``FileNotFoundError``, ``filename`` set).
     """
 
 def aggregate(items: Iterable[Union[Snapshot, Mapping[str, Any]]]) -> dict[str, Any]:
@@ -759,10 +783,15 @@ class BadCheckpointError(MemacctError):
     """A pool checkpoint file is malformed, truncated or corrupt."""
 
 class MemacctIoError(OSError, MemacctError):
-    """An operating-system I/O call failed (a pool checkpoint or restore).
+    """An operating-system I/O call on a file failed: every file memacct reads or writes
+    (snapshots, dictionaries, pool checkpoints, plots) fails with one.
 
-    Also an ``OSError``: ``errno``, ``strerror`` and ``filename`` (the path given) are
-    set when the OS reported an error number.
+    Also an ``OSError``. When the OS reported an error number, ``errno``, ``strerror`` and
+    ``filename`` (the path given) are set, and the error is also the builtin subclass
+    Python raises for that number: ``FileNotFoundError``, ``PermissionError``,
+    ``IsADirectoryError``, ``NotADirectoryError`` or ``FileExistsError`` (any other
+    number: a plain ``MemacctIoError``). So ``except FileNotFoundError`` and
+    ``except memacct.MemacctError`` (``code == "io"``) both catch a missing file.
     """
 
 class BadSnapshotError(MemacctError):

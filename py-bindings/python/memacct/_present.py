@@ -8,7 +8,7 @@ missing one raises an ``ImportError`` that says how to install it.
 
 from __future__ import annotations
 
-import os
+import io
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,8 +69,8 @@ def _bins(n: int) -> int:
     return min(30, max(5, n // 2))
 
 
-def plot(snapshot: Snapshot, path: Union[str, os.PathLike[str]], title: Union[str, None] = None) -> Any:
-    """See ``Snapshot.plot``."""
+def png(snapshot: Snapshot, title: Union[str, None] = None) -> bytes:
+    """The PNG of ``Snapshot.plot`` (which writes it to its file)."""
     _require("matplotlib", "plot", "matplotlib")
     # The Agg canvas, without pyplot: no display, no global backend switch,
     # no figure left open in the caller's pyplot state.
@@ -136,5 +136,6 @@ def plot(snapshot: Snapshot, path: Union[str, os.PathLike[str]], title: Union[st
         if missing:
             title += " (missing: " + ", ".join(m["node"] for m in missing) + ")"
     fig.suptitle(title)
-    fig.savefig(os.fspath(path), format="png", dpi=100)
-    return path
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=100)
+    return out.getvalue()
