@@ -25,10 +25,12 @@ pub fn write_atomically(
         _ => Path::new("."),
     };
     let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} names no file", path.display()),
-        )
+        let what = if path.as_os_str().is_empty() {
+            "the path is empty".to_owned()
+        } else {
+            format!("{} names no file", path.display())
+        };
+        io::Error::new(io::ErrorKind::InvalidInput, what)
     })?;
     refuse_special(path)?;
     let (tmp, mut file) = create_temporary(dir, name)?;
@@ -112,6 +114,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         let none = write_atomically(Path::new("/"), |_| Ok(())).unwrap_err();
         assert_eq!(none.kind(), io::ErrorKind::InvalidInput);
+        let empty = write_atomically(Path::new(""), |_| Ok(())).unwrap_err();
+        assert_eq!(empty.to_string(), "the path is empty");
         // A missing directory is the OS's error, with its number.
         let missing = dir.path().join("no").join("f");
         let err = write_atomically(&missing, |_| Ok(())).unwrap_err();
