@@ -548,10 +548,17 @@ def test_reading_a_directory(what: str, tmp_path: Path) -> None:
 
 
 def test_restoring_a_directory(tmp_path: Path) -> None:
-    # The core refuses a checkpoint that is not a regular file before reading
-    # it, with no OS error number: a MemacctIoError with the core's message.
-    with pytest.raises(memacct.MemacctIoError) as info:
+    with pytest.raises(IsADirectoryError) as info:
         memacct.Pool.restore(tmp_path)
+    e = info.value
+    assert isinstance(e, memacct.MemacctIoError) and e.code == "io"
+    assert e.errno == errno.EISDIR and e.filename == str(tmp_path)
+
+
+def test_restoring_a_device(tmp_path: Path) -> None:
+    # Not a regular file: refused before reading, with the core's message.
+    with pytest.raises(memacct.MemacctIoError) as info:
+        memacct.Pool.restore("/dev/zero")
     e = info.value
     assert e.code == "io" and e.errno is None and "regular file" in str(e)
     again = pickle.loads(pickle.dumps(e))

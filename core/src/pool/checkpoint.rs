@@ -89,12 +89,14 @@ impl<W: Write> Write for Crc32Writer<W> {
 /// Reads the entries of the checkpoint at `path`.
 ///
 /// Only a regular file is read, and no further than the size it had when
-/// opened: a device (`/dev/zero`) or FIFO would otherwise be read without end.
+/// opened: a device (`/dev/zero`) or FIFO would otherwise be read without
+/// end (a directory fails as the OS says: EISDIR).
 pub(crate) fn read(path: &Path) -> Result<Vec<Snapshot>> {
     let context = || format!("reading {}", path.display());
     let read = || -> io::Result<Vec<u8>> {
+        // A directory is read too, for the OS's own error (EISDIR).
         let regular = |meta: std::fs::Metadata| {
-            if meta.is_file() {
+            if meta.is_file() || meta.is_dir() {
                 Ok(meta.len())
             } else {
                 Err(io::Error::new(
@@ -225,6 +227,18 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_device_or_fifo_is_neither_read_nor_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read(dir.path()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Io {
+                    os_error: Some(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let err = read(Path::new("/dev/zero")).unwrap_err();
         assert_eq!(err.code(), "io");
         assert!(err.to_string().contains("not a regular file"), "{err}");
