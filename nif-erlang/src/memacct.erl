@@ -15,13 +15,20 @@
 %%% == Quick start ==
 %%% ```
 %%% 1> memacct:flat_size({ok, <<"abc">>}).
+%%% 9
+%%% 2> memacct:etf_flat_size(term_to_binary({ok, <<"abc">>})).
 %%% 6
-%%% 2> memacct:etf_flat_size(term_to_binary(#{a => 1})).
+%%% 3> memacct:etf_flat_size(term_to_binary(#{a => 1})).
 %%% 6
-%%% 3> maps:with([words, bytes, by_kind], memacct:term_size([1.0, <<0:800>>])).
-%%% #{by_kind => #{float => 2,list => 4,refc_binary => 6,...},
-%%%   bytes => 96,words => 12}
+%%% 4> maps:with([words, bytes, refc_binaries, off_heap_bytes],
+%%%              memacct:term_size([1.0, <<0:800>>])).
+%%% #{bytes => 96,off_heap_bytes => 100,refc_binaries => 1,
+%%%   words => 12}
 %%% '''
+%%% The shell builds the binary `<<"abc">>' as a refc binary (a 6-word
+%%% handle; `erts_debug:flat_size/1' says 9 too), where compiled code and
+%%% `binary_to_term/1' make a 3-word heap binary: the term the ETF of line 2
+%%% decodes to takes 6 words.
 %%%
 %%% == What a word count means ==
 %%% `Words' is exactly what `erts_debug:flat_size/1' returns on Erlang/OTP 25,
@@ -52,7 +59,9 @@
 %%% `binary_to_term/1' would reject or that memacct cannot size exactly; `Code'
 %%% is one of {@type error_code()} (the same codes as the Python and C
 %%% surfaces) and `Message' a human-readable binary. A non-binary argument
-%%% raises `badarg'.
+%%% (or an option of the wrong type) raises `badarg', explained: the shell,
+%%% like `erl_error:format_exception/3', prints the call and the reason
+%%% under the argument at fault.
 -module(memacct).
 
 -export([flat_size/1, term_size/1,
@@ -65,6 +74,7 @@
          train_dictionary/1, train_dictionary/2, load_dictionary/1,
          dictionary_to_binary/1, dictionary_id/1,
          codec_scheduling_limits/0, format_error/2]).
+-export([raise_badarg/4]).
 -export([native_memory/0]).
 -export([decompose/1, decompose_cluster/2, snapshot/1, write_snapshot/2,
          format_report/1]).
@@ -216,6 +226,11 @@
 -define(DEFAULT_MAX_OUTPUT, (256 bsl 20)).
 -define(DEFAULT_DICTIONARY_BYTES, (32 * 1024)).
 
+%% The public function being run, with its arguments: what an explained
+%% badarg names (see raise_badarg/4).
+-define(CALL(Args), {?FUNCTION_NAME, Args}).
+-type call() :: {atom(), [term()]}.
+
 %%% ---------------------------------------------------------------------------
 %%% Live terms
 
@@ -265,15 +280,25 @@ flat_size(Term) ->
 %% @doc The full size report of a live term (see {@type size_report()}).
 %%
 %% ```
-%% 1> memacct:term_size(#{id => 7, name => <<"x">>}).
-%% #{by_kind => #{heap_binary => 3,map => 8,tuple => 0,...},
+%% 1> memacct:term_size(binary_to_term(term_to_binary(#{id => 7, name => <<"x">>}))).
+%% #{by_kind =>
+%%       #{bignum => 0,external_pid => 0,external_port => 0,
+%%         external_ref => 0,float => 0,'fun' => 0,heap_binary => 3,
+%%         list => 0,local_ref => 0,map => 8,refc_binary => 0,
+%%         sub_binary => 0,tuple => 0},
 %%   bytes => 88,
 %%   fields => [{<<"id">>,0,0},{<<"name">>,0,3}],
 %%   max_depth => 2,nodes => 5,off_heap_bytes => 0,
 %%   refc_binaries => 0,words => 11}
 %% 2> maps:get(fields, memacct:term_size({state, [1,2], <<"abc">>})).
-%% [{<<"1">>,0,0},{<<"2">>,0,4},{<<"3">>,0,3}]
+%% [{<<"1">>,0,0},{<<"2">>,0,4},{<<"3">>,0,6}]
 %% '''
+%% Line 1 goes through `binary_to_term/1' to size the map as compiled code
+%% builds it (`<<"x">>' a 3-word heap binary); typed as is in the shell,
+%% where `<<"x">>' is a 6-word refc binary, the same map is `words => 14',
+%% `refc_binary => 6'. Line 2 sizes the shell's own term: its `<<"abc">>'
+%% is a refc binary (6 words; its 3 bytes count in `off_heap_bytes').
+%%
 %% `words' equals {@link flat_size/1}; the same caveats apply.
 -spec term_size(term()) -> size_report().
 term_size(Term) ->
@@ -343,13 +368,19 @@ unwrap_live({error, Reason}) -> erlang:error({memacct, Reason}).
 %%   field and may decode it;</li>
 %% <li>tags 73 and 75 (`ATOM_INTERNAL_REF2', `ATOM_INTERNAL_REF3': an atom
 %%   by its index in this VM's atom table, for the VM's internal use) are
-%%   refused (`unknown_tag'); `binary_to_term/1' accepts them.</li>
+%%   refused (`unknown_tag'); `binary_to_term/1' accepts them;</li>
+%% <li>`EXPORT_EXT' (tag 113) with an arity above 255 is refused
+%%   (`invalid_value'); `binary_to_term/1' accepts any non-negative small
+%%   integer, making `fun m:f/256', which no function can be;</li>
+%% <li>`NEWER_REFERENCE_EXT' of length 0 (no id words) is refused
+%%   (`invalid_value'); `binary_to_term/1' accepts it for a node other than
+%%   its own.</li>
 %% </ul>
 %% The same holds for {@link etf_term_size/2} and for the ETF checked by
 %% {@link compress_etf/2}.
 -spec etf_flat_size(binary()) -> words() | error().
 etf_flat_size(Etf) ->
-    etf_flat_size(Etf, #{}).
+    etf(Etf, #{}, flat, ?CALL([Etf])).
 
 %% @doc {@link etf_flat_size/1} with {@type options()}.
 %%
@@ -363,10 +394,8 @@ etf_flat_size(Etf) ->
 %% {error,{too_deep,<<"term nesting exceeds the limit of 2 levels">>}}
 %% '''
 -spec etf_flat_size(binary(), options()) -> words() | error().
-etf_flat_size(Etf, Opts) when is_binary(Etf), is_map(Opts) ->
-    etf(Etf, flat, Opts);
 etf_flat_size(Etf, Opts) ->
-    erlang:error(badarg, [Etf, Opts]).
+    etf(Etf, Opts, flat, ?CALL([Etf, Opts])).
 
 %% @doc The full size report of the term encoded in `Etf' (see
 %% {@type size_report()}), with default options.
@@ -378,7 +407,7 @@ etf_flat_size(Etf, Opts) ->
 %% '''
 -spec etf_term_size(binary()) -> size_report() | error().
 etf_term_size(Etf) ->
-    etf_term_size(Etf, #{}).
+    etf(Etf, #{}, full, ?CALL([Etf])).
 
 %% @doc The full size report of the term encoded in `Etf', with
 %% {@type options()}.
@@ -391,14 +420,12 @@ etf_term_size(Etf) ->
 %% []
 %% '''
 -spec etf_term_size(binary(), options()) -> size_report() | error().
-etf_term_size(Etf, Opts) when is_binary(Etf), is_map(Opts) ->
-    etf(Etf, full, Opts);
 etf_term_size(Etf, Opts) ->
-    erlang:error(badarg, [Etf, Opts]).
+    etf(Etf, Opts, full, ?CALL([Etf, Opts])).
 
--spec etf(binary(), memacct_nif:report(), options()) -> words() | size_report() | error().
-etf(Etf, Report, Opts) ->
-    NifOpts = nif_opts(Opts, [Etf, Opts]),
+-spec etf(term(), term(), memacct_nif:report(), call()) -> words() | size_report() | error().
+etf(Etf, Opts, Report, Call) when is_binary(Etf), is_map(Opts) ->
+    NifOpts = nif_opts(Opts, Call),
     Result = case memacct_nif:etf_size(Etf, Report, NifOpts) of
                  dirty -> memacct_nif:etf_size_dirty(Etf, Report, NifOpts);
                  R -> R
@@ -406,58 +433,61 @@ etf(Etf, Report, Opts) ->
     case Result of
         {ok, Size} -> Size;
         {error, _} = Error -> Error
-    end.
+    end;
+etf(Etf, _Opts, _Report, Call) when not is_binary(Etf) ->
+    badarg(Call, 1, <<"not a binary">>);
+etf(_Etf, _Opts, _Report, Call) ->
+    badarg(Call, 2, <<"options must be a map">>).
 
-%% The options tuple the NIF takes (see memacct_nif:etf_opts()).
--spec nif_opts(options(), [term()]) -> memacct_nif:etf_opts().
-nif_opts(Opts, Args) ->
-    Known = [local_node, max_depth, inflate_limit, fields, atom_words, safe],
-    case maps:keys(maps:without(Known, Opts)) of
-        [] -> ok;
-        _ -> erlang:error(badarg, Args)
-    end,
+%% The options tuple the NIF takes (see memacct_nif:etf_opts()); an explained
+%% badarg of argument 2 for a bad option.
+-spec nif_opts(map(), call()) -> memacct_nif:etf_opts().
+nif_opts(Opts, Call) ->
+    check_keys(Opts, [local_node, max_depth, inflate_limit, fields, atom_words, safe], Call),
     Local = case maps:get(local_node, Opts, default) of
                 default -> {node(), erlang:system_info(creation)};
                 none -> none;
                 {Name, Cr} when (is_atom(Name) orelse is_binary(Name)),
                                 is_integer(Cr), Cr >= 0, Cr =< ?U32_MAX -> {Name, Cr};
-                _ -> erlang:error(badarg, Args)
+                _ -> badarg(Call, 2, <<"local_node must be none or {Node, Creation} (Node an "
+                                       "atom or a binary, Creation an integer in 0..2^32-1)">>)
             end,
     MaxDepth = case maps:get(max_depth, Opts, ?DEFAULT_MAX_DEPTH) of
                    D when is_integer(D), D >= 1, D =< ?U32_MAX -> D;
-                   _ -> erlang:error(badarg, Args)
+                   _ -> badarg(Call, 2, <<"max_depth must be an integer in 1..2^32-1">>)
                end,
     Inflate = case maps:get(inflate_limit, Opts, ?DEFAULT_INFLATE_LIMIT) of
                   L when is_integer(L), L >= 0, L =< ?U64_MAX -> L;
-                  _ -> erlang:error(badarg, Args)
+                  _ -> badarg(Call, 2, <<"inflate_limit must be an integer in 0..2^64-1">>)
               end,
     Fields = case maps:get(fields, Opts, true) of
                  F when is_boolean(F) -> F;
-                 _ -> erlang:error(badarg, Args)
+                 _ -> badarg(Call, 2, <<"fields must be a boolean">>)
              end,
     Atoms = case maps:get(atom_words, Opts, none) of
                 none -> none;
-                M when is_map(M) -> atom_table(maps:to_list(M), Args);
-                L2 when is_list(L2) -> atom_table(L2, Args);
-                _ -> erlang:error(badarg, Args)
+                M when is_map(M) -> atom_table(maps:to_list(M), Call, []);
+                L2 -> atom_table(L2, Call, [])
             end,
     Safe = case maps:get(safe, Opts, false) of
                S when is_boolean(S) -> S;
-               _ -> erlang:error(badarg, Args)
+               _ -> badarg(Call, 2, <<"safe must be a boolean">>)
            end,
     {Local, MaxDepth, Inflate, Fields, Atoms, Safe}.
 
--spec atom_table([{node_name(), non_neg_integer()}], [term()]) ->
+%% The `atom_words' option (a map, or a proper list of pairs) as the NIF
+%% takes it.
+-spec atom_table(term(), call(), [{binary(), non_neg_integer()}]) ->
           [{binary(), non_neg_integer()}].
-atom_table(Pairs, Args) ->
-    [case P of
-         {A, W} when is_atom(A), is_integer(W), W >= 0, W =< ?U64_MAX ->
-             {atom_to_binary(A, utf8), W};
-         {B, W} when is_binary(B), is_integer(W), W >= 0, W =< ?U64_MAX ->
-             {B, W};
-         _ ->
-             erlang:error(badarg, Args)
-     end || P <- Pairs].
+atom_table([], _Call, Acc) ->
+    lists:reverse(Acc);
+atom_table([{A, W} | T], Call, Acc) when is_atom(A), is_integer(W), W >= 0, W =< ?U64_MAX ->
+    atom_table(T, Call, [{atom_to_binary(A, utf8), W} | Acc]);
+atom_table([{B, W} | T], Call, Acc) when is_binary(B), is_integer(W), W >= 0, W =< ?U64_MAX ->
+    atom_table(T, Call, [{B, W} | Acc]);
+atom_table(_, Call, _Acc) ->
+    badarg(Call, 2, <<"atom_words must be a map or a proper list of {Atom, Word} pairs "
+                      "(Atom an atom or a binary, Word an integer in 0..2^64-1)">>).
 
 %%% ---------------------------------------------------------------------------
 %%% Compact state (the codec)
@@ -474,9 +504,11 @@ compress(Term) ->
 %% ```
 %% 1> S = memacct_sim:connection_state(7).
 %% 2> {byte_size(term_to_binary(S, [compressed])), byte_size(memacct:compress(S))}.
-%% {1028,1070}
+%% {1025,1068}
 %% 3> {ok, S} = memacct:decompress(memacct:compress(S)).
 %% '''
+%% (The sizes vary by a few bytes from run to run: the state holds
+%% references, pids and timestamps.)
 %% An option of the wrong type or an unknown option raises `badarg' (the
 %% shell explains which); a level outside 1..22 raises
 %% `{memacct, {invalid_option, Message}}'.
@@ -484,17 +516,17 @@ compress(Term) ->
 compress(Term, Opts) when is_map(Opts) ->
     Args = [Term, Opts],
     %% term_to_binary/1 output: the core need not check it is one term.
-    case codec_compress(term_to_binary(Term), Opts, Args, false) of
+    case codec_compress(term_to_binary(Term), Opts, ?CALL(Args), false) of
         {ok, Blob} -> Blob;
         {error, Reason} -> erlang:error({memacct, Reason}, Args)
     end;
 compress(Term, Opts) ->
-    badarg([Term, Opts], 2, <<"options must be a map">>).
+    badarg(?CALL([Term, Opts]), 2, <<"options must be a map">>).
 
 %% @doc {@link compress_etf/2} with default options.
 -spec compress_etf(binary()) -> {ok, blob()} | error().
 compress_etf(Etf) ->
-    compress_etf(Etf, #{}).
+    etf_blob(Etf, #{}, ?CALL([Etf])).
 
 %% @doc A blob of the term encoded in `Etf' (`term_to_binary/1,2' output,
 %% compressed or not). {@link decompress_etf/1} gives back the uncompressed
@@ -508,18 +540,22 @@ compress_etf(Etf) ->
 %% {error,{bad_version,<<"not ETF: version byte is 1, expected 131">>}}
 %% '''
 -spec compress_etf(binary(), compress_options()) -> {ok, blob()} | error().
-compress_etf(Etf, Opts) when is_binary(Etf), is_map(Opts) ->
-    codec_compress(Etf, Opts, [Etf, Opts], true);
-compress_etf(Etf, Opts) when is_binary(Etf) ->
-    badarg([Etf, Opts], 2, <<"options must be a map">>);
 compress_etf(Etf, Opts) ->
-    badarg([Etf, Opts], 1, <<"not a binary">>).
+    etf_blob(Etf, Opts, ?CALL([Etf, Opts])).
+
+-spec etf_blob(term(), term(), call()) -> {ok, blob()} | error().
+etf_blob(Etf, Opts, Call) when is_binary(Etf), is_map(Opts) ->
+    codec_compress(Etf, Opts, Call, true);
+etf_blob(Etf, _Opts, Call) when is_binary(Etf) ->
+    badarg(Call, 2, <<"options must be a map">>);
+etf_blob(_Etf, _Opts, Call) ->
+    badarg(Call, 1, <<"not a binary">>).
 
 %% @doc {@link decompress/2} with default options. Creates the atoms the
 %% term holds (see {@link decompress/2}).
 -spec decompress(blob()) -> {ok, term()} | error().
 decompress(Blob) ->
-    decompress(Blob, #{}).
+    blob_term(Blob, #{}, ?CALL([Blob])).
 
 %% @doc The term in a blob made by {@link compress/2} or
 %% {@link compress_etf/2}, `=:=' to the one compressed. Never raises on the
@@ -540,11 +576,15 @@ decompress(Blob) ->
 %% {error,{bad_blob,<<"corrupt memacct blob: not a memacct blob (magic)">>}}
 %% '''
 -spec decompress(blob(), decompress_options()) -> {ok, term()} | error().
-decompress(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
+decompress(Blob, Opts) ->
+    blob_term(Blob, Opts, ?CALL([Blob, Opts])).
+
+-spec blob_term(term(), term(), call()) -> {ok, term()} | error().
+blob_term(Blob, Opts, Call) when is_binary(Blob), is_map(Opts) ->
     case maps:get(safe, Opts, false) of
         true ->
             %% binary_to_term(Etf, [safe]) refuses atoms that do not exist.
-            case codec_decompress(Blob, maps:remove(safe, Opts), etf) of
+            case codec_decompress(Blob, maps:remove(safe, Opts), Call, etf) of
                 {ok, Etf} -> to_term(Etf, [safe]);
                 R -> R
             end;
@@ -552,20 +592,20 @@ decompress(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
             %% The NIF builds the term itself (no atom-table lookup per
             %% atom); ETF it declines, or too large to build on this
             %% scheduler, comes back for binary_to_term/1.
-            case codec_decompress(Blob, maps:remove(safe, Opts), term) of
+            case codec_decompress(Blob, maps:remove(safe, Opts), Call, term) of
                 {etf, Etf} -> to_term(Etf, []);
                 R -> R
             end;
         _ ->
-            badarg([Blob, Opts], 2, <<"safe must be a boolean">>)
+            badarg(Call, 2, <<"safe must be a boolean">>)
     end;
-decompress(Blob, Opts) ->
-    decompress_etf(Blob, Opts).
+blob_term(Blob, Opts, Call) ->
+    blob_etf(Blob, Opts, Call).
 
 %% @doc {@link decompress_etf/2} with default options.
 -spec decompress_etf(blob()) -> {ok, binary()} | error().
 decompress_etf(Blob) ->
-    decompress_etf(Blob, #{}).
+    blob_etf(Blob, #{}, ?CALL([Blob])).
 
 %% @doc The uncompressed ETF a blob decodes to (checked against the blob's
 %% CRC-32 and length). No term is built and no atom created here; decoding
@@ -573,12 +613,16 @@ decompress_etf(Blob) ->
 %% {@link etf_flat_size/2}) creates the atoms it names (see
 %% {@link decompress/2}).
 -spec decompress_etf(blob(), decompress_options()) -> {ok, binary()} | error().
-decompress_etf(Blob, Opts) when is_binary(Blob), is_map(Opts) ->
-    codec_decompress(Blob, Opts, etf);
-decompress_etf(Blob, Opts) when is_binary(Blob) ->
-    badarg([Blob, Opts], 2, <<"options must be a map">>);
 decompress_etf(Blob, Opts) ->
-    badarg([Blob, Opts], 1, <<"not a binary">>).
+    blob_etf(Blob, Opts, ?CALL([Blob, Opts])).
+
+-spec blob_etf(term(), term(), call()) -> {ok, binary()} | error().
+blob_etf(Blob, Opts, Call) when is_binary(Blob), is_map(Opts) ->
+    codec_decompress(Blob, Opts, Call, etf);
+blob_etf(Blob, _Opts, Call) when is_binary(Blob) ->
+    badarg(Call, 2, <<"options must be a map">>);
+blob_etf(_Blob, _Opts, Call) ->
+    badarg(Call, 1, <<"not a binary">>).
 
 %% @doc A blob's header, read without decoding the blob.
 %%
@@ -591,12 +635,12 @@ decompress_etf(Blob, Opts) ->
 blob_info(Blob) when is_binary(Blob) ->
     memacct_nif:codec_blob_info(Blob);
 blob_info(Blob) ->
-    badarg([Blob], 1, <<"not a binary">>).
+    badarg(?CALL([Blob]), 1, <<"not a binary">>).
 
 %% @doc {@link train_dictionary/2} with default options (32 KiB).
 -spec train_dictionary([term()]) -> {ok, dictionary()} | error().
 train_dictionary(Samples) ->
-    train_dictionary(Samples, #{}).
+    train(Samples, #{}, ?CALL([Samples])).
 
 %% @doc A dictionary trained on sample terms (e.g. a few dozen typical
 %% connection states): small blobs of similar terms shrink most with one.
@@ -607,24 +651,29 @@ train_dictionary(Samples) ->
 %% 1> {ok, D} = memacct:train_dictionary(memacct_sim:corpus(48)).
 %% 2> S = memacct_sim:connection_state(1000).
 %% 3> {byte_size(memacct:compress(S)), byte_size(memacct:compress(S, #{dictionary => D}))}.
-%% {1038,447}
+%% {1084,360}
 %% '''
+%% (The sizes vary from run to run, the second by a few percent: the states
+%% hold references, pids and timestamps.)
 -spec train_dictionary([term()], train_options()) -> {ok, dictionary()} | error().
-train_dictionary(Samples, Opts) when is_list(Samples), is_map(Opts) ->
-    Args = [Samples, Opts],
-    check_keys(Opts, [max_bytes], Args),
+train_dictionary(Samples, Opts) ->
+    train(Samples, Opts, ?CALL([Samples, Opts])).
+
+-spec train(term(), term(), call()) -> {ok, dictionary()} | error().
+train(Samples, Opts, Call) when is_list(Samples), is_map(Opts) ->
+    check_keys(Opts, [max_bytes], Call),
     Max = case maps:get(max_bytes, Opts, ?DEFAULT_DICTIONARY_BYTES) of
               M when is_integer(M), M >= 0 -> min(M, ?U64_MAX);
-              _ -> badarg(Args, 2, <<"max_bytes must be a non-negative integer">>)
+              _ -> badarg(Call, 2, <<"max_bytes must be a non-negative integer">>)
           end,
     Etfs = try [term_to_binary(S) || S <- Samples]
-           catch error:_ -> badarg(Args, 1, <<"samples must be a proper list">>)
+           catch error:_ -> badarg(Call, 1, <<"samples must be a proper list">>)
            end,
     memacct_nif:dictionary_train(Etfs, Max);
-train_dictionary(Samples, Opts) when is_list(Samples) ->
-    badarg([Samples, Opts], 2, <<"options must be a map">>);
-train_dictionary(Samples, Opts) ->
-    badarg([Samples, Opts], 1, <<"samples must be a list of terms">>).
+train(Samples, _Opts, Call) when is_list(Samples) ->
+    badarg(Call, 2, <<"options must be a map">>);
+train(_Samples, _Opts, Call) ->
+    badarg(Call, 1, <<"samples must be a list of terms">>).
 
 %% @doc A dictionary from {@link dictionary_to_binary/1}'s output, checked
 %% whole (`bad_dictionary' when corrupt).
@@ -635,17 +684,17 @@ load_dictionary(Bin) when is_binary(Bin) ->
         R -> R
     end;
 load_dictionary(Bin) ->
-    badarg([Bin], 1, <<"not a binary">>).
+    badarg(?CALL([Bin]), 1, <<"not a binary">>).
 
 %% @doc The serialized dictionary, for {@link load_dictionary/1}.
 -spec dictionary_to_binary(dictionary()) -> binary().
 dictionary_to_binary(Dict) ->
-    with_dict([Dict], fun() -> memacct_nif:dictionary_to_binary(Dict) end, 1).
+    with_dict(?CALL([Dict]), fun() -> memacct_nif:dictionary_to_binary(Dict) end, 1).
 
 %% @doc The dictionary's id: the one its blobs carry (see {@link blob_info/1}).
 -spec dictionary_id(dictionary()) -> non_neg_integer().
 dictionary_id(Dict) ->
-    with_dict([Dict], fun() -> memacct_nif:dictionary_id(Dict) end, 1).
+    with_dict(?CALL([Dict]), fun() -> memacct_nif:dictionary_id(Dict) end, 1).
 
 %% @doc The codec's scheduling budgets: a compress whose work estimate
 %% (ETF bytes, weighted by the zstd level, plus the dictionary's size) is at
@@ -669,23 +718,23 @@ format_error(_Reason, _Stack) ->
 
 %% Compresses ETF (options checked); `CheckTerm' false only for ETF this
 %% module made with term_to_binary/1.
--spec codec_compress(binary(), map(), [term()], boolean()) -> {ok, blob()} | error().
-codec_compress(Etf, Opts, Args, CheckTerm) ->
-    check_keys(Opts, [dictionary, level, format, inflate_limit], Args),
-    Dict = dict_opt(Opts, Args),
+-spec codec_compress(binary(), map(), call(), boolean()) -> {ok, blob()} | error().
+codec_compress(Etf, Opts, Call, CheckTerm) ->
+    check_keys(Opts, [dictionary, level, format, inflate_limit], Call),
+    Dict = dict_opt(Opts, Call),
     Level = case maps:get(level, Opts, ?DEFAULT_LEVEL) of
                 L when is_integer(L) -> max(-(1 bsl 31), min(L, 1 bsl 31));
-                _ -> badarg(Args, 2, <<"level must be an integer in 1..22">>)
+                _ -> badarg(Call, 2, <<"level must be an integer in 1..22">>)
             end,
     Inflate = case maps:get(inflate_limit, Opts, ?DEFAULT_INFLATE_LIMIT) of
                   I when is_integer(I), I >= 0 -> min(I, ?U64_MAX);
-                  _ -> badarg(Args, 2, <<"inflate_limit must be a non-negative integer">>)
+                  _ -> badarg(Call, 2, <<"inflate_limit must be a non-negative integer">>)
               end,
     Format = case maps:get(format, Opts, ?DEFAULT_FORMAT) of
                  F when is_integer(F) -> max(-(1 bsl 31), min(F, 1 bsl 31));
-                 _ -> badarg(Args, 2, <<"format must be an integer (1 or 2)">>)
+                 _ -> badarg(Call, 2, <<"format must be an integer (1 or 2)">>)
              end,
-    with_dict(Args, fun() ->
+    with_dict(Call, fun() ->
                             case memacct_nif:codec_compress(Etf, Dict, Level, Format, Inflate,
                                                             CheckTerm) of
                                 dirty -> memacct_nif:codec_compress_dirty(Etf, Dict, Level, Format,
@@ -696,17 +745,16 @@ codec_compress(Etf, Opts, Args, CheckTerm) ->
 
 %% Decodes a blob (options checked) to ETF or, `term', to a term built by
 %% the NIF or `{etf, Etf}' for binary_to_term/1; normal scheduler first.
--spec codec_decompress(binary(), map(), etf) -> {ok, binary()} | error();
-                      (binary(), map(), term) -> {ok, term()} | {etf, binary()} | error().
-codec_decompress(Blob, Opts, As) ->
-    Args = [Blob, Opts],
-    check_keys(Opts, [dictionary, max_output], Args),
-    Dict = dict_opt(Opts, Args),
+-spec codec_decompress(binary(), map(), call(), etf) -> {ok, binary()} | error();
+                      (binary(), map(), call(), term) -> {ok, term()} | {etf, binary()} | error().
+codec_decompress(Blob, Opts, Call, As) ->
+    check_keys(Opts, [dictionary, max_output], Call),
+    Dict = dict_opt(Opts, Call),
     Max = case maps:get(max_output, Opts, ?DEFAULT_MAX_OUTPUT) of
               M when is_integer(M), M >= 0 -> min(M, ?U64_MAX);
-              _ -> badarg(Args, 2, <<"max_output must be a non-negative integer">>)
+              _ -> badarg(Call, 2, <<"max_output must be a non-negative integer">>)
           end,
-    with_dict(Args, fun() ->
+    with_dict(Call, fun() ->
                             case As of
                                 etf ->
                                     case memacct_nif:codec_decompress(Blob, Dict, Max) of
@@ -733,40 +781,64 @@ to_term(Etf, Opts) ->
             {error, {invalid_value, <<"the blob decodes to ETF that binary_to_term/1 rejects">>}}
     end.
 
--spec check_keys(map(), [atom()], [term()]) -> ok.
-check_keys(Opts, Known, Args) ->
+%% Options are argument 2 of every function that takes them.
+-spec check_keys(map(), [atom()], call()) -> ok.
+check_keys(Opts, Known, Call) ->
     case maps:keys(maps:without(Known, Opts)) of
         [] -> ok;
         Unknown ->
-            badarg(Args, length(Args),
+            badarg(Call, 2,
                    iolist_to_binary(io_lib:format("unknown option(s) ~p; known: ~p",
                                                   [Unknown, Known])))
     end.
 
--spec dict_opt(map(), [term()]) -> memacct_nif:dict() | none.
-dict_opt(Opts, Args) ->
+-spec dict_opt(map(), call()) -> memacct_nif:dict() | none.
+dict_opt(Opts, Call) ->
     case maps:get(dictionary, Opts, none) of
         none -> none;
         D when is_reference(D) -> D;
-        _ -> badarg(Args, length(Args), <<"dictionary must be a memacct:dictionary()">>)
+        _ -> badarg(Call, 2, <<"dictionary must be a memacct:dictionary()">>)
     end.
 
 %% Runs a NIF call that takes a dictionary: the NIF's own badarg, once every
 %% other argument is checked, can only mean a reference that is not one.
--spec with_dict([term()], fun(() -> T)) -> T.
-with_dict(Args, Fun) ->
-    with_dict(Args, Fun, length(Args)).
+-spec with_dict(call(), fun(() -> T)) -> T.
+with_dict(Call, Fun) ->
+    with_dict(Call, Fun, 2).
 
--spec with_dict([term()], fun(() -> T), pos_integer()) -> T.
-with_dict(Args, Fun, Pos) ->
+-spec with_dict(call(), fun(() -> T), pos_integer()) -> T.
+with_dict(Call, Fun, Pos) ->
     try Fun()
     catch error:badarg ->
-            badarg(Args, Pos, <<"dictionary: not a memacct:dictionary()">>)
+            badarg(Call, Pos, <<"dictionary: not a memacct:dictionary()">>)
     end.
 
--spec badarg([term()], pos_integer(), binary()) -> no_return().
-badarg(Args, Pos, Why) ->
-    erlang:error(badarg, Args, [{error_info, #{module => ?MODULE, cause => #{Pos => Why}}}]).
+-spec badarg(call(), pos_integer(), binary()) -> no_return().
+badarg({Fun, Args}, Pos, Why) ->
+    raise_badarg(?MODULE, Fun, Args, #{Pos => Why}).
+
+%% @private
+%% @doc Raises `badarg' as the public function `Module:Fun' called with
+%% `Args' (which may have tail-called the helper that found the fault): the
+%% top stack frame is `{Module, Fun, Args, [{error_info, ...}]}', so that
+%% the shell and `erl_error:format_exception/3' print the call as made and
+%% `Cause' (`#{ArgumentPosition => Explanation}', see format_error/2) under
+%% it. The frames of `Module''s internal (unexported) functions, and one of
+%% `Fun' itself, are dropped from the top of the stack: the callers' frames
+%% follow.
+-spec raise_badarg(module(), atom(), [term()], #{pos_integer() | general => binary()}) ->
+          no_return().
+raise_badarg(Module, Fun, Args, Cause) ->
+    {current_stacktrace, [_Here | Stack]} = erlang:process_info(self(), current_stacktrace),
+    Arity = length(Args),
+    Internal = fun({M, F, A, _}) when M =:= Module; M =:= ?MODULE ->
+                       (M =:= Module andalso {F, A} =:= {Fun, Arity})
+                           orelse not erlang:function_exported(M, F, A);
+                  (_) ->
+                       false
+               end,
+    Frame = {Module, Fun, Args, [{error_info, #{module => ?MODULE, cause => Cause}}]},
+    erlang:raise(error, badarg, [Frame | lists:dropwhile(Internal, Stack)]).
 
 %%% ---------------------------------------------------------------------------
 %%% Memory decomposition
@@ -808,7 +880,7 @@ write_snapshot(Path, #{snapshot := Snapshot, json := _}) ->
 write_snapshot(Path, Snapshot) when is_map(Snapshot) ->
     memacct_collect:write(Path, Snapshot);
 write_snapshot(Path, Snapshot) ->
-    erlang:error(badarg, [Path, Snapshot]).
+    badarg(?CALL([Path, Snapshot]), 2, <<"not a snapshot map">>).
 
 %% @doc The text report of a (node or cluster) decomposition, with every
 %% violated rule.

@@ -96,7 +96,7 @@
                      rss_bytes => non_neg_integer(),
                      process_bytes => boolean(),
                      heap_reserve => sample | all,
-                     seed => {integer(), integer(), integer()},
+                     seed => integer() | {integer(), integer(), integer()},
                      atom() => term()}.
 %% <dl>
 %% <dt>`connection_pids'</dt><dd>The connection processes (required). A
@@ -118,7 +118,8 @@
 %% <dt>`heap_reserve'</dt><dd>`sample' (default): the heap reserve is
 %%   estimated from the state sample's processes; `all': measured on every
 %%   connection.</dd>
-%% <dt>`seed'</dt><dd>A `rand' seed (`exsss') for a reproducible sample.</dd>
+%% <dt>`seed'</dt><dd>A `rand' seed (`exsss': an integer or a tuple of three
+%%   integers) for a reproducible sample.</dd>
 %% </dl>
 %% Other keys (e.g. `tolerance', read by {@link memacct_decompose}) are
 %% ignored here.
@@ -175,7 +176,7 @@ measure(Opts) ->
     Timeout = timeout_opt(Opts),
     Conc = pos_opt(Opts, concurrency, ?DEFAULT_CONCURRENCY),
     case maps:find(seed, Opts) of
-        {ok, Seed} -> _ = rand:seed(exsss, Seed), ok;
+        {ok, Seed} -> seed(Seed);
         error -> ok
     end,
     ReserveAll = case maps:get(heap_reserve, Opts, sample) of
@@ -265,14 +266,30 @@ pids(missing, Key) ->
 pids({M, F, A}, Key) when is_atom(M), is_atom(F), is_list(A) ->
     pids(apply(M, F, A), Key);
 pids(L, Key) when is_list(L) ->
-    case lists:all(fun(P) -> is_pid(P) andalso node(P) =:= node() end, L) of
+    case local_pids(L) of
         true -> L;
         false -> fail(invalid_option,
-                      io_lib:format("~p: every element must be a pid of this node (~p)",
+                      io_lib:format("~p must be a proper list of pids of this node (~p)",
                                     [Key, node()]))
     end;
 pids(_, Key) ->
     fail(invalid_option, io_lib:format("~p must be a list of pids or {M, F, A}", [Key])).
+
+-spec local_pids(list()) -> boolean().
+local_pids([]) -> true;
+local_pids([P | T]) when is_pid(P), node(P) =:= node() -> local_pids(T);
+local_pids(_) -> false.
+
+%% Seeds `rand' (`exsss') with the `seed' option: whatever `rand:seed/2'
+%% takes (an integer, or a tuple of three integers), else invalid_option.
+-spec seed(term()) -> ok.
+seed(Seed) ->
+    try rand:seed(exsss, Seed) of
+        _ -> ok
+    catch
+        error:_ -> fail(invalid_option, <<"seed must be a rand seed: an integer or a tuple of "
+                                          "three integers">>)
+    end.
 
 -spec bool_opt(map(), atom(), boolean()) -> boolean().
 bool_opt(Opts, Key, Default) ->
@@ -565,13 +582,20 @@ deal([H | T], I, N, Acc) ->
 
 -spec pools(term(), [pid()]) -> {non_neg_integer(), non_neg_integer()}.
 pools(Pools, Conns) when is_list(Pools) ->
-    lists:foldl(fun(P, {A, C}) ->
-                        #{bytes_allocated := Alloc} = pool_stats(P),
-                        {_, Owned} = memacct_pool:owned_bytes(P, Conns),
-                        {A + Alloc, C + Owned}
-                end, {0, 0}, Pools);
+    pools(Pools, Conns, {0, 0});
 pools(Pool, Conns) ->
-    pools([Pool], Conns).
+    pools([Pool], Conns, {0, 0}).
+
+-spec pools(term(), [pid()], {non_neg_integer(), non_neg_integer()}) ->
+          {non_neg_integer(), non_neg_integer()}.
+pools([], _Conns, Acc) ->
+    Acc;
+pools([P | Rest], Conns, {A, C}) ->
+    #{bytes_allocated := Alloc} = pool_stats(P),
+    {_, Owned} = memacct_pool:owned_bytes(P, Conns),
+    pools(Rest, Conns, {A + Alloc, C + Owned});
+pools(_, _Conns, _Acc) ->
+    fail(invalid_option, <<"pool must be a memacct_pool:pool() or a proper list of them">>).
 
 -spec pool_stats(term()) -> map().
 pool_stats(P) ->

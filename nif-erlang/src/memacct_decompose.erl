@@ -124,13 +124,20 @@
 -export_type([options/0, violation/0, decomposition/0, cluster_decomposition/0,
               trend_options/0]).
 
+%% The public function being run, with its arguments: what an explained
+%% badarg names (see memacct:raise_badarg/4).
+-define(CALL(Args), {?FUNCTION_NAME, Args}).
+-type call() :: {atom(), [term()]}.
+
 %% @doc Measures this node ({@link memacct_collect:snapshot/1}) and
 %% decomposes the snapshot.
 -spec decompose(options()) -> {ok, decomposition()} | error().
 decompose(Opts) when is_map(Opts) ->
+    %% The options are checked before the node is measured.
+    NifOpts = nif_opts(Opts, ?CALL([Opts])),
     case memacct_collect:snapshot(Opts) of
         {ok, Snapshot} ->
-            case decompose_snapshot(Snapshot, Opts) of
+            case decompose_json(memacct_collect:to_json(Snapshot), NifOpts) of
                 {ok, D} -> {ok, D#{snapshot => Snapshot}};
                 {error, _} = E -> E
             end;
@@ -138,22 +145,43 @@ decompose(Opts) when is_map(Opts) ->
             E
     end;
 decompose(Opts) ->
-    erlang:error(badarg, [Opts]).
+    badarg(?CALL([Opts]), 1, <<"options must be a map">>).
 
 %% @doc Decomposes a snapshot: a map from {@link memacct_collect:snapshot/1}
 %% or JSON (e.g. a file written by {@link memacct:write_snapshot/2}).
-%% A snapshot the core rejects is `{error, {bad_snapshot, Message}}'.
+%% A snapshot the core rejects, or a map holding what JSON cannot (a pid, a
+%% tuple, a key that is not an atom, binary or integer), is
+%% `{error, {bad_snapshot, Message}}'.
 -spec decompose_snapshot(memacct_collect:snapshot() | binary(), options()) ->
           {ok, decomposition()} | error().
-decompose_snapshot(Snapshot, Opts) when is_map(Snapshot) ->
-    decompose_snapshot(memacct_collect:to_json(Snapshot), Opts);
+decompose_snapshot(Snapshot, Opts) when is_map(Snapshot), is_map(Opts) ->
+    NifOpts = nif_opts(Opts, ?CALL([Snapshot, Opts])),
+    try memacct_collect:to_json(Snapshot) of
+        Json -> decompose_json(Json, NifOpts)
+    catch
+        error:{not_json, V} ->
+            {error, {bad_snapshot, not_json("a value JSON cannot hold: ~0tP", V)}};
+        error:{not_json_key, K} ->
+            {error, {bad_snapshot, not_json("a map key JSON cannot hold (keys are atoms, "
+                                            "binaries or integers): ~0tP", K)}}
+    end;
 decompose_snapshot(Json, Opts) when is_binary(Json), is_map(Opts) ->
-    case memacct_nif:decompose_snapshot(Json, nif_opts(Opts)) of
+    decompose_json(Json, nif_opts(Opts, ?CALL([Json, Opts])));
+decompose_snapshot(Snapshot, Opts) when is_map(Opts) ->
+    badarg(?CALL([Snapshot, Opts]), 1, <<"not a snapshot map or JSON binary">>);
+decompose_snapshot(Snapshot, Opts) ->
+    badarg(?CALL([Snapshot, Opts]), 2, <<"options must be a map">>).
+
+-spec decompose_json(binary(), memacct_nif:decompose_opts()) -> {ok, decomposition()} | error().
+decompose_json(Json, NifOpts) ->
+    case memacct_nif:decompose_snapshot(Json, NifOpts) of
         {ok, #{violations := V} = D} -> {ok, D#{valid => V =:= []}};
         {error, _} = E -> E
-    end;
-decompose_snapshot(Snapshot, Opts) ->
-    erlang:error(badarg, [Snapshot, Opts]).
+    end.
+
+-spec not_json(io:format(), term()) -> binary().
+not_json(Format, Term) ->
+    unicode:characters_to_binary(io_lib:format(Format, [Term, 10])).
 
 %% @doc Measures every node of `Nodes' over Erlang distribution (see
 %% {@link memacct_collect:cluster_snapshot/2}: `erpc', one deadline of
@@ -164,27 +192,50 @@ decompose_snapshot(Snapshot, Opts) ->
 %% memacct (beams and NIF) must be loadable on every node measured.
 -spec decompose_cluster([node()], options()) -> {ok, cluster_decomposition()} | error().
 decompose_cluster(Nodes, Opts) when is_list(Nodes), is_map(Opts) ->
+    Call = ?CALL([Nodes, Opts]),
+    case lists:all(fun is_atom/1, proper(Nodes, Call)) of
+        true -> ok;
+        false -> bad_nodes(Call)
+    end,
+    NifOpts = nif_opts(Opts, Call),
     Snapshot = memacct_collect:cluster_snapshot(Nodes, Opts),
-    case memacct_nif:decompose_cluster(memacct_collect:to_json(Snapshot), nif_opts(Opts)) of
+    case memacct_nif:decompose_cluster(memacct_collect:to_json(Snapshot), NifOpts) of
         {ok, #{violations := V} = D} -> {ok, D#{valid => V =:= [], snapshot => Snapshot}};
         {error, _} = E -> E
     end;
+decompose_cluster(Nodes, Opts) when is_list(Nodes) ->
+    badarg(?CALL([Nodes, Opts]), 2, <<"options must be a map">>);
 decompose_cluster(Nodes, Opts) ->
-    erlang:error(badarg, [Nodes, Opts]).
+    bad_nodes(?CALL([Nodes, Opts])).
 
--spec nif_opts(options()) -> memacct_nif:decompose_opts().
-nif_opts(Opts) ->
+-spec proper(list(), call()) -> list().
+proper(L, Call) ->
+    try length(L) of
+        _ -> L
+    catch
+        error:badarg -> bad_nodes(Call)
+    end.
+
+-spec bad_nodes(call()) -> no_return().
+bad_nodes(Call) ->
+    badarg(Call, 1, <<"not a proper list of node names (atoms)">>).
+
+%% The options the core takes; the explained badarg of `Call' (whose last
+%% argument they are) for a bad one.
+-spec nif_opts(options(), call()) -> memacct_nif:decompose_opts().
+nif_opts(Opts, {_Fun, Args} = Call) ->
+    Pos = length(Args),
     Tol = case maps:get(tolerance, Opts, 0.05) of
               T when is_number(T), T >= 0 -> float(T);
-              _ -> erlang:error(badarg, [Opts])
+              _ -> badarg(Call, Pos, <<"tolerance must be a non-negative number">>)
           end,
     Eps = case maps:get(epsilon, Opts, 1.0e-9) of
               E when is_number(E), E >= 0 -> float(E);
-              _ -> erlang:error(badarg, [Opts])
+              _ -> badarg(Call, Pos, <<"epsilon must be a non-negative number">>)
           end,
     Ci = case maps:get(ci_method, Opts, student_t) of
              M when M =:= student_t; M =:= normal -> M;
-             _ -> erlang:error(badarg, [Opts])
+             _ -> badarg(Call, Pos, <<"ci_method must be student_t or normal">>)
          end,
     {Tol, Eps, Ci}.
 
@@ -241,7 +292,7 @@ trend(Ds) ->
 %% hour, and a fit with R² at least `min_r_squared' (0.8).
 -spec trend([decomposition()], trend_options()) -> {ok, map()} | error().
 trend(Ds, Opts) when is_list(Ds), is_map(Opts) ->
-    memacct_nif:decompose_trend([to_json(D) || D <- Ds], trend_opts(Opts, [Ds, Opts]));
+    memacct_nif:decompose_trend([to_json(D) || D <- Ds], trend_opts(Opts, ?CALL([Ds, Opts])));
 trend(Ds, Opts) ->
     erlang:error(badarg, [Ds, Opts]).
 
@@ -258,23 +309,31 @@ trend(Ds, Opts) ->
           map().
 series_trend(Name, Points, Opts) when is_binary(Name), is_list(Points), is_map(Opts) ->
     {ok, T} = memacct_nif:decompose_series_trend(Name, Points,
-                                                  trend_opts(Opts, [Name, Points, Opts])),
+                                                  trend_opts(Opts, ?CALL([Name, Points, Opts]))),
     T;
 series_trend(Name, Points, Opts) ->
     erlang:error(badarg, [Name, Points, Opts]).
 
-%% The leak rule's thresholds, defaults filled in; badarg (with the
-%% caller's arguments) for a bad value.
--spec trend_opts(trend_options(), [term()]) -> memacct_nif:trend_opts().
-trend_opts(Opts, Args) ->
+%% The leak rule's thresholds, defaults filled in; the explained badarg of
+%% `Call' (whose last argument they are) for a bad value.
+-spec trend_opts(trend_options(), call()) -> memacct_nif:trend_opts().
+trend_opts(Opts, {_Fun, Args} = Call) ->
+    Pos = length(Args),
     Num = fun(K, Def) ->
                   case maps:get(K, Opts, Def) of
                       V when is_number(V), V >= 0 -> float(V);
-                      _ -> erlang:error(badarg, Args)
+                      _ -> badarg(Call, Pos, iolist_to_binary(
+                                               io_lib:format("~p must be a non-negative number",
+                                                             [K])))
                   end
           end,
     Points = case maps:get(min_points, Opts, 5) of
                  P when is_integer(P), P >= 0 -> P;
-                 _ -> erlang:error(badarg, Args)
+                 _ -> badarg(Call, Pos, <<"min_points must be a non-negative integer">>)
              end,
     {Points, Num(min_span_hours, 0.25), Num(min_r_squared, 0.8), Num(min_growth_pct_per_hour, 1.0)}.
+
+%% The explained badarg of the public function (see memacct:raise_badarg/4).
+-spec badarg(call(), pos_integer(), binary()) -> no_return().
+badarg({Fun, Args}, Pos, Why) ->
+    memacct:raise_badarg(?MODULE, Fun, Args, #{Pos => Why}).

@@ -15,8 +15,9 @@
 %%% 3> memacct_pool:get(P, H).
 %%% {ok,#{id => <<"conn-1">>,phase => init}}
 %%% 4> ok = memacct_pool:release(P, H), memacct_pool:get(P, H).
-%%% {error,{stale_handle,<<"stale handle ...">>}}
+%%% {error,{stale_handle,<<"stale pool handle 0x01c27ba000000000">>}}
 %%% '''
+%%% (Handles differ from run to run: see "Handles".)
 %%%
 %%% == Handles ==
 %%% A handle is a positive integer (generation, shard and slot packed in 64
@@ -79,8 +80,10 @@
 %%% Results are `{error, {Code, Message}}' with `Code' one of
 %%% `pool_exhausted', `stale_handle', `bad_checkpoint', `io',
 %%% `invalid_option' (or a codec code for a corrupt checkpoint payload). An
-%%% argument of the wrong type (not a pool, a negative handle, an unknown
-%%% domain or option) raises `badarg'.
+%%% argument of the wrong type (not a pool, a handle outside 0..2^64-1, an
+%%% unknown domain or option) raises `badarg', explained: the shell, like
+%%% `erl_error:format_exception/3', prints the call and the reason under
+%%% the argument at fault.
 -module(memacct_pool).
 
 -export([set_limits/2, owned_bytes/2, handles/1]).
@@ -96,6 +99,20 @@
 -define(DEFAULT_TTL_RESOLUTION_MS, 1000).
 -define(U64_MAX, 16#FFFFFFFFFFFFFFFF).
 -define(DOMAINS, [session, shared, registry, cache, ephemeral]).
+-define(IS_DOMAIN(D), (D =:= session orelse D =:= shared orelse D =:= registry
+                       orelse D =:= cache orelse D =:= ephemeral)).
+-define(DOMAIN_MSG, <<"domain must be one of session, shared, registry, cache, ephemeral">>).
+%% A handle is an integer the NIF takes as an unsigned 64-bit one (0 and
+%% handles never issued are stale, not badarg). The calls by handle check
+%% only `is_integer/1' before the NIF (comparing with the bignum 2^64-1
+%% costs a get about 6%): the NIF's badarg is then a handle out of range,
+%% or else a pool that is not one (handle_badarg/1).
+-define(HANDLE_MSG, <<"a handle is an integer in 0..2^64-1">>).
+
+%% The public function being run, with its arguments: what an explained
+%% badarg names (see memacct:raise_badarg/4).
+-define(CALL(Args), {?FUNCTION_NAME, Args}).
+-type call() :: {atom(), [term()]}.
 
 -opaque pool() :: reference().
 %% A pool (a NIF resource). It lives as long as a process (or
@@ -177,7 +194,8 @@
 %% <dl>
 %% <dt>`in_use'</dt><dd>Live entries (expired ones not yet swept included;
 %%   gets never return those).</dd>
-%% <dt>`available'</dt><dd>Freed slots kept for reuse.</dd>
+%% <dt>`available'</dt><dd>Freed slots kept for reuse (once half of a
+%%   shard's slab is free, its free tail is given back).</dd>
 %% <dt>`created', `reused'</dt><dd>Puts that took a new slot / a freed one;
 %%   `reuse_ratio' is `reused / (reused + created)' (0.0 before the first
 %%   put, never above 1.0).</dd>
@@ -188,7 +206,9 @@
 %% <dt>`bytes_stored'</dt><dd>Payload bytes (after compaction).</dd>
 %% <dt>`bytes_allocated'</dt><dd>What the pool's storage holds: payload
 %%   buffers plus slab, policy, expiry and owner structures. Released
-%%   payloads are freed, so it returns to its baseline when entries leave.</dd>
+%%   payloads are freed at once; the slab shrinks once half of a shard's
+%%   slots are free, down to its highest live entry (handles name slots by
+%%   index), so a drained pool returns to its baseline.</dd>
 %% <dt>`owners', `reclaimed'</dt><dd>Processes monitored as owners; entries
 %%   released because their owner exited.</dd>
 %% <dt>`native_allocated_bytes'</dt><dd>jemalloc's `allocated' for all of
@@ -218,9 +238,11 @@ new() ->
 %% is `{error, {invalid_option, Msg}}'.
 -spec new(options()) -> {ok, pool()} | error().
 new(Opts) when is_map(Opts) ->
-    memacct_nif:pool_new(config(Opts, [Opts]));
+    Call = ?CALL([Opts]),
+    Config = config(Opts, Call),
+    with_dict(fun() -> memacct_nif:pool_new(Config) end, Opts, Call);
 new(Opts) ->
-    badarg([Opts], 1, <<"options must be a map">>).
+    badarg(?CALL([Opts]), 1, <<"options must be a map">>).
 
 %% @doc A new pool configured by `Opts' (as {@link new/1}) holding the entries
 %% of the checkpoint at `Path', with new handles and the TTLs they had left.
@@ -243,17 +265,23 @@ new(Opts) ->
 %% '''
 -spec restore(file:filename_all(), options()) -> {ok, pool()} | error().
 restore(Path, Opts) when is_map(Opts) ->
-    Args = [Path, Opts],
-    memacct_nif:pool_restore(path(Path, Args, 1), config(Opts, Args));
+    Call = ?CALL([Path, Opts]),
+    File = path(Path, Call, 1),
+    Config = config(Opts, Call),
+    with_dict(fun() -> memacct_nif:pool_restore(File, Config) end, Opts, Call);
 restore(Path, Opts) ->
-    badarg([Path, Opts], 2, <<"options must be a map">>).
+    badarg(?CALL([Path, Opts]), 2, <<"options must be a map">>).
 
 %% @doc Writes the live entries (domain, owner id, TTL left, payload) to
 %% `Path' crash-safely (temporary file, fsync, rename, fsync of the
 %% directory). Returns how many entries were written.
 -spec checkpoint(pool(), file:filename_all()) -> {ok, non_neg_integer()} | error().
 checkpoint(Pool, Path) ->
-    memacct_nif:pool_checkpoint(Pool, path(Path, [Pool, Path], 2)).
+    Call = ?CALL([Pool, Path]),
+    File = path(Path, Call, 2),
+    try memacct_nif:pool_checkpoint(Pool, File)
+    catch error:badarg -> not_pool(Call)
+    end.
 
 %%% ---------------------------------------------------------------------------
 %%% Entries
@@ -268,7 +296,7 @@ put(Pool, Domain, Value) ->
 %% @doc {@link put/3} with options (`ttl_ms').
 -spec put(pool(), domain(), term(), put_options()) -> {ok, handle()} | error().
 put(Pool, Domain, Value, Opts) ->
-    store(Pool, Domain, Value, Opts, false, [Pool, Domain, Value, Opts]).
+    store(Pool, Domain, Value, Opts, false, ?CALL([Pool, Domain, Value, Opts])).
 
 %% @doc {@link put/3}, the entry owned by the calling process: released at
 %% once when the process exits (see "Ownership").
@@ -279,7 +307,7 @@ acquire(Pool, Domain, Value) ->
 %% @doc {@link acquire/3} with options (`ttl_ms').
 -spec acquire(pool(), domain(), term(), put_options()) -> {ok, handle()} | error().
 acquire(Pool, Domain, Value, Opts) ->
-    store(Pool, Domain, Value, Opts, true, [Pool, Domain, Value, Opts]).
+    store(Pool, Domain, Value, Opts, true, ?CALL([Pool, Domain, Value, Opts])).
 
 %% A put without options, straight to the NIF (the hot path of a connection
 %% process): the NIF checks the pool and the domain, and on `badarg' the
@@ -289,24 +317,33 @@ fast_store(Pool, Domain, Value, Owned) ->
     try
         put_etf(Pool, Domain, term_to_binary(Value), Owned, default)
     catch
-        error:badarg -> store(Pool, Domain, Value, #{}, Owned, [Pool, Domain, Value])
+        error:badarg ->
+            Fun = case Owned of
+                      true -> acquire;
+                      false -> put
+                  end,
+            store(Pool, Domain, Value, #{}, Owned, {Fun, [Pool, Domain, Value]})
     end.
 
--spec store(pool(), domain(), term(), put_options(), boolean(), [term()]) ->
+-spec store(pool(), domain(), term(), put_options(), boolean(), call()) ->
           {ok, handle()} | error().
-store(Pool, Domain, Value, Opts, Owned, Args) when is_atom(Domain), is_map(Opts) ->
+store(Pool, Domain, Value, Opts, Owned, Call) when ?IS_DOMAIN(Domain), is_map(Opts) ->
     Ttl = case Opts of
               #{ttl_ms := infinity} -> none;
               #{ttl_ms := T} when is_integer(T), T >= 0, T =< ?U64_MAX -> T;
-              #{ttl_ms := _} -> badarg(Args, 4, <<"ttl_ms must be a non-negative integer or infinity">>);
+              #{ttl_ms := _} -> badarg(Call, 4, <<"ttl_ms must be a non-negative integer or infinity">>);
               _ -> default
           end,
-    check_keys(Opts, [ttl_ms], Args, 4),
-    put_etf(Pool, Domain, term_to_binary(Value), Owned, Ttl);
-store(_Pool, Domain, _Value, _Opts, _Owned, Args) when is_atom(Domain) ->
-    badarg(Args, 4, <<"options must be a map">>);
-store(_Pool, _Domain, _Value, _Opts, _Owned, Args) ->
-    badarg(Args, 2, <<"domain must be one of session, shared, registry, cache, ephemeral">>).
+    check_keys(Opts, [ttl_ms], Call, 4),
+    Etf = term_to_binary(Value),
+    %% Every other argument is checked: the NIF's badarg is the pool's.
+    try put_etf(Pool, Domain, Etf, Owned, Ttl)
+    catch error:badarg -> not_pool(Call)
+    end;
+store(_Pool, Domain, _Value, _Opts, _Owned, Call) when ?IS_DOMAIN(Domain) ->
+    badarg(Call, 4, <<"options must be a map">>);
+store(_Pool, _Domain, _Value, _Opts, _Owned, Call) ->
+    badarg(Call, 2, ?DOMAIN_MSG).
 
 %% Stores ETF: on this scheduler, or on a dirty one when the NIF says so.
 -spec put_etf(pool(), domain(), binary(), boolean(), non_neg_integer() | none | default) ->
@@ -321,13 +358,14 @@ put_etf(Pool, Domain, Etf, Owned, Ttl) ->
 %% policy, the hit counters, and the TTL check).
 -spec get(pool(), handle()) -> {ok, term()} | error().
 get(Pool, Handle) when is_integer(Handle) ->
-    R = case memacct_nif:pool_get(Pool, Handle) of
-            dirty -> memacct_nif:pool_get_dirty(Pool, Handle);
-            R0 -> R0
-        end,
-    decoded(Pool, R);
+    try memacct_nif:pool_get(Pool, Handle) of
+        dirty -> decoded(Pool, memacct_nif:pool_get_dirty(Pool, Handle));
+        R -> decoded(Pool, R)
+    catch
+        error:badarg -> handle_badarg(?CALL([Pool, Handle]))
+    end;
 get(Pool, Handle) ->
-    badarg([Pool, Handle], 2, <<"a handle is a non-negative integer">>).
+    badarg(?CALL([Pool, Handle]), 2, ?HANDLE_MSG).
 
 -spec decoded(pool(), memacct_nif:pool_get_result()) -> {ok, term()} | error().
 decoded(_Pool, {ok, _} = R) ->
@@ -350,27 +388,33 @@ decoded(_Pool, {error, _} = E) ->
 -spec update(pool(), handle(), term()) -> ok | error().
 update(Pool, Handle, Value) when is_integer(Handle) ->
     Etf = term_to_binary(Value),
-    case memacct_nif:pool_update(Pool, Handle, Etf) of
+    try memacct_nif:pool_update(Pool, Handle, Etf) of
         dirty -> memacct_nif:pool_update_dirty(Pool, Handle, Etf);
         R -> R
+    catch
+        error:badarg -> handle_badarg(?CALL([Pool, Handle, Value]))
     end;
 update(Pool, Handle, Value) ->
-    badarg([Pool, Handle, Value], 2, <<"a handle is a non-negative integer">>).
+    badarg(?CALL([Pool, Handle, Value]), 2, ?HANDLE_MSG).
 
 %% @doc Releases the entry: its handle is stale from now on. Releasing it
 %% again is `{error, {stale_handle, Msg}}' and touches nothing.
 -spec release(pool(), handle()) -> ok | error().
 release(Pool, Handle) when is_integer(Handle) ->
-    memacct_nif:pool_release(Pool, Handle);
+    try memacct_nif:pool_release(Pool, Handle)
+    catch error:badarg -> handle_badarg(?CALL([Pool, Handle]))
+    end;
 release(Pool, Handle) ->
-    badarg([Pool, Handle], 2, <<"a handle is a non-negative integer">>).
+    badarg(?CALL([Pool, Handle]), 2, ?HANDLE_MSG).
 
 %% @doc Whether `Handle' names a live, unexpired entry (not an access).
 -spec contains(pool(), handle()) -> boolean().
 contains(Pool, Handle) when is_integer(Handle) ->
-    memacct_nif:pool_contains(Pool, Handle);
+    try memacct_nif:pool_contains(Pool, Handle)
+    catch error:badarg -> handle_badarg(?CALL([Pool, Handle]))
+    end;
 contains(Pool, Handle) ->
-    badarg([Pool, Handle], 2, <<"a handle is a non-negative integer">>).
+    badarg(?CALL([Pool, Handle]), 2, ?HANDLE_MSG).
 
 %%% ---------------------------------------------------------------------------
 %%% The pool as a whole
@@ -379,7 +423,10 @@ contains(Pool, Handle) ->
 -spec stats(pool()) -> stats().
 stats(Pool) ->
     #{allocated := Native} = memacct:native_memory(),
-    (memacct_nif:pool_stats(Pool))#{native_allocated_bytes => Native}.
+    Stats = try memacct_nif:pool_stats(Pool)
+            catch error:badarg -> not_pool(?CALL([Pool]))
+            end,
+    Stats#{native_allocated_bytes => Native}.
 
 %% @doc Changes limits while the pool runs: `#{max_entries => N, max_bytes
 %% => M}' (positive integers; a key left out keeps its limit), pool-wide, or
@@ -391,28 +438,49 @@ stats(Pool) ->
 -spec set_limits(pool(), #{max_entries => pos_integer(), max_bytes => pos_integer(),
                            domain => domain()}) -> ok | error().
 set_limits(Pool, Limits) when is_map(Limits) ->
-    case maps:keys(maps:without([max_entries, max_bytes, domain], Limits)) of
-        [] ->
-            Get = fun(K) -> case maps:get(K, Limits, keep) of
-                                keep -> keep;
-                                N when is_integer(N), N > 0 -> N;
-                                _ -> erlang:error(badarg, [Pool, Limits])
-                            end
-                  end,
-            Scope = maps:get(domain, Limits, pool),
-            memacct_nif:pool_set_limits(Pool, Scope, Get(max_entries), Get(max_bytes));
-        _ ->
-            erlang:error(badarg, [Pool, Limits])
+    Call = ?CALL([Pool, Limits]),
+    check_keys(Limits, [max_entries, max_bytes, domain], Call, 2),
+    Get = fun(K) ->
+                  case maps:get(K, Limits, keep) of
+                      keep -> keep;
+                      N when is_integer(N), N > 0, N =< ?U64_MAX -> N;
+                      _ -> badarg(Call, 2, iolist_to_binary(
+                                             io_lib:format("~p must be an integer in 1..2^64-1",
+                                                           [K])))
+                  end
+          end,
+    Scope = case maps:find(domain, Limits) of
+                error -> pool;
+                {ok, D} when ?IS_DOMAIN(D) -> D;
+                {ok, _} -> badarg(Call, 2, ?DOMAIN_MSG)
+            end,
+    MaxEntries = Get(max_entries),
+    MaxBytes = Get(max_bytes),
+    try memacct_nif:pool_set_limits(Pool, Scope, MaxEntries, MaxBytes)
+    catch error:badarg -> not_pool(Call)
     end;
 set_limits(Pool, Limits) ->
-    erlang:error(badarg, [Pool, Limits]).
+    badarg(?CALL([Pool, Limits]), 2, <<"limits must be a map">>).
 
 %% @doc `{Entries, PayloadBytes}' that the processes `Pids' own in the pool
 %% (entries they acquired and still hold), e.g. connection processes' share
 %% of a pool for a memory decomposition. Runs on a dirty scheduler.
 -spec owned_bytes(pool(), [pid()]) -> {non_neg_integer(), non_neg_integer()}.
-owned_bytes(Pool, Pids) when is_list(Pids) ->
-    memacct_nif:pool_owned_bytes(Pool, Pids).
+owned_bytes(Pool, Pids) ->
+    try memacct_nif:pool_owned_bytes(Pool, Pids)
+    catch
+        error:badarg ->
+            Call = ?CALL([Pool, Pids]),
+            case local_pids(Pids) of
+                true -> not_pool(Call);
+                false -> badarg(Call, 2, <<"not a proper list of pids of this node">>)
+            end
+    end.
+
+-spec local_pids(term()) -> boolean().
+local_pids([]) -> true;
+local_pids([P | T]) when is_pid(P), node(P) =:= node() -> local_pids(T);
+local_pids(_) -> false.
 
 %% @doc The handles of the pool's live entries (including expired ones not
 %% yet swept, which `get' reports stale), in no particular order: the way to
@@ -421,22 +489,30 @@ owned_bytes(Pool, Pids) when is_list(Pids) ->
 %% released meanwhile may or may not be listed.
 -spec handles(pool()) -> [handle()].
 handles(Pool) ->
-    memacct_nif:pool_handles(Pool).
+    try memacct_nif:pool_handles(Pool)
+    catch error:badarg -> not_pool(?CALL([Pool]))
+    end.
 
 %% @doc Live entries (including expired ones not yet swept).
 -spec size(pool()) -> non_neg_integer().
 size(Pool) ->
-    memacct_nif:pool_size(Pool).
+    try memacct_nif:pool_size(Pool)
+    catch error:badarg -> not_pool(?CALL([Pool]))
+    end.
 
 %% @doc Removes every expired entry now; returns how many.
 -spec expire(pool()) -> non_neg_integer().
 expire(Pool) ->
-    memacct_nif:pool_expire(Pool).
+    try memacct_nif:pool_expire(Pool)
+    catch error:badarg -> not_pool(?CALL([Pool]))
+    end.
 
 %% @doc Releases every entry; returns how many.
 -spec clear(pool()) -> non_neg_integer().
 clear(Pool) ->
-    memacct_nif:pool_clear(Pool).
+    try memacct_nif:pool_clear(Pool)
+    catch error:badarg -> not_pool(?CALL([Pool]))
+    end.
 
 %% @doc The pool's scheduling thresholds in bytes: payloads up to
 %% `CopyBytes' are copied and ETF up to `DecodeBytes' is decoded on the
@@ -449,100 +525,126 @@ scheduling_limits() ->
 %%% ---------------------------------------------------------------------------
 %%% Internals
 
--spec config(map(), [term()]) -> memacct_nif:pool_config().
-config(Opts, Args) ->
+%% The options (argument `Pos', the last of `Call') as the NIF takes them.
+-spec config(map(), call()) -> memacct_nif:pool_config().
+config(Opts, {_Fun, Args} = Call) ->
     Pos = length(Args),
     check_keys(Opts, [max_entries, max_bytes, shards, policy, on_full, default_ttl_ms,
                       ttl_resolution_ms, domains, seed, dictionary, level,
-                      compress_min_bytes], Args, Pos),
-    Limit = fun(K, M) -> limit(maps:get(K, M, none), K, Args, Pos) end,
-    Ttl = fun(K, M) -> ttl(maps:get(K, M, none), K, Args, Pos) end,
-    Shards = int(maps:get(shards, Opts, 0), 0, shards, Args, Pos),
+                      compress_min_bytes], Call, Pos),
+    Limit = fun(K, M) -> limit(maps:get(K, M, none), K, Call, Pos) end,
+    Ttl = fun(K, M) -> ttl(maps:get(K, M, none), K, Call, Pos) end,
+    Shards = int(maps:get(shards, Opts, 0), 0, shards, Call, Pos),
     Policy = case maps:get(policy, Opts, lru) of
                  P when P =:= lru; P =:= lfu; P =:= fifo; P =:= ttl; P =:= random;
                         P =:= s3fifo; P =:= s3_fifo -> P;
-                 _ -> badarg(Args, Pos, <<"policy must be lru, lfu, fifo, ttl, random or s3fifo">>)
+                 _ -> badarg(Call, Pos, <<"policy must be lru, lfu, fifo, ttl, random or s3fifo">>)
              end,
     OnFull = case maps:get(on_full, Opts, evict) of
                  F when F =:= reject; F =:= evict -> F;
-                 _ -> badarg(Args, Pos, <<"on_full must be reject or evict">>)
+                 _ -> badarg(Call, Pos, <<"on_full must be reject or evict">>)
              end,
     Res = int(maps:get(ttl_resolution_ms, Opts, ?DEFAULT_TTL_RESOLUTION_MS), 0,
-              ttl_resolution_ms, Args, Pos),
-    Seed = int(maps:get(seed, Opts, ?DEFAULT_SEED), 0, seed, Args, Pos),
+              ttl_resolution_ms, Call, Pos),
+    Seed = int(maps:get(seed, Opts, ?DEFAULT_SEED), 0, seed, Call, Pos),
     Domains = case maps:get(domains, Opts, #{}) of
                   DM when is_map(DM) ->
-                      [domain_config(D, C, Args, Pos) || {D, C} <- maps:to_list(DM)];
-                  _ -> badarg(Args, Pos, <<"domains must be a map">>)
+                      [domain_config(D, C, Call, Pos) || {D, C} <- maps:to_list(DM)];
+                  _ -> badarg(Call, Pos, <<"domains must be a map">>)
               end,
     Dict = case maps:get(dictionary, Opts, none) of
                none -> none;
                D when is_reference(D) -> D;
-               _ -> badarg(Args, Pos, <<"dictionary must be a memacct:dictionary()">>)
+               _ -> badarg(Call, Pos, <<"dictionary must be a memacct:dictionary()">>)
            end,
     Level = case maps:get(level, Opts, ?DEFAULT_LEVEL) of
                 L when is_integer(L) -> max(-(1 bsl 31), min(L, 1 bsl 31));
-                _ -> badarg(Args, Pos, <<"level must be an integer in 1..22">>)
+                _ -> badarg(Call, Pos, <<"level must be an integer in 1..22">>)
             end,
     CMin = case maps:get(compress_min_bytes, Opts, ?DEFAULT_COMPRESS_MIN) of
                infinity -> ?U64_MAX;
-               C -> int(C, 0, compress_min_bytes, Args, Pos)
+               C -> int(C, 0, compress_min_bytes, Call, Pos)
            end,
     {{Shards, Limit(max_entries, Opts), Limit(max_bytes, Opts), Policy, OnFull,
       Ttl(default_ttl_ms, Opts), Res},
      {Seed, Domains, Dict, Level, CMin}}.
 
--spec domain_config(term(), term(), [term()], pos_integer()) ->
+-spec domain_config(term(), term(), call(), pos_integer()) ->
           {domain(), none | pos_integer(), none | pos_integer(), none | non_neg_integer()}.
-domain_config(D, C, Args, Pos) when is_map(C) ->
+domain_config(D, C, Call, Pos) when is_map(C) ->
     case lists:member(D, ?DOMAINS) of
         true -> ok;
-        false -> badarg(Args, Pos, <<"domains: keys must be session, shared, registry, cache or ephemeral">>)
+        false -> badarg(Call, Pos, <<"domains: keys must be session, shared, registry, cache or ephemeral">>)
     end,
-    check_keys(C, [max_entries, max_bytes, default_ttl_ms], Args, Pos),
-    {D, limit(maps:get(max_entries, C, none), max_entries, Args, Pos),
-     limit(maps:get(max_bytes, C, none), max_bytes, Args, Pos),
-     ttl(maps:get(default_ttl_ms, C, none), default_ttl_ms, Args, Pos)};
-domain_config(_D, _C, Args, Pos) ->
-    badarg(Args, Pos, <<"domains: each value must be a map">>).
+    check_keys(C, [max_entries, max_bytes, default_ttl_ms], Call, Pos),
+    {D, limit(maps:get(max_entries, C, none), max_entries, Call, Pos),
+     limit(maps:get(max_bytes, C, none), max_bytes, Call, Pos),
+     ttl(maps:get(default_ttl_ms, C, none), default_ttl_ms, Call, Pos)};
+domain_config(_D, _C, Call, Pos) ->
+    badarg(Call, Pos, <<"domains: each value must be a map">>).
 
--spec limit(term(), atom(), [term()], pos_integer()) -> none | pos_integer().
-limit(none, _K, _Args, _Pos) -> none;
-limit(infinity, _K, _Args, _Pos) -> none;
-limit(V, K, Args, Pos) -> int(V, 1, K, Args, Pos).
+-spec limit(term(), atom(), call(), pos_integer()) -> none | pos_integer().
+limit(none, _K, _Call, _Pos) -> none;
+limit(infinity, _K, _Call, _Pos) -> none;
+limit(V, K, Call, Pos) -> int(V, 1, K, Call, Pos).
 
--spec ttl(term(), atom(), [term()], pos_integer()) -> none | non_neg_integer().
-ttl(none, _K, _Args, _Pos) -> none;
-ttl(infinity, _K, _Args, _Pos) -> none;
-ttl(V, K, Args, Pos) -> int(V, 0, K, Args, Pos).
+-spec ttl(term(), atom(), call(), pos_integer()) -> none | non_neg_integer().
+ttl(none, _K, _Call, _Pos) -> none;
+ttl(infinity, _K, _Call, _Pos) -> none;
+ttl(V, K, Call, Pos) -> int(V, 0, K, Call, Pos).
 
--spec int(term(), non_neg_integer(), atom(), [term()], pos_integer()) -> non_neg_integer().
-int(V, Min, _K, _Args, _Pos) when is_integer(V), V >= Min, V =< ?U64_MAX ->
+-spec int(term(), non_neg_integer(), atom(), call(), pos_integer()) -> non_neg_integer().
+int(V, Min, _K, _Call, _Pos) when is_integer(V), V >= Min, V =< ?U64_MAX ->
     V;
-int(_V, Min, K, Args, Pos) ->
-    badarg(Args, Pos, iolist_to_binary(io_lib:format("~p must be an integer in ~B..2^64-1",
+int(_V, Min, K, Call, Pos) ->
+    badarg(Call, Pos, iolist_to_binary(io_lib:format("~p must be an integer in ~B..2^64-1",
                                                      [K, Min]))).
 
--spec path(term(), [term()], pos_integer()) -> binary().
-path(Path, _Args, _Pos) when is_binary(Path) ->
+-spec path(term(), call(), pos_integer()) -> binary().
+path(Path, _Call, _Pos) when is_binary(Path) ->
     Path;
-path(Path, Args, Pos) ->
+path(Path, Call, Pos) ->
     try unicode:characters_to_binary(filename:flatten(Path), unicode, file:native_name_encoding()) of
         B when is_binary(B) -> B;
-        _ -> badarg(Args, Pos, <<"not a file name">>)
+        _ -> badarg(Call, Pos, <<"not a file name">>)
     catch
-        error:_ -> badarg(Args, Pos, <<"not a file name">>)
+        error:_ -> badarg(Call, Pos, <<"not a file name">>)
     end.
 
--spec check_keys(map(), [atom()], [term()], pos_integer()) -> ok.
-check_keys(Opts, Known, Args, Pos) ->
+-spec check_keys(map(), [atom()], call(), pos_integer()) -> ok.
+check_keys(Opts, Known, Call, Pos) ->
     case maps:keys(maps:without(Known, Opts)) of
         [] -> ok;
         Unknown ->
-            badarg(Args, Pos, iolist_to_binary(io_lib:format("unknown option(s) ~p; known: ~p",
+            badarg(Call, Pos, iolist_to_binary(io_lib:format("unknown option(s) ~p; known: ~p",
                                                              [Unknown, Known])))
     end.
 
--spec badarg([term()], pos_integer(), binary()) -> no_return().
-badarg(Args, Pos, Why) ->
-    erlang:error(badarg, Args, [{error_info, #{module => memacct, cause => #{Pos => Why}}}]).
+%% Runs the NIF that makes a pool: every option is checked, so its badarg
+%% can only mean a `dictionary' that is not one (a reference of another kind).
+-spec with_dict(fun(() -> T), map(), call()) -> T.
+with_dict(Fun, Opts, {_Fun, Args} = Call) ->
+    try Fun()
+    catch
+        error:badarg:Stack ->
+            case maps:get(dictionary, Opts, none) of
+                none -> erlang:raise(error, badarg, Stack);
+                _ -> badarg(Call, length(Args), <<"dictionary: not a memacct:dictionary()">>)
+            end
+    end.
+
+%% The NIF refused a call by (integer) handle, argument 2.
+-spec handle_badarg(call()) -> no_return().
+handle_badarg({_Fun, [_Pool, Handle | _]} = Call) when Handle >= 0, Handle =< ?U64_MAX ->
+    not_pool(Call);
+handle_badarg(Call) ->
+    badarg(Call, 2, ?HANDLE_MSG).
+
+-spec not_pool(call()) -> no_return().
+not_pool(Call) ->
+    badarg(Call, 1, <<"not a memacct_pool:pool()">>).
+
+%% The explained badarg of the public function (see memacct:raise_badarg/4).
+-spec badarg(call(), pos_integer(), binary()) -> no_return().
+badarg({Fun, Args}, Pos, Why) ->
+    memacct:raise_badarg(?MODULE, Fun, Args, #{Pos => Why}).

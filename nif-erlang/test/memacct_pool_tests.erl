@@ -463,3 +463,75 @@ wait_empty(P, N) ->
         0 -> 0;
         _ -> timer:sleep(5), wait_empty(P, N - 1)
     end.
+
+%%% Explained badargs: the shell (erl_error:format_exception/3) names the
+%%% public function called, with its arguments, and the argument at fault.
+
+explained(Fun, Args, Pos) ->
+    memacct_explained:raises(memacct_pool, Fun, Args, Pos,
+                             fun() -> apply(memacct_pool, Fun, Args) end).
+
+%% A NIF resource that is not a pool.
+not_a_pool() ->
+    {ok, D} = memacct:train_dictionary(lists:seq(1, 50), #{max_bytes => 1024}),
+    D.
+
+badarg_names_public_function_test() ->
+    P = new(#{}),
+    explained(new, [foo], 1),
+    explained(new, [#{level => x}], 1),
+    explained(new, [#{bogus => 1}], 1),
+    explained(restore, ["/nonexistent/x.ckpt", nomap], 2),
+    explained(put, [P, session, v, #{ttl_ms => -1}], 4),
+    explained(put, [P, session, v, []], 4),
+    explained(acquire, [P, session, v, #{bogus => 1}], 4),
+    explained(put, [P, "session", v], 2),
+    explained(get, [P, foo], 2),
+    explained(release, [P, 1.0], 2),
+    explained(contains, [P, <<>>], 2),
+    explained(update, [P, x, v], 2),
+    explained(checkpoint, [P, 42], 2).
+
+%% Badargs that came from the NIF unexplained: an unknown domain, a
+%% reference that is not a pool, a handle outside 0..2^64-1, a bad
+%% set_limits domain, a dictionary that is not one.
+nif_badarg_explained_test() ->
+    P = new(#{max_entries => 100, domains => #{cache => #{max_entries => 10}}}),
+    {ok, H} = memacct_pool:put(P, session, v),
+    D = not_a_pool(),
+    R = make_ref(),
+    [explained(F, [P, bogus, 1], 2) || F <- [put, acquire]],
+    [explained(F, [P, bogus, 1, #{}], 2) || F <- [put, acquire]],
+    [explained(F, [NotPool, cache, 1], 1) || F <- [put, acquire], NotPool <- [D, R, self()]],
+    [explained(F, [D, cache, 1, #{ttl_ms => 5}], 1) || F <- [put, acquire]],
+    [explained(F, [P, Bad], 2) || F <- [get, release, contains], Bad <- [-1, 1 bsl 64]],
+    explained(update, [P, -1, v], 2),
+    explained(update, [P, 1 bsl 64, v], 2),
+    [explained(F, [NotPool, H], 1) || F <- [get, release, contains], NotPool <- [D, R]],
+    explained(update, [D, H, v], 1),
+    [explained(F, [D], 1) || F <- [stats, size, expire, clear, handles]],
+    explained(checkpoint, [D, "/nonexistent/x.ckpt"], 1),
+    explained(set_limits, [P, #{domain => bogus, max_entries => 5}], 2),
+    explained(set_limits, [P, #{domain => bogus}], 2),
+    explained(set_limits, [P, #{max_entries => 0}], 2),
+    explained(set_limits, [P, #{max_bytes => 1 bsl 64}], 2),
+    explained(set_limits, [P, #{colour => blue}], 2),
+    explained(set_limits, [P, foo], 2),
+    explained(set_limits, [D, #{max_entries => 5}], 1),
+    explained(new, [#{dictionary => P}], 1),
+    explained(restore, ["/nonexistent/x.ckpt", #{dictionary => P}], 2),
+    %% nothing of the above touched the pool
+    ?assertEqual({ok, v}, memacct_pool:get(P, H)),
+    ?assertEqual(ok, memacct_pool:set_limits(P, #{domain => cache, max_entries => 5})),
+    ?assertEqual(1, memacct_pool:size(P)).
+
+%% owned_bytes/2: a non-list, an improper list, a non-pid or a pid of
+%% another node is the explained badarg of argument 2; a non-pool, of 1.
+owned_bytes_badarg_explained_test() ->
+    P = new(#{}),
+    Remote = binary_to_term(<<131, 88, 119, 10, "nobody@far", 93:32, 0:32, 1:32>>),
+    [explained(owned_bytes, [P, Bad], 2)
+     || Bad <- [foo, self(), [self() | foo], [foo], [self(), 1], [Remote]]],
+    explained(owned_bytes, [not_a_pool(), [self()]], 1),
+    explained(owned_bytes, [make_ref(), []], 1),
+    ?assertEqual({0, 0}, memacct_pool:owned_bytes(P, [self()])).

@@ -302,3 +302,71 @@ etf_known_differences_test() ->
     Bad = <<131, 112, (Size + 1):32, Rest/binary>>,
     ?assertEqual(byte_size(Rest) + 4, Size),
     ?assertMatch({error, _}, memacct:etf_flat_size(Bad)).
+
+%%% ---------------------------------------------------------------------------
+%%% Explained badargs: the shell (erl_error:format_exception/3) names the
+%%% public function called, with its arguments, and the argument at fault.
+
+explained(Fun, Args, Pos) ->
+    memacct_explained:raises(memacct, Fun, Args, Pos, fun() -> apply(memacct, Fun, Args) end).
+
+codec_badarg_names_public_function_test() ->
+    Blob = memacct:compress({a, 1}),
+    explained(compress_etf, [foo, #{}], 1),
+    explained(compress_etf, [foo], 1),
+    explained(compress_etf, [<<131, 106>>, not_a_map], 2),
+    explained(compress_etf, [<<131, 106>>, #{level => x}], 2),
+    explained(compress, [a, #{level => x}], 2),
+    explained(compress, [a, #{bogus => 1}], 2),
+    explained(compress, [a, not_a_map], 2),
+    explained(compress, [a, #{dictionary => make_ref()}], 2),
+    explained(decompress, [foo, #{}], 1),
+    explained(decompress, [foo], 1),
+    explained(decompress, [Blob, #{safe => 1}], 2),
+    explained(decompress, [Blob, #{dictionary => make_ref()}], 2),
+    explained(decompress_etf, [foo], 1),
+    explained(decompress_etf, [Blob, #{max_output => -1}], 2),
+    explained(blob_info, [x], 1),
+    explained(train_dictionary, [x], 1),
+    explained(train_dictionary, [[a | b]], 1),
+    explained(train_dictionary, [[a], #{max_bytes => big}], 2),
+    explained(load_dictionary, [x], 1),
+    explained(dictionary_id, [make_ref()], 1),
+    explained(dictionary_to_binary, [x], 1).
+
+%% A badarg raised below a non-tail call keeps the caller's frames, and
+%% only those, under the public function's.
+explained_badarg_keeps_callers_test() ->
+    try memacct:compress_etf(foo, #{}) of
+        _ -> ?assert(false)
+    catch
+        error:badarg:St ->
+            [{memacct, compress_etf, [foo, #{}], _}, {?MODULE, _, _, _} | _] = St
+    end.
+
+%% The ETF sizing functions explain their badargs as the codec does.
+etf_badarg_explained_test() ->
+    E = <<131, 106>>,
+    explained(etf_flat_size, [foo], 1),
+    explained(etf_flat_size, [<<1:3>>], 1),
+    explained(etf_term_size, [foo], 1),
+    explained(etf_flat_size, [foo, #{}], 1),
+    explained(etf_term_size, [E, not_a_map], 2),
+    [explained(F, [E, Opts], 2)
+     || F <- [etf_flat_size, etf_term_size],
+        Opts <- [#{max_depth => 0}, #{max_depth => 1 bsl 32}, #{bogus => 1},
+                 #{fields => yes}, #{local_node => "node"}, #{local_node => {n, -1}},
+                 #{inflate_limit => -1}, #{safe => yes}, #{atom_words => foo}]].
+
+%% A bad atom_words option is the function's explained badarg, not a
+%% bad_generator or a badarg from inside a list comprehension.
+etf_atom_words_badarg_explained_test() ->
+    E = <<131, 106>>,
+    [explained(etf_flat_size, [E, #{atom_words => Bad}], 2)
+     || Bad <- [[{a, 1} | b], [{a, 1}, {b, 2} | c], [{a, -1}], [{a, 1 bsl 64}], [{1, 1}],
+                [{a, 1, 2}], [a], #{a => x}, #{1 => 1}]],
+    ?assertEqual(0, memacct:etf_flat_size(E, #{atom_words => [{a, 11}, {<<"b">>, 75}]})),
+    ?assertEqual(0, memacct:etf_flat_size(E, #{atom_words => #{a => 11}})).
+
+write_snapshot_badarg_explained_test() ->
+    explained(write_snapshot, ["/nonexistent/x.json", not_a_map], 2).
