@@ -339,34 +339,29 @@ pub fn cluster_report_text(c: &ClusterDecomposition) -> String {
         s.push_str(&report_text(d));
         s.push('\n');
     }
-    let _ = writeln!(s, "=== CLUSTER ===");
-    let _ = writeln!(s, "Nodes answered:            {}", c.node_count);
-    let _ = write!(s, "Nodes missing:             {}", c.missing.len());
-    for m in &c.missing {
-        let _ = write!(s, " {} ({})", m.node, m.reason);
+    let mut missing = c.missing.len().to_string();
+    for node in &c.missing {
+        let _ = write!(missing, " {} ({})", node.node, node.reason);
     }
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "Cluster total RSS:         {} (nodes that answered)",
-        m(c.total_rss_bytes)
-    );
-    let _ = writeln!(
-        s,
-        "Cluster accounted:         {}",
-        m(c.total_accounted_bytes)
-    );
-    let _ = writeln!(
-        s,
-        "Cluster residual:          {}",
-        m(c.total_residual_bytes)
-    );
-    let _ = writeln!(s, "Connections:               {}", c.total_connections);
-    let _ = writeln!(
-        s,
-        "Per connection total:      {:.6} MiB",
-        c.per_connection_total_bytes / MIB
-    );
+    let rows = [
+        ("Nodes answered:", c.node_count.to_string()),
+        ("Nodes missing:", missing),
+        (
+            "Cluster total RSS:",
+            format!("{} (nodes that answered)", m(c.total_rss_bytes)),
+        ),
+        ("Cluster accounted:", m(c.total_accounted_bytes)),
+        ("Cluster residual:", m(c.total_residual_bytes)),
+        ("Connections:", c.total_connections.to_string()),
+        (
+            "Per connection total:",
+            format!("{:.6} MiB", c.per_connection_total_bytes / MIB),
+        ),
+    ];
+    let _ = writeln!(s, "=== CLUSTER ===");
+    for (label, value) in rows {
+        let _ = writeln!(s, "{label:<27}{value}");
+    }
     let _ = writeln!(s, "=== END CLUSTER ===");
     s
 }
