@@ -45,7 +45,10 @@ arg_of() { if [ "$1" = test_pool ]; then echo "$out"; else echo "$vectors"; fi; 
 
 for t in "${tests[@]}"; do
     echo "== $t (static, valgrind)"
-    valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
+    # --fair-sched: valgrind runs one thread at a time, and its default lock
+    # lets busy threads starve the others (a CI run saw test_pool's main thread
+    # wait over 60 s for the CPU while three racers looped on the pool).
+    valgrind --quiet --fair-sched=try --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all \
         --suppressions="$root/tests/c/valgrind.supp" \
         --show-leak-kinds=all "$out/$t" "$(arg_of "$t")"
 done
