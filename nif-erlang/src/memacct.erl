@@ -873,7 +873,8 @@ snapshot(Opts) ->
 
 %% @doc Writes a snapshot, a cluster snapshot (the `snapshot' of a
 %% decomposition result) or a decomposition result's snapshot as JSON, for
-%% Python (`memacct.load_snapshot') and C.
+%% Python (`memacct.load_snapshot') and C. A map JSON cannot hold (a pid,
+%% a tuple, ...) is `{error, {bad_snapshot, Message}}' and nothing is written.
 -spec write_snapshot(file:name_all(), memacct_collect:snapshot()) -> ok | {error, term()}.
 write_snapshot(Path, #{snapshot := Snapshot, json := _}) ->
     memacct_collect:write(Path, Snapshot);

@@ -73,7 +73,7 @@
 %%% a connection: it lands in the node's base overhead).
 -module(memacct_collect).
 
--export([snapshot/1, cluster_snapshot/2, to_json/1, write/2,
+-export([snapshot/1, cluster_snapshot/2, to_json/1, encode/1, write/2,
          os_rss/0, allocator_bytes/0, cached_segments/0, await_cached_segments/1]).
 
 -compile(warn_missing_spec_all).
@@ -875,11 +875,35 @@ escape(<<C, Rest/binary>>, Start, Len, Orig, Acc) when C =:= $"; C =:= $\\; C < 
 escape(<<_, Rest/binary>>, Start, Len, Orig, Acc) ->
     escape(Rest, Start, Len + 1, Orig, Acc).
 
+%% @doc The JSON of a snapshot ({@link to_json/1}), or
+%% `{error, {bad_snapshot, Message}}' for a map holding what JSON cannot (a
+%% pid, a tuple, a key that is not an atom, binary or integer).
+-spec encode(map()) -> {ok, binary()} | {error, {bad_snapshot, binary()}}.
+encode(Snapshot) ->
+    try to_json(Snapshot) of
+        Json -> {ok, Json}
+    catch
+        error:{not_json, V} ->
+            {error, {bad_snapshot, not_json("a value JSON cannot hold: ~0tP", V)}};
+        error:{not_json_key, K} ->
+            {error, {bad_snapshot, not_json("a map key JSON cannot hold (keys are atoms, "
+                                            "binaries or integers): ~0tP", K)}}
+    end.
+
+-spec not_json(io:format(), term()) -> binary().
+not_json(Format, Term) ->
+    unicode:characters_to_binary(io_lib:format(Format, [Term, 10])).
+
 %% @doc Writes a snapshot (or a cluster snapshot) as JSON to `Path', for
-%% `memacct.load_snapshot' in Python or the C surface.
+%% `memacct.load_snapshot' in Python or the C surface. A map JSON cannot
+%% hold is `{error, {bad_snapshot, Message}}' (nothing is written); a file
+%% error is `file:write_file/2''s.
 -spec write(file:name_all(), snapshot()) -> ok | {error, term()}.
 write(Path, Snapshot) when is_map(Snapshot) ->
-    file:write_file(Path, to_json(Snapshot)).
+    case encode(Snapshot) of
+        {ok, Json} -> file:write_file(Path, Json);
+        {error, _} = E -> E
+    end.
 
 %% memacct's native memory: the pools' own accounting, and the rest of what
 %% the NIF's jemalloc holds resident (codec contexts, dictionaries, jemalloc's

@@ -156,14 +156,9 @@ decompose(Opts) ->
           {ok, decomposition()} | error().
 decompose_snapshot(Snapshot, Opts) when is_map(Snapshot), is_map(Opts) ->
     NifOpts = nif_opts(Opts, ?CALL([Snapshot, Opts])),
-    try memacct_collect:to_json(Snapshot) of
-        Json -> decompose_json(Json, NifOpts)
-    catch
-        error:{not_json, V} ->
-            {error, {bad_snapshot, not_json("a value JSON cannot hold: ~0tP", V)}};
-        error:{not_json_key, K} ->
-            {error, {bad_snapshot, not_json("a map key JSON cannot hold (keys are atoms, "
-                                            "binaries or integers): ~0tP", K)}}
+    case memacct_collect:encode(Snapshot) of
+        {ok, Json} -> decompose_json(Json, NifOpts);
+        {error, _} = E -> E
     end;
 decompose_snapshot(Json, Opts) when is_binary(Json), is_map(Opts) ->
     decompose_json(Json, nif_opts(Opts, ?CALL([Json, Opts])));
@@ -178,10 +173,6 @@ decompose_json(Json, NifOpts) ->
         {ok, #{violations := V} = D} -> {ok, D#{valid => V =:= []}};
         {error, _} = E -> E
     end.
-
--spec not_json(io:format(), term()) -> binary().
-not_json(Format, Term) ->
-    unicode:characters_to_binary(io_lib:format(Format, [Term, 10])).
 
 %% @doc Measures every node of `Nodes' over Erlang distribution (see
 %% {@link memacct_collect:cluster_snapshot/2}: `erpc', one deadline of
@@ -248,7 +239,7 @@ format_report(#{cluster_report := Report, violations := V}) ->
 format_report(#{report := Report, violations := V}) when is_binary(Report) ->
     iolist_to_binary([Report, validation_lines(V)]);
 format_report(D) ->
-    erlang:error(badarg, [D]).
+    badarg(?CALL([D]), 1, <<"not a decomposition (a result of decompose/1, decompose_snapshot/2 or decompose_cluster/2)">>).
 
 -spec validation_lines([violation()]) -> iodata().
 validation_lines([]) ->
@@ -262,23 +253,32 @@ validation_lines(V) ->
 format_compact(#{compact := C}) ->
     C;
 format_compact(D) ->
-    erlang:error(badarg, [D]).
+    badarg(?CALL([D]), 1, <<"not a node decomposition (a result of decompose/1 or "
+                            "decompose_snapshot/2)">>).
 
 %% @doc The decomposition (node or cluster) as JSON, every figure in bytes.
 -spec to_json(decomposition() | cluster_decomposition()) -> binary().
 to_json(#{json := J}) ->
     J;
 to_json(D) ->
-    erlang:error(badarg, [D]).
+    badarg(?CALL([D]), 1, <<"not a decomposition (a result of decompose/1, decompose_snapshot/2 or decompose_cluster/2)">>).
 
 %% @doc Distributions (count, min, max, mean, p50, p95, p99) of every
 %% per-connection and per-node figure over node decompositions (repeated
 %% runs, or many nodes).
 -spec aggregate([decomposition()]) -> {ok, map()} | error().
-aggregate(Ds) when is_list(Ds) ->
-    memacct_nif:decompose_aggregate([to_json(D) || D <- Ds]);
 aggregate(Ds) ->
-    erlang:error(badarg, [Ds]).
+    memacct_nif:decompose_aggregate(jsons(Ds, ?CALL([Ds]))).
+
+%% The JSON of each decomposition of the proper list `Ds', the first
+%% argument of `Call' (its explained badarg otherwise).
+-spec jsons(term(), call()) -> [binary()].
+jsons([#{json := J} | Ds], Call) when is_binary(J) ->
+    [J | jsons(Ds, Call)];
+jsons([], _Call) ->
+    [];
+jsons(_, Call) ->
+    badarg(Call, 1, <<"not a proper list of decompositions">>).
 
 %% @doc {@link trend/2} with the default leak rule.
 -spec trend([decomposition()]) -> {ok, map()} | error().
@@ -291,10 +291,11 @@ trend(Ds) ->
 %% growth of at least `min_growth_pct_per_hour' (1.0) % of the mean per
 %% hour, and a fit with R² at least `min_r_squared' (0.8).
 -spec trend([decomposition()], trend_options()) -> {ok, map()} | error().
-trend(Ds, Opts) when is_list(Ds), is_map(Opts) ->
-    memacct_nif:decompose_trend([to_json(D) || D <- Ds], trend_opts(Opts, ?CALL([Ds, Opts])));
+trend(Ds, Opts) when is_map(Opts) ->
+    Call = ?CALL([Ds, Opts]),
+    memacct_nif:decompose_trend(jsons(Ds, Call), trend_opts(Opts, Call));
 trend(Ds, Opts) ->
-    erlang:error(badarg, [Ds, Opts]).
+    badarg(?CALL([Ds, Opts]), 2, <<"options must be a map">>).
 
 %% @doc The same leak rule as {@link trend/2} on one series of any figure:
 %% `Points' are `{TimestampMs, Value}' (any order; integer timestamps,
@@ -308,11 +309,27 @@ trend(Ds, Opts) ->
 -spec series_trend(unicode:unicode_binary(), [{integer(), number()}], trend_options()) ->
           map().
 series_trend(Name, Points, Opts) when is_binary(Name), is_list(Points), is_map(Opts) ->
-    {ok, T} = memacct_nif:decompose_series_trend(Name, Points,
-                                                  trend_opts(Opts, ?CALL([Name, Points, Opts]))),
-    T;
+    Call = ?CALL([Name, Points, Opts]),
+    Thresholds = trend_opts(Opts, Call),
+    %% Everything else is checked: the NIF's badarg is about the points.
+    try memacct_nif:decompose_series_trend(Name, Points, Thresholds) of
+        {ok, T} -> T
+    catch
+        error:badarg ->
+            case unicode:characters_to_binary(Name) of
+                Name -> badarg(Call, 2, <<"not a proper list of {TimestampMs, Value}: "
+                                          "64-bit integer timestamps, float or 64-bit "
+                                          "integer values">>);
+                _ -> badarg(Call, 1, <<"not UTF-8">>)
+            end
+    end;
 series_trend(Name, Points, Opts) ->
-    erlang:error(badarg, [Name, Points, Opts]).
+    Call = ?CALL([Name, Points, Opts]),
+    if
+        not is_binary(Name) -> badarg(Call, 1, <<"not a binary">>);
+        not is_list(Points) -> badarg(Call, 2, <<"not a list of {TimestampMs, Value}">>);
+        true -> badarg(Call, 3, <<"options must be a map">>)
+    end.
 
 %% The leak rule's thresholds, defaults filled in; the explained badarg of
 %% `Call' (whose last argument they are) for a bad value.

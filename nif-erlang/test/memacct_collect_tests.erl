@@ -35,6 +35,31 @@ decompose_snapshot_not_json_test() ->
      || Bad <- [#{foo => self()}, #{{a} => 1}, S#{extra => {1, 2}},
                 S#{os => #{rss_bytes => make_ref()}}, S#{connections => #{[x] => 1}}]].
 
+%% write_snapshot/2 of a map JSON cannot hold is bad_snapshot, and writes nothing.
+write_snapshot_not_json_test() ->
+    Path = filename:join(os:getenv("TMPDIR", "/tmp"),
+                         "memacct_not_json_" ++ os:getpid() ++ ".json"),
+    _ = file:delete(Path),
+    [?assertMatch({error, {bad_snapshot, Msg}} when is_binary(Msg),
+                  memacct:write_snapshot(Path, Bad))
+     || Bad <- [#{foo => self()}, #{{a} => 1}]],
+    ?assertEqual({error, enoent}, file:read_file_info(Path)).
+
+%% The decomposition helpers' badargs are explained, naming the argument.
+decompose_helpers_badarg_explained_test() ->
+    M = memacct_decompose,
+    [memacct_explained:raises(M, F, Args, Pos, fun() -> apply(M, F, Args) end)
+     || {F, Args, Pos} <- [{format_report, [foo], 1}, {format_compact, [#{}], 1},
+                           {to_json, [foo], 1}, {aggregate, [[foo]], 1},
+                           {aggregate, [[#{json => <<"{}">>} | x]], 1},
+                           {trend, [[foo], #{}], 1}, {trend, [[], foo], 2},
+                           {series_trend, [x, [], #{}], 1},
+                           {series_trend, [<<255>>, [{1, 2}], #{}], 1},
+                           {series_trend, [<<"x">>, [{a, b}], #{}], 2},
+                           {series_trend, [<<"x">>, [{1, 1 bsl 70}], #{}], 2},
+                           {series_trend, [<<"x">>, [{1, 2} | x], #{}], 2},
+                           {series_trend, [<<"x">>, [], foo], 3}]].
+
 %% A node list holding a non-atom is an explained badarg of argument 1.
 decompose_cluster_bad_nodes_test() ->
     [memacct_explained:raises(memacct_decompose, decompose_cluster, [Nodes, #{}], 1,
