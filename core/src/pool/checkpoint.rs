@@ -94,8 +94,9 @@ impl<W: Write> Write for Crc32Writer<W> {
 pub(crate) fn read(path: &Path) -> Result<Vec<Snapshot>> {
     let context = || format!("reading {}", path.display());
     let read = || -> io::Result<Vec<u8>> {
-        // A directory is read too, for the OS's own error (EISDIR).
-        let regular = |meta: std::fs::Metadata| {
+        // The length to read of a regular file; a directory goes on to the
+        // read, for the OS's own error (EISDIR); anything else is refused.
+        let readable_len = |meta: std::fs::Metadata| {
             if meta.is_file() || meta.is_dir() {
                 Ok(meta.len())
             } else {
@@ -106,9 +107,9 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Snapshot>> {
             }
         };
         // Checked before opening too: opening a FIFO waits for a writer.
-        regular(std::fs::metadata(path)?)?;
+        readable_len(std::fs::metadata(path)?)?;
         let file = File::open(path)?;
-        let len = regular(file.metadata()?)?;
+        let len = readable_len(file.metadata()?)?;
         let mut bytes = Vec::new();
         file.take(len).read_to_end(&mut bytes)?;
         Ok(bytes)

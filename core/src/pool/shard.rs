@@ -10,15 +10,15 @@ use super::budget::Budget;
 use super::clock::Clock;
 use super::config::{Domain, PoolConfig};
 use super::handle::{Handle, MAX_SLOTS_PER_SHARD};
-
-/// Fewest free slots at which a shard looks at giving its slab back
-/// ([`Shard::maybe_shrink`]).
-const SHRINK_MIN_FREE: usize = 4096;
 use super::list::{Linked, Links, List, NIL};
 use super::policy::{PolNode, PolicySet};
 use super::stats::Counters;
 use super::wheel::{Wheel, WheelItem, NEVER};
 use crate::{Error, Result};
+
+/// Fewest free slots at which a shard looks at giving its slab back
+/// ([`Shard::maybe_shrink`]).
+const SHRINK_MIN_FREE: usize = 4096;
 
 /// Why an entry leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
