@@ -197,7 +197,10 @@ start_profiling() ->
 %% stopped but not restarted), starts over with these options: a new
 %% baseline, the history and the GC pause figures emptied. A bad option
 %% (`interval_ms', `max_snapshots', `trend', `connection_pids', `pool')
-%% raises `badarg'; a running profiler then goes on as it was.
+%% raises `badarg'; a baseline that fails for another reason (a
+%% `connection_pids' MFA that raises, say) raises
+%% `{profiling_failed, Reason}'. Either way a running profiler goes on as it
+%% was.
 -spec start_profiling(options()) -> ok.
 start_profiling(Opts) ->
     Given = maps:merge(env(), Opts),
@@ -208,14 +211,17 @@ start_profiling(Opts) ->
     Full = options(Opts),
     %% A bad option (trend thresholds, connection pids, pool) fails the
     %% baseline snapshot: the profiler then does not start (`ignore'), or a
-    %% running one keeps its state and history; the caller gets `badarg'.
+    %% running one keeps its state and history; the caller gets `badarg'
+    %% (any other failure: `{profiling_failed, Reason}').
     case gen_server:start({local, ?SERVER}, ?MODULE, Full, []) of
         {ok, _} ->
             ok;
         {error, {already_started, Pid}} ->
             restart(Pid, Full, Opts);
-        _ ->
-            erlang:error(badarg, [Opts])
+        ignore ->
+            erlang:error(badarg, [Opts]);
+        {error, Reason} ->
+            erlang:error({profiling_failed, Reason})
     end.
 
 %% Starts the running profiler over with `Full'.
@@ -223,7 +229,8 @@ start_profiling(Opts) ->
 restart(Pid, Full, Opts) ->
     try gen_server:call(Pid, {restart, Full}, 30000) of
         ok -> ok;
-        {error, badarg} -> erlang:error(badarg, [Opts])
+        {error, badarg} -> erlang:error(badarg, [Opts]);
+        {error, {profiling_failed, _} = Failed} -> erlang:error(Failed)
     catch exit:{Gone, _} when Gone =:= noproc; Gone =:= normal; Gone =:= shutdown ->
             %% it stopped between the two calls: start it again
             start_profiling(Opts)
@@ -759,15 +766,30 @@ alert(_, _, _) ->
 %%% The profiler process
 
 %% @private
--spec init(options()) -> {ok, #st{}} | ignore.
+-spec init(options()) -> {ok, #st{}} | ignore | {stop, term()}.
 init(Opts) ->
     Monitor = acquire_monitor(),
+    case try_begin(Opts, Monitor) of
+        {ok, St} ->
+            {ok, St};
+        badarg ->
+            _ = release_monitor(Monitor),
+            ignore;
+        {failed, Reason} ->
+            _ = release_monitor(Monitor),
+            {stop, Reason}
+    end.
+
+%% begin_profiling/2, telling bad options (`badarg') from a baseline that
+%% failed for another reason.
+-spec try_begin(options(), boolean()) -> {ok, #st{}} | badarg | {failed, term()}.
+try_begin(Opts, Monitor) ->
     try
         {ok, begin_profiling(Opts, Monitor)}
     catch
-        _:_ ->
-            _ = release_monitor(Monitor),
-            ignore
+        error:badarg -> badarg;
+        error:{badmatch, {error, {invalid_option, _}}} -> badarg;
+        _:Reason -> {failed, Reason}
     end.
 
 %% @private
@@ -778,15 +800,18 @@ handle_call(gc_pause_max, _From, St) ->
     {reply, undefined, St};
 handle_call({restart, Opts}, _From, St) ->
     Monitor = St#st.monitor orelse acquire_monitor(),
-    try begin_profiling(Opts, Monitor) of
-        New ->
+    case try_begin(Opts, Monitor) of
+        {ok, New} ->
             _ = cancel_timer(St#st.timer),
-            {reply, ok, New}
-    catch
-        _:_ ->
-            %% bad options: the profiler goes on as it was
+            {reply, ok, New};
+        Failed ->
+            %% the profiler goes on as it was
             Kept = St#st.monitor orelse release_monitor(Monitor),
-            {reply, {error, badarg}, St#st{monitor = Kept}}
+            Reply = case Failed of
+                        badarg -> {error, badarg};
+                        {failed, Reason} -> {error, {profiling_failed, Reason}}
+                    end,
+            {reply, Reply, St#st{monitor = Kept}}
     end;
 handle_call(data, _From, St) ->
     {reply, data(St), St};

@@ -126,6 +126,8 @@
 
 %% The public function being run, with its arguments: what an explained
 %% badarg names (see memacct:raise_badarg/4).
+-define(U64_MAX, 18446744073709551615).
+-define(FLOAT_MAX, 1.7976931348623157e308).
 -define(CALL(Args), {?FUNCTION_NAME, Args}).
 -type call() :: {atom(), [term()]}.
 
@@ -336,17 +338,17 @@ series_trend(Name, Points, Opts) ->
 -spec trend_opts(trend_options(), call()) -> memacct_nif:trend_opts().
 trend_opts(Opts, {_Fun, Args} = Call) ->
     Pos = length(Args),
+    Bad = fun(Why) -> badarg(Call, Pos, iolist_to_binary(Why)) end,
     Num = fun(K, Def) ->
                   case maps:get(K, Opts, Def) of
-                      V when is_number(V), V >= 0 -> float(V);
-                      _ -> badarg(Call, Pos, iolist_to_binary(
-                                               io_lib:format("~p must be a non-negative number",
-                                                             [K])))
+                      %% (a float at most: a larger integer is no float)
+                      V when is_number(V), V >= 0, V =< ?FLOAT_MAX -> float(V);
+                      _ -> Bad(io_lib:format("~p must be a non-negative number", [K]))
                   end
           end,
     Points = case maps:get(min_points, Opts, 5) of
-                 P when is_integer(P), P >= 0 -> P;
-                 _ -> badarg(Call, Pos, <<"min_points must be a non-negative integer">>)
+                 P when is_integer(P), P >= 0, P =< ?U64_MAX -> P;
+                 _ -> Bad(<<"min_points must be an integer in 0..2^64-1">>)
              end,
     {Points, Num(min_span_hours, 0.25), Num(min_r_squared, 0.8), Num(min_growth_pct_per_hour, 1.0)}.
 

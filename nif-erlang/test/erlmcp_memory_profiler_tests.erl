@@ -304,6 +304,25 @@ bad_options_test_() ->
              ?assertEqual(undefined, whereis(erlmcp_memory_profiler))
      end}.
 
+%% A baseline that fails for a reason other than the options is not badarg:
+%% the caller gets the reason, a running profiler goes on as it was.
+failed_baseline_is_not_badarg_test_() ->
+    {timeout, 60,
+     fun() ->
+             Boom = #{connection_pids => {erlang, error, [boom]}},
+             ?assertError({profiling_failed, boom}, ?M:start_profiling(Boom)),
+             ?assertEqual(undefined, whereis(erlmcp_memory_profiler)),
+             ok = ?M:start_profiling(#{interval_ms => 60000}),
+             Pid = whereis(erlmcp_memory_profiler),
+             try
+                 ?assertError({profiling_failed, boom}, ?M:start_profiling(Boom)),
+                 ?assertEqual(Pid, whereis(erlmcp_memory_profiler)),
+                 ?assertMatch(#{snapshot_count := _}, ?M:get_profiling_data())
+             after
+                 gen_server:stop(erlmcp_memory_profiler)
+             end
+     end}.
+
 trend_errors_test() ->
     ?assertEqual({error, no_data}, ?M:analyze_memory_trend([])),
     ?assertEqual({error, need_multiple_snapshots},

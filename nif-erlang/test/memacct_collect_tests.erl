@@ -58,7 +58,11 @@ decompose_helpers_badarg_explained_test() ->
                            {series_trend, [<<"x">>, [{a, b}], #{}], 2},
                            {series_trend, [<<"x">>, [{1, 1 bsl 70}], #{}], 2},
                            {series_trend, [<<"x">>, [{1, 2} | x], #{}], 2},
-                           {series_trend, [<<"x">>, [], foo], 3}]].
+                           {series_trend, [<<"x">>, [], foo], 3},
+                           %% thresholds beyond what the NIF takes are the options'
+                           {series_trend, [<<"x">>, [], #{min_points => 1 bsl 70}], 3},
+                           {series_trend, [<<"x">>, [], #{min_span_hours => 1 bsl 1100}], 3},
+                           {trend, [[], #{min_points => 1 bsl 64}], 2}]].
 
 %% A node list holding a non-atom is an explained badarg of argument 1.
 decompose_cluster_bad_nodes_test() ->
