@@ -73,7 +73,7 @@
 %%% a connection: it lands in the node's base overhead).
 -module(memacct_collect).
 
--export([snapshot/1, cluster_snapshot/2, to_json/1, encode/1, write/2,
+-export([snapshot/1, cluster_snapshot/2, to_json/1, encode/1, write/2, local_pids/1,
          os_rss/0, allocator_bytes/0, cached_segments/0, await_cached_segments/1]).
 
 -compile(warn_missing_spec_all).
@@ -275,7 +275,10 @@ pids(L, Key) when is_list(L) ->
 pids(_, Key) ->
     fail(invalid_option, io_lib:format("~p must be a list of pids or {M, F, A}", [Key])).
 
--spec local_pids(list()) -> boolean().
+%% @private
+%% @doc Whether `Term' is a proper list of pids of this node (memacct_pool
+%% checks its arguments with it too).
+-spec local_pids(term()) -> boolean().
 local_pids([]) -> true;
 local_pids([P | T]) when is_pid(P), node(P) =:= node() -> local_pids(T);
 local_pids(_) -> false.

@@ -471,16 +471,11 @@ owned_bytes(Pool, Pids) ->
     catch
         error:badarg ->
             Call = ?CALL([Pool, Pids]),
-            case local_pids(Pids) of
+            case memacct_collect:local_pids(Pids) of
                 true -> not_pool(Call);
                 false -> badarg(Call, 2, <<"not a proper list of pids of this node">>)
             end
     end.
-
--spec local_pids(term()) -> boolean().
-local_pids([]) -> true;
-local_pids([P | T]) when is_pid(P), node(P) =:= node() -> local_pids(T);
-local_pids(_) -> false.
 
 %% @doc The handles of the pool's live entries (including expired ones not
 %% yet swept, which `get' reports stale), in no particular order: the way to
