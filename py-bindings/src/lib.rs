@@ -286,7 +286,9 @@ fn to_py_err_at(py: Python<'_>, err: &Error, path: &Path) -> PyErr {
         let args = (errno, message, path.as_os_str().to_os_string());
         Ok(with_code(py, class, IO_CODE, args))
     };
-    build().unwrap_or_else(|e| e)
+    // Should Python fail to build that (no memory, say), the file error
+    // still reaches the caller: as a MemacctIoError with the core's message.
+    build().unwrap_or_else(|_| to_py_err(py, err))
 }
 
 /// [`to_py_err_at`] for a failed std I/O call (`what`, e.g. `"reading
