@@ -128,11 +128,9 @@ pub unsafe extern "C" fn memacct_size_options_add_atom_word(
         // SAFETY: per this function's contract.
         let opts = unsafe { handle(opts) }?;
         let name = unsafe { text(name_utf8, name_len, "name_utf8") }?;
-        if word & 0x3F != 0x0B {
-            return Err(Failure::invalid(format_args!(
-                "{word:#x} is not an atom word (index << 6 | 0x0B)"
-            )));
-        }
+        // Core's rule and message; the status stays an argument error.
+        memacct_core::check_atom_word(name, word)
+            .map_err(|e| Failure::invalid(format_args!("{e}")))?;
         opts.atom_words.insert(name.to_owned(), word);
         Ok(())
     })
