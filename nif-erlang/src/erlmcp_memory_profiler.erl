@@ -595,12 +595,9 @@ report(Data, Now, Opts) ->
        "\n=== The node now (memacct) ===\n",
        to_chars(DecReport)]).
 
--spec to_chars(binary()) -> string().
+-spec to_chars(unicode:unicode_binary()) -> string().
 to_chars(Bin) ->
-    case unicode:characters_to_list(Bin) of
-        L when is_list(L) -> L;
-        _ -> binary_to_list(Bin)
-    end.
+    unicode:characters_to_list(Bin).
 
 %%% ---------------------------------------------------------------------------
 %%% Load
@@ -1032,13 +1029,11 @@ to_record(#{timestamp := Ts, process_count := Procs, total_memory := Total,
                      atom_memory = Atom, gc_collections = GcCount, gc_reclaimed = GcBytes,
                      gc_pause_max = Pause}.
 
-%% A BEAM figure of the decomposition as erlmcp's integer bytes (0 if absent).
+%% A BEAM figure of the decomposition (core always reports these) as
+%% erlmcp's integer bytes.
 -spec int(atom(), map()) -> integer().
 int(Key, Map) ->
-    case maps:get(Key, Map, undefined) of
-        V when is_number(V) -> round(V);
-        _ -> 0
-    end.
+    round(maps:get(Key, Map)).
 
 -spec beam_total(memacct_decompose:decomposition()) -> integer().
 beam_total(#{decomposition := #{per_node := #{beam := Beam}}}) ->

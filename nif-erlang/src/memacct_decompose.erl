@@ -338,17 +338,18 @@ series_trend(Name, Points, Opts) ->
 -spec trend_opts(trend_options(), call()) -> memacct_nif:trend_opts().
 trend_opts(Opts, {_Fun, Args} = Call) ->
     Pos = length(Args),
-    Bad = fun(Why) -> badarg(Call, Pos, iolist_to_binary(Why)) end,
     Num = fun(K, Def) ->
                   case maps:get(K, Opts, Def) of
                       %% (a float at most: a larger integer is no float)
                       V when is_number(V), V >= 0, V =< ?FLOAT_MAX -> float(V);
-                      _ -> Bad(io_lib:format("~p must be a non-negative number", [K]))
+                      _ -> badarg(Call, Pos, iolist_to_binary(
+                                               io_lib:format("~p must be a non-negative number",
+                                                             [K])))
                   end
           end,
     Points = case maps:get(min_points, Opts, 5) of
                  P when is_integer(P), P >= 0, P =< ?U64_MAX -> P;
-                 _ -> Bad(<<"min_points must be an integer in 0..2^64-1">>)
+                 _ -> badarg(Call, Pos, <<"min_points must be an integer in 0..2^64-1">>)
              end,
     {Points, Num(min_span_hours, 0.25), Num(min_r_squared, 0.8), Num(min_growth_pct_per_hour, 1.0)}.
 
