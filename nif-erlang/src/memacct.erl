@@ -74,7 +74,7 @@
          train_dictionary/1, train_dictionary/2, load_dictionary/1,
          dictionary_to_binary/1, dictionary_id/1,
          codec_scheduling_limits/0, format_error/2]).
--export([raise_badarg/4]).
+-export([raise_badarg/4, check_option_keys/6]).
 -export([native_memory/0]).
 -export([decompose/1, decompose_cluster/2, snapshot/1, write_snapshot/2,
          format_report/1]).
@@ -783,13 +783,19 @@ to_term(Etf, Opts) ->
 
 %% Options are argument 2 of every function that takes them.
 -spec check_keys(map(), [atom()], call()) -> ok.
-check_keys(Opts, Known, Call) ->
+check_keys(Opts, Known, {Fun, Args}) ->
+    check_option_keys(?MODULE, Fun, Args, 2, Opts, Known).
+
+%% @private
+%% @doc Raises the explained `badarg' of `Module:Fun(Args)', argument `Pos',
+%% when the options map `Opts' has a key not in `Known'.
+-spec check_option_keys(module(), atom(), [term()], pos_integer(), map(), [atom()]) -> ok.
+check_option_keys(Module, Fun, Args, Pos, Opts, Known) ->
     case maps:keys(maps:without(Known, Opts)) of
         [] -> ok;
         Unknown ->
-            badarg(Call, 2,
-                   iolist_to_binary(io_lib:format("unknown option(s) ~p; known: ~p",
-                                                  [Unknown, Known])))
+            Why = io_lib:format("unknown option(s) ~p; known: ~p", [Unknown, Known]),
+            raise_badarg(Module, Fun, Args, #{Pos => iolist_to_binary(Why)})
     end.
 
 -spec dict_opt(map(), call()) -> memacct_nif:dict() | none.

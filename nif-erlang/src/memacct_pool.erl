@@ -607,13 +607,8 @@ path(Path, Call, Pos) ->
     end.
 
 -spec check_keys(map(), [atom()], call(), pos_integer()) -> ok.
-check_keys(Opts, Known, Call, Pos) ->
-    case maps:keys(maps:without(Known, Opts)) of
-        [] -> ok;
-        Unknown ->
-            badarg(Call, Pos, iolist_to_binary(io_lib:format("unknown option(s) ~p; known: ~p",
-                                                             [Unknown, Known])))
-    end.
+check_keys(Opts, Known, {Fun, Args}, Pos) ->
+    memacct:check_option_keys(?MODULE, Fun, Args, Pos, Opts, Known).
 
 %% Runs the NIF that makes a pool: every option is checked, so its badarg
 %% can only mean a `dictionary' that is not one (a reference of another kind).
